@@ -1,0 +1,58 @@
+"""The Python entry points: :func:`forecast` a case with any engine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .bargaining import Problem, engine_class
+from .case import Case
+from .errors import AllianceLabError
+from .result import Forecast
+from .rng import RngLike, make_rng, versions
+
+
+def forecast(
+    case: Case | Problem,
+    model: str = "compromise",
+    *,
+    rng: RngLike = None,
+    rounds: int | None = None,
+    **options: Any,
+) -> Forecast:
+    """Forecast ``case`` with ``model``.
+
+    ``rounds`` caps the iterations of the iterative models (``bdm``, ``bdm-scholz``, ``smp``);
+    other keyword options go to the engine's constructor (see each engine's docstring).
+    The seed (entropy) and package versions are recorded on the result.
+    """
+    cls = engine_class(model)
+    if rounds is not None:
+        if not cls.iterative:
+            raise AllianceLabError(f"model {model!r} is not iterative", field="rounds")
+        if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
+            raise AllianceLabError(f"must be a positive integer, got {rounds!r}", field="rounds")
+        options["rounds"] = rounds
+    try:
+        engine = cls(**options)
+    except TypeError as exc:
+        raise AllianceLabError(f"bad option for model {model!r}: {exc}", field="options") from None
+    problem = case if isinstance(case, Problem) else Problem.from_case(case)
+    if problem.n_actors < cls.min_actors:
+        raise AllianceLabError(
+            f"model {model!r} needs at least {cls.min_actors} actors, the case has "
+            f"{problem.n_actors}",
+            field="actors",
+        )
+    generator, seed = make_rng(rng)
+    out = engine.solve(problem, generator)
+    return Forecast(
+        model=model,
+        actors=problem.actors,
+        issues=problem.issues,
+        rounds=out.rounds,
+        forecast=out.forecast,
+        diagnostics=out.diagnostics,
+        settings=engine.get_params(),
+        seed=seed,
+        versions=versions(),
+    )

@@ -1,0 +1,94 @@
+"""Readers and writers. The format is recognised from the file itself:
+
+* ``yaml`` - alliancelab's own case format (:mod:`.yaml_case`);
+* ``ktab`` - KTAB's SMP CSV (:mod:`.ktab_csv`);
+* ``scholz`` - the Scholz et al. replication CSV ``Actor,Capability,Position,Salience``
+  (:mod:`.scholz_csv`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+from types import ModuleType
+
+from ..case import Case
+from ..errors import AllianceLabError, CaseError
+
+FORMATS = ("yaml", "ktab", "scholz")
+_MODULES = {"yaml": "yaml_case", "ktab": "ktab_csv", "scholz": "scholz_csv"}
+MAX_BYTES = 50 * 1024 * 1024
+
+
+def _module(fmt: str) -> ModuleType:
+    return importlib.import_module(f"{__name__}.{_MODULES[fmt]}")
+
+
+def read_text(path: str | os.PathLike[str]) -> str:
+    """A case file's text, refusing missing, empty, oversized and binary files."""
+    file = str(path)
+    p = Path(path)
+    try:
+        if p.is_dir():
+            raise CaseError("is a directory, not a case file", file=file)
+        size = p.stat().st_size
+        if size > MAX_BYTES:
+            raise CaseError(f"file is too large ({size} bytes; limit {MAX_BYTES})", file=file)
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise CaseError("no such file", file=file) from None
+    except OSError as exc:
+        raise CaseError(f"cannot read: {exc.strerror}", file=file) from None
+    if b"\x00" in raw:
+        raise CaseError("binary file, not a case (YAML or CSV text expected)", file=file)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CaseError(
+            f"not UTF-8 text (byte {exc.start}); save the case as UTF-8", file=file
+        ) from None
+    if not text.strip():
+        raise CaseError("file is empty", file=file)
+    return text
+
+
+def detect(text: str, path: str | os.PathLike[str] = "") -> str:
+    """Which format ``text`` is in: ``scholz`` or ``ktab`` when it looks like one, else
+    ``yaml`` (whose reader then reports what is wrong)."""
+    for fmt in ("scholz", "ktab"):
+        if _module(fmt).sniff(text):
+            return fmt
+    return "yaml"
+
+
+def parse_case(text: str, file: str = "<string>", fmt: str | None = None) -> Case:
+    """Parse ``text`` in ``fmt`` (recognised when ``None``)."""
+    fmt = fmt or detect(text, file)
+    if fmt not in _MODULES:
+        raise AllianceLabError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}", field="format")
+    case: Case = _module(fmt).read(text, file)
+    return case
+
+
+def read_case(path: str | os.PathLike[str], fmt: str | None = None) -> Case:
+    """Read and validate a case file in any supported format."""
+    return parse_case(read_text(path), str(path), fmt)
+
+
+def format_case(case: Case, fmt: str = "yaml") -> str:
+    """``case`` as text in ``fmt``."""
+    if fmt not in _MODULES:
+        raise AllianceLabError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}", field="format")
+    text: str = _module(fmt).write(case)
+    return text
+
+
+def write_case(case: Case, path: str | os.PathLike[str], fmt: str | None = None) -> None:
+    """Write ``case`` atomically (a temporary file renamed into place); ``fmt`` defaults to
+    the suffix (``.csv`` -> ``ktab``, otherwise ``yaml``)."""
+    from ..io import atomic_write_text
+
+    if fmt is None:
+        fmt = "ktab" if str(path).lower().endswith(".csv") else "yaml"
+    atomic_write_text(path, format_case(case, fmt))

@@ -1,0 +1,98 @@
+"""The Scholz et al. replication CSV: ``Actor,Capability,Position,Salience``, one issue,
+salience on 0-1 (GitHub jmckib/bdm-scholz-expected-utility-model, ``*.csv`` inputs).
+
+The file carries no scale, so the issue's scale is the range of the positions (BDM's R),
+widened to one unit either side when every actor stands at the same position.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+from ..case import Case
+from ..errors import CaseError
+from .yaml_case import validate
+
+HEADER = ["Actor", "Capability", "Position", "Salience"]
+
+
+def sniff(text: str) -> bool:
+    first = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    return [c.strip().lower() for c in first.split(",")] == [h.lower() for h in HEADER]
+
+
+def read(text: str, file: str) -> Case:
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or [c.strip().lower() for c in rows[0]] != [h.lower() for h in HEADER]:
+        raise CaseError(f"line 1 must be the header {','.join(HEADER)}", file=file, line=1)
+    actors = []
+    seen: dict[str, int] = {}
+    for lineno, row in enumerate(rows[1:], start=2):
+        if not row or all(not c.strip() for c in row):
+            continue
+        if len(row) != 4:
+            raise CaseError(f"expected 4 columns, found {len(row)}", file=file, line=lineno)
+        name = row[0].strip()
+        if not name:
+            raise CaseError("empty actor name", file=file, line=lineno, field="Actor")
+        if name in seen:
+            raise CaseError(
+                f"duplicate actor {name!r} (first on line {seen[name]})", file=file, line=lineno, field="Actor"
+            )
+        seen[name] = lineno
+        cap, pos, sal = (_number(row[k], file, lineno, HEADER[k]) for k in (1, 2, 3))
+        if cap < 0:
+            raise CaseError(f"capability must be >= 0, got {cap:g}", file=file, line=lineno, field="Capability")
+        if not 0 <= sal <= 1:
+            raise CaseError(f"salience must lie in [0, 1], got {sal:g}", file=file, line=lineno, field="Salience")
+        actors.append((name, cap, pos, sal, lineno))
+    if not actors:
+        raise CaseError("no actor rows after the header", file=file, line=2)
+    lo = min(a[2] for a in actors)
+    hi = max(a[2] for a in actors)
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    data = {
+        "name": file.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "case",
+        "issues": [{"name": "issue", "scale": {"min": lo, "max": hi}}],
+        "actors": [
+            {
+                "name": name,
+                "capability": cap,
+                "positions": {"issue": pos},
+                "saliences": {"issue": sal},
+            }
+            for name, cap, pos, sal, _ in actors
+        ],
+    }
+    return validate(data, file=file)
+
+
+def write(case: Case) -> str:
+    if len(case.issues) != 1:
+        raise CaseError(
+            f"the Scholz CSV format holds one issue; this case has {len(case.issues)}", field="format"
+        )
+    issue = case.issues[0].name
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(HEADER)
+    for a in case.actors:
+        w.writerow([a.name, _fmt(a.capability.value), _fmt(a.positions[issue].value), _fmt(a.saliences[issue].value)])
+    return out.getvalue()
+
+
+def _number(cell: str, file: str, line: int, field: str) -> float:
+    try:
+        value = float(cell.strip())
+    except ValueError:
+        raise CaseError(f"not a number: {cell.strip()!r}", file=file, line=line, field=field) from None
+    if not math.isfinite(value):
+        raise CaseError(f"must be a finite number, got {cell.strip()!r}", file=file, line=line, field=field)
+    return value
+
+
+def _fmt(x: float) -> str:
+    return repr(float(x)) if not float(x).is_integer() else str(int(x))
