@@ -17,8 +17,16 @@ DATA = Path(__file__).parent / "data"
 # EC emission standards (BDM 1994; Scholz et al. 2011): capability, position, salience.
 EC = np.array(
     [
-        [0.08, 4, 0.8], [0.08, 7, 0.4], [0.03, 4, 0.2], [0.16, 4, 0.8], [0.16, 10, 0.6],
-        [0.16, 10, 0.6], [0.16, 10, 0.9], [0.05, 7, 0.1], [0.05, 4, 1.0], [0.08, 7, 0.7],
+        [0.08, 4, 0.8],
+        [0.08, 7, 0.4],
+        [0.03, 4, 0.2],
+        [0.16, 4, 0.8],
+        [0.16, 10, 0.6],
+        [0.16, 10, 0.6],
+        [0.16, 10, 0.9],
+        [0.05, 7, 0.1],
+        [0.05, 4, 1.0],
+        [0.08, 7, 0.7],
     ]
 )
 
@@ -64,8 +72,9 @@ def test_nash_maximises_the_weighted_log_product() -> None:
         def neg(y: float, w: np.ndarray = w, gap: np.ndarray = gap, pos: np.ndarray = pos) -> float:
             return float(-(w * np.log(gap - (y - pos) ** 2)).sum())
 
-        ref = minimize_scalar(neg, bounds=(pos.min(), pos.max()), method="bounded",
-                              options={"xatol": 1e-10})
+        ref = minimize_scalar(
+            neg, bounds=(pos.min(), pos.max()), method="bounded", options={"xatol": 1e-10}
+        )
         assert got == pytest.approx(ref.x, abs=1e-4)  # scipy bounded search: ~1e-6
         assert neg(got) <= neg(ref.x) + 1e-9
 

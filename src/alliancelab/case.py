@@ -13,6 +13,7 @@ Conventions
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
@@ -24,8 +25,16 @@ def _as_value_mapping(raw: Any) -> Any:
     """Accept a bare number where a :class:`Value` is expected."""
     if isinstance(raw, bool):
         raise ValueError("expected a number, got a boolean")
-    if isinstance(raw, int | float):
+    if isinstance(raw, int):
+        try:
+            return {"value": float(raw)}
+        except OverflowError:
+            raise ValueError("number too large") from None
+    if isinstance(raw, float):
         return {"value": raw}
+    if isinstance(raw, str):
+        shown = raw if len(raw) <= 40 else raw[:37] + "..."
+        raise ValueError(f"expected a number (or {{value: ..., source: ...}}), got the text {shown!r}")
     return raw
 
 
@@ -73,7 +82,7 @@ class Scale(_Frozen):
 
     @model_validator(mode="after")
     def _ordered(self) -> Scale:
-        if not (math.isfinite(self.min) and math.isfinite(self.max)) or self.min >= self.max:
+        if not math.isfinite(self.max - self.min) or self.min >= self.max:
             raise ValueError(f"scale needs finite min < max, got [{self.min:g}, {self.max:g}]")
         return self
 
@@ -135,6 +144,18 @@ class Actor(_Frozen):
         return v
 
 
+def _weight_inherits_source(data: Any) -> Any:
+    """A link's, feedback's or indicator term's ``source`` also documents its ``weight``, so
+    that audits over :meth:`Case.values` see where every weight comes from."""
+    if isinstance(data, dict) and data.get("source"):
+        w = data.get("weight")
+        if isinstance(w, int | float) and not isinstance(w, bool):
+            data = {**data, "weight": {"value": w, "source": data["source"]}}
+        elif isinstance(w, dict) and not w.get("source"):
+            data = {**data, "weight": {**w, "source": data["source"]}}
+    return data
+
+
 class Link(_Frozen):
     """Perception -> position: how an actor's ideal position on ``issue`` moves when its
     ``perception`` (``threats.dprk``, ``threats.china`` or ``partner_reliability``) moves.
@@ -146,6 +167,8 @@ class Link(_Frozen):
     weight: Number
     actors: list[str] | None = None
     source: str | None = None
+
+    _inherit = model_validator(mode="before")(_weight_inherits_source)
 
 
 class Feedback(_Frozen):
@@ -159,14 +182,19 @@ class Feedback(_Frozen):
     actors: list[str] | None = None
     source: str | None = None
 
+    _inherit = model_validator(mode="before")(_weight_inherits_source)
+
 
 class Change(_Frozen):
     """One edit a shock or lever makes to a case: ``target`` is a dotted path such as
     ``actors.DPRK.positions.dprk_policy`` or ``actors.ROK President.perceptions.threats.dprk``
-    or ``dynamics.threat_weight``; ``op`` says how ``value`` applies."""
+    or ``dynamics.threat_weight``; ``op`` says how ``value`` applies. ``*`` matches every key
+    of a segment and ``group:NAME`` every actor of a group (see
+    :mod:`alliancelab.interventions`); ``converge`` moves every matched number the fraction
+    ``value`` toward the capability-weighted mean of the matched numbers."""
 
     target: str
-    op: Literal["set", "add", "scale"] = "set"
+    op: Literal["set", "add", "scale", "converge"] = "set"
     value: float
     source: str | None = None
 
@@ -178,6 +206,59 @@ class Intervention(_Frozen):
     description: str | None = None
     source: str | None = None
     changes: list[Change] = []
+
+
+class IndicatorTerm(_Frozen):
+    """One term of an :class:`Indicator`: ``weight`` times a quantity of the simulation state
+    at a round (all quantities are dimensionless, mostly on 0-1):
+
+    * ``constant`` - 1;
+    * ``outcome`` - the outcome on ``issue`` in scale widths above the scale's minimum;
+    * ``outcome_change`` - ``|outcome_t - outcome_{t-1}|`` in scale widths on ``issue``,
+      raised to ``power`` (the mean over all issues when ``issue`` is omitted; 0 at round 0;
+      ``power`` 2 makes one large move count more than several small ones);
+    * ``perception`` - the capability-weighted mean of ``perception`` over ``actors``;
+    * ``perception_gap`` - ``|mean_b - mean_a|`` of ``perception`` between the selections
+      ``a`` and ``b``;
+    * ``position_gap`` - ``|mean_b - mean_a|`` of ideal positions on ``issue`` (mean over
+      issues when omitted), in scale widths;
+    * ``misperception`` - the capability-weighted mean over perceivers ``a`` of the mean
+      ``|estimate - truth|`` of the positions of actors ``b`` (``issue`` or all issues),
+      in scale widths.
+
+    Selections (``actors``, ``a``, ``b``) list actor names or group names (``Actor.group``);
+    omitted means every actor. Which quantity a term reads is documented with its ``source``.
+    """
+
+    kind: Literal[
+        "constant",
+        "outcome",
+        "outcome_change",
+        "perception",
+        "perception_gap",
+        "position_gap",
+        "misperception",
+    ]
+    weight: Number
+    issue: str | None = None
+    perception: str | None = None
+    actors: list[str] | None = None
+    a: list[str] | None = None
+    b: list[str] | None = None
+    power: float = Field(default=1.0, gt=0)
+    source: str | None = None
+
+    _inherit = model_validator(mode="before")(_weight_inherits_source)
+
+
+class Indicator(_Frozen):
+    """A named outcome indicator (e.g. ``deterrence``, ``miscalculation_risk``): the sum of
+    its terms, evaluated at every round of a simulation (:mod:`alliancelab.dynamics`)."""
+
+    name: str = Field(min_length=1)
+    description: str | None = None
+    source: str | None = None
+    terms: list[IndicatorTerm] = Field(min_length=1)
 
 
 class Case(_Frozen):
@@ -194,7 +275,16 @@ class Case(_Frozen):
     feedback: list[Feedback] = []
     shocks: list[Intervention] = []
     levers: list[Intervention] = []
+    indicators: list[Indicator] = []
     meta: dict[str, Any] = {}
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _iso_date(cls, v: Any) -> Any:
+        """Accept a YAML date (``date: 2025-06-01``) as its ISO text."""
+        if isinstance(v, _dt.date):
+            return v.isoformat()
+        return v
 
     @model_validator(mode="after")
     def _consistent(self) -> Case:
@@ -240,6 +330,31 @@ class Case(_Frozen):
                 for name in link.actors or []:
                     if name not in actor_names:
                         raise _located(f"unknown actor {name!r}", kind, l_idx, "actors")
+        _unique("indicators", [i.name for i in self.indicators])
+        selectable = actor_names | {a.group for a in self.actors if a.group}
+        for n_idx, ind in enumerate(self.indicators):
+            for t_idx, term in enumerate(ind.terms):
+                if term.issue is not None and term.issue not in issues:
+                    raise _located(
+                        f"unknown issue {term.issue!r}",
+                        "indicators", n_idx, "terms", t_idx, "issue",
+                    )
+                for sel in ("actors", "a", "b"):
+                    for name in getattr(term, sel) or []:
+                        if name not in selectable:
+                            raise _located(
+                                f"unknown actor or group {name!r}",
+                                "indicators", n_idx, "terms", t_idx, sel,
+                            )
+                if term.kind in ("perception", "perception_gap") and not term.perception:
+                    raise _located(
+                        f"a {term.kind!r} term needs 'perception'",
+                        "indicators", n_idx, "terms", t_idx,
+                    )
+                if term.kind in ("outcome",) and term.issue is None:
+                    raise _located(
+                        "an 'outcome' term needs 'issue'", "indicators", n_idx, "terms", t_idx
+                    )
         for i_idx, issue in enumerate(self.issues):
             sq = issue.status_quo
             if sq is not None and not issue.scale.min <= sq.value <= issue.scale.max:

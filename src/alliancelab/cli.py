@@ -19,6 +19,7 @@ COMMANDS = {
     "cases": "cases",
     "backtest": "backtest",
     "run": "run",
+    "explore": "explore",
 }
 
 
@@ -48,6 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.handler(args)
     except AllianceLabError as exc:
+        case_arg = getattr(args, "case", None)
+        if exc.file is None and isinstance(case_arg, str):
+            exc = exc.located(file=case_arg)  # e.g. too few actors for the model
         print(f"alliancelab: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas is imported when a frame is asked for (it is slow to import)
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class Forecast:
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy positions: one row per (round, actor, issue)."""
+        import pandas as pd
+
         r, n, d = self.rounds.shape
         idx = pd.MultiIndex.from_product(
             [range(r), self.actors, self.issues], names=["round", "actor", "issue"]
@@ -53,6 +57,8 @@ class Forecast:
 
     def forecast_frame(self) -> pd.DataFrame:
         """One row per issue with the forecast."""
+        import pandas as pd
+
         return pd.DataFrame({"issue": list(self.issues), "forecast": self.forecast})
 
     def to_dict(self) -> dict[str, Any]:

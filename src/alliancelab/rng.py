@@ -21,7 +21,9 @@ def make_rng(rng: RngLike) -> tuple[np.random.Generator, int | None]:
     else:
         from .errors import AllianceLabError
 
-        raise AllianceLabError(f"must be a non-negative int, SeedSequence or Generator, got {rng!r}", field="rng")
+        raise AllianceLabError(
+            f"must be a non-negative int, SeedSequence or Generator, got {rng!r}", field="rng"
+        )
     entropy = seq.entropy
     return np.random.default_rng(seq), int(entropy) if isinstance(entropy, int) else None
 

@@ -49,6 +49,8 @@ def print_forecast(result: Forecast) -> None:
         for r in range(result.rounds.shape[0]):
             rounds.add_column(f"r{r}", justify="right")
         for i, actor in enumerate(result.actors):
-            rounds.add_row(actor, *(f"{result.rounds[r, i, k]:.4g}" for r in range(result.rounds.shape[0])))
+            rounds.add_row(
+                actor, *(f"{result.rounds[r, i, k]:.4g}" for r in range(result.rounds.shape[0]))
+            )
         console.print(rounds)
     console.print(f"seed: {result.seed}")

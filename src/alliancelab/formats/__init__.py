@@ -55,10 +55,19 @@ def read_text(path: str | os.PathLike[str]) -> str:
 
 def detect(text: str, path: str | os.PathLike[str] = "") -> str:
     """Which format ``text`` is in: ``scholz`` or ``ktab`` when it looks like one, else
-    ``yaml`` (whose reader then reports what is wrong)."""
+    ``yaml`` (whose reader then reports what is wrong) - except for a ``.csv`` file, which
+    is refused with a message naming the two CSV formats."""
     for fmt in ("scholz", "ktab"):
         if _module(fmt).sniff(text):
             return fmt
+    if str(path).lower().endswith(".csv"):
+        raise CaseError(
+            "not a case CSV: line 1 must be the Scholz header "
+            "Actor,Capability,Position,Salience or KTAB's scenario line "
+            "(name, description, number of actors, number of dimensions)",
+            file=str(path),
+            line=1,
+        )
     return "yaml"
 
 

@@ -24,7 +24,13 @@ def sniff(text: str) -> bool:
 
 
 def read(text: str, file: str) -> Case:
-    rows = list(csv.reader(io.StringIO(text)))
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    rows = []
+    try:
+        for row in reader:
+            rows.append(row)
+    except csv.Error as exc:
+        raise CaseError(f"broken CSV: {exc}", file=file, line=reader.line_num) from None
     if not rows or [c.strip().lower() for c in rows[0]] != [h.lower() for h in HEADER]:
         raise CaseError(f"line 1 must be the header {','.join(HEADER)}", file=file, line=1)
     actors = []
@@ -54,6 +60,8 @@ def read(text: str, file: str) -> Case:
     hi = max(a[2] for a in actors)
     if lo == hi:
         lo, hi = lo - 1, hi + 1
+    if not math.isfinite(hi - lo):
+        raise CaseError("positions lie too far apart (their range overflows)", file=file, field="Position")
     data = {
         "name": file.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "case",
         "issues": [{"name": "issue", "scale": {"min": lo, "max": hi}}],
@@ -85,6 +93,8 @@ def write(case: Case) -> str:
 
 
 def _number(cell: str, file: str, line: int, field: str) -> float:
+    if not cell.strip():
+        raise CaseError("missing value", file=file, line=line, field=field)
     try:
         value = float(cell.strip())
     except ValueError:

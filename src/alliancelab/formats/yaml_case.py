@@ -6,6 +6,8 @@ A number anywhere may be written bare (``capability: 30``) or with its provenanc
 
 from __future__ import annotations
 
+import datetime as _dt
+import re
 from typing import Any
 
 import yaml
@@ -16,28 +18,67 @@ from ..errors import CaseError
 
 Loc = tuple[str | int, ...]
 
+#: most nodes a document may expand to through aliases (guards against "billion laughs").
+MAX_NODES = 200_000
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that also reads ``1e5`` and ``-2E-3`` as numbers (YAML 1.2 floats;
+    PyYAML's YAML 1.1 resolver would read them as text), and reports a value it cannot
+    build (an integer of thousands of digits, the date 2025-13-45) as broken YAML."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError) as exc:
+            shown = str(node.value) if isinstance(node, yaml.ScalarNode) else node.tag
+            shown = shown if len(shown) <= 30 else shown[:27] + "..."
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read {shown!r} ({exc})", node.start_mark
+            ) from None
+
+
+class _Dumper(yaml.SafeDumper):
+    """SafeDumper that quotes text such as ``"1e5"`` which :class:`_Loader` reads as a number."""
+
+
+_EXP_FLOAT = re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$")
+for _cls in (_Loader, _Dumper):
+    _cls.yaml_implicit_resolvers = {
+        k: list(v) for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    _cls.add_implicit_resolver("tag:yaml.org,2002:float", _EXP_FLOAT, list("-+0123456789"))
+
 
 def read(text: str, file: str) -> Case:
     """Parse and validate a YAML case; raise :class:`CaseError` naming file, line and field."""
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _Loader(text)
         try:
             node = loader.get_single_node()
             if node is None:
                 raise CaseError("file is empty", file=file)
-            lines = _line_map(node, (), file)
+            lines = _line_map(node, file)
             data = loader.construct_document(node)
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        raise CaseError(f"broken YAML: {exc.problem or exc.context}", file=file, line=line) from None
+        problem = exc.problem or exc.context or "unreadable"
+        raise CaseError(f"broken YAML: {problem}", file=file, line=line) from None
     except yaml.YAMLError as exc:
         raise CaseError(f"broken YAML: {exc}", file=file) from None
+    except RecursionError:
+        raise CaseError("broken YAML: nested too deeply", file=file) from None
     if not isinstance(data, dict):
-        raise CaseError("a case must be a YAML mapping (name, issues, actors, ...)", file=file, line=1)
-    return validate(data, file=file, lines=lines)
+        raise CaseError(
+            "a case must be a YAML mapping (name, issues, actors, ...)", file=file, line=1
+        )
+    try:
+        return validate(data, file=file, lines=lines)
+    except RecursionError:
+        raise CaseError("nested too deeply to be a case", file=file) from None
 
 
 def validate(data: dict[str, Any], *, file: str, lines: dict[Loc, int] | None = None) -> Case:
@@ -46,54 +87,148 @@ def validate(data: dict[str, Any], *, file: str, lines: dict[Loc, int] | None = 
     try:
         return Case.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
+        errors = exc.errors(include_url=False)
+        # an unknown field first: a misspelt name also shows up as a missing field
+        err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         loc: Loc = tuple(err["loc"])
         message = err["msg"].removeprefix("Value error, ")
         cause = (err.get("ctx") or {}).get("error")
         if isinstance(cause, LocatedValueError):
             loc = loc + cause.loc
             message = str(cause)
-        if err["type"] == "extra_forbidden":
-            message = "unknown field"
-        elif err["type"] == "missing":
-            message = "missing field"
+        if "[key]" in loc:
+            # pydantic marks a bad mapping key as ``(..., key, "[key]")``
+            at = loc.index("[key]")
+            bad_key = loc[at - 1] if at else None
+            loc = loc[: max(at - 1, 0)]
+            message = f"keys must be names (text), got {bad_key!r}"
+        elif err["type"] in _MESSAGES:
+            message = _MESSAGES[err["type"]].format(got=_describe(err.get("input")))
         line = _nearest_line(lines or {}, loc)
         raise CaseError(message, file=file, line=line, field=_render(loc, data)) from None
 
 
+#: clearer words for pydantic's error types (``{got}`` describes the offending input).
+_MESSAGES = {
+    "extra_forbidden": "unknown field",
+    "missing": "missing field",
+    "string_type": "expected text, got {got}",
+    "string_too_short": "must not be empty",
+    "float_type": "expected a number, got {got}",
+    "float_parsing": "expected a number, got {got}",
+    "finite_number": "must be a finite number (not NaN or infinity)",
+    "dict_type": "expected a mapping (key: value, ...), got {got}",
+    "model_type": "expected a mapping (key: value, ...), got {got}",
+    "model_attributes_type": "expected a mapping (key: value, ...), got {got}",
+    "list_type": "expected a list, got {got}",
+    "tuple_type": "expected a list, got {got}",
+    "too_short": "must not be empty",
+    "literal_error": "{got} is not one of the allowed values",
+}
+
+
+def _describe(value: Any) -> str:
+    """A short description of a value for an error message."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"the boolean {value!r}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"the text {shown!r}"
+    if isinstance(value, int | float):
+        return f"the number {value!r}" if abs(value) < 1e15 else "a huge number"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, _dt.date | _dt.datetime):
+        return f"the date {value.isoformat()} (quote it to make it text)"
+    return f"a {type(value).__name__}"
+
+
 def write(case: Case) -> str:
-    """The case as YAML, sources and notes intact; bare numbers where a value has nothing else."""
+    """The case as YAML, sources and notes intact; bare numbers where a value has nothing
+    else, whole numbers without ``.0``, both ends of every scale, short lists and mappings
+    on one line."""
     data = case.model_dump(mode="json", exclude_defaults=True)
-    return yaml.safe_dump(_compact(data), sort_keys=False, allow_unicode=True, width=100)
+    for issue, full in zip(data["issues"], case.issues, strict=True):
+        scale = full.scale.model_dump(mode="json", exclude_defaults=True)
+        issue["scale"] = {"min": full.scale.min, "max": full.scale.max, **scale}
+    meta = data.pop("meta", None)
+    out = _compact(data)
+    if meta is not None:
+        out["meta"] = meta  # free-form: written as given
+    return yaml.dump(
+        out,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
+        default_flow_style=None,
+    )
 
 
 def _compact(obj: Any) -> Any:
     if isinstance(obj, dict):
         if set(obj) == {"value"}:
-            return obj["value"]
+            return _compact(obj["value"])
         return {k: _compact(v) for k, v in obj.items()}
     if isinstance(obj, list):
         return [_compact(v) for v in obj]
+    if isinstance(obj, float) and obj.is_integer() and abs(obj) < 1e15:
+        return int(obj)
     return obj
 
 
-def _line_map(node: yaml.Node, path: Loc, file: str) -> dict[Loc, int]:
-    """Map every path in the document to its 1-based line; reject duplicate keys."""
-    out: dict[Loc, int] = {path: node.start_mark.line + 1}
-    if isinstance(node, yaml.MappingNode):
-        seen: set[Any] = set()
-        for key_node, value_node in node.value:
-            key = key_node.value
-            if key in seen:
-                raise CaseError(
-                    f"duplicate key {key!r}", file=file, line=key_node.start_mark.line + 1
-                )
-            seen.add(key)
-            out.update(_line_map(value_node, (*path, key), file))
-            out[(*path, key)] = key_node.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for idx, item in enumerate(node.value):
-            out.update(_line_map(item, (*path, idx), file))
+def _line_map(root: yaml.Node, file: str) -> dict[Loc, int]:
+    """Map every path in the document to its 1-based line; reject duplicate keys, recursive
+    aliases and documents that aliases expand beyond :data:`MAX_NODES` nodes."""
+    out: dict[Loc, int] = {}
+    visited: set[int] = set()
+    visits = 0
+    # Depth-first and iterative; ``chain`` links a node to its ancestors as (id, chain) pairs,
+    # walked only for nodes met before (aliases), to find aliases that contain themselves.
+    Chain = tuple[int, Any] | None
+    stack: list[tuple[yaml.Node, Loc, Chain]] = [(root, (), None)]
+    while stack:
+        node, path, chain = stack.pop()
+        visits += 1
+        if visits > MAX_NODES:
+            raise CaseError(
+                f"document too large: its aliases expand to more than {MAX_NODES} nodes",
+                file=file,
+            )
+        if id(node) in visited:
+            link = chain
+            while link is not None:
+                if link[0] == id(node):
+                    raise CaseError(
+                        "broken YAML: an alias refers to a node that contains it",
+                        file=file,
+                        line=node.start_mark.line + 1,
+                    )
+                link = link[1]
+        visited.add(id(node))
+        out.setdefault(path, node.start_mark.line + 1)
+        inner: Chain = (id(node), chain)
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    stack.append((value_node, (*path, "<key>"), inner))
+                    continue
+                key = key_node.value
+                if key in seen and key != "<<":
+                    raise CaseError(
+                        f"duplicate key {key!r}", file=file, line=key_node.start_mark.line + 1
+                    )
+                seen.add(key)
+                out.setdefault((*path, key), key_node.start_mark.line + 1)
+                stack.append((value_node, (*path, key), inner))
+        elif isinstance(node, yaml.SequenceNode):
+            for idx, item in enumerate(node.value):
+                stack.append((item, (*path, idx), inner))
     return out
 
 

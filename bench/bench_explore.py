@@ -1,0 +1,117 @@
+"""Benchmark of ``alliancelab explore`` on the shipped US-ROK 2025 case, compromise + BDM.
+
+Measures, each run in a fresh process so that peak memory is per run:
+
+* experiments per second at 10^4 and 10^5 experiments (``--big`` adds 10^6) with two
+  workers (a local process pool), LHS over every uncertainty of the case;
+* per-experiment overhead: wall time x workers minus the time spent inside the model,
+  per experiment (sampling, design I/O, shipping batches, DuckDB writes, progress);
+* peak memory (resident set of the main process plus each worker's peak; an upper bound)
+  as N grows: it must stay flat;
+* the speed-up from one to two workers at 10^4.
+
+Targets (issue 5): the 10^6 sweep under 10 minutes on this 2-core machine with peak memory
+under 2 GB. Without ``--big`` the 10^6 time is projected from the 10^5 rate. Prints
+measured / target / ratio per line and exits 1 on any miss.
+
+    python bench/bench_explore.py            # 1e4 (1 and 2 workers), 1e5 (2 workers)
+    python bench/bench_explore.py --big      # also 1e6 (long)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+TARGET_SECONDS_1E6 = 600.0
+TARGET_PEAK_MB = 2048.0
+TARGET_SPEEDUP = 1.6
+TARGET_MEMORY_GROWTH = 1.25  # peak(1e5) / peak(1e4)
+
+
+def one(n: int, workers: int) -> dict[str, float]:
+    """One sweep of ``n`` experiments in this process (called in a child process)."""
+    from alliancelab.cases import resolve_case
+    from alliancelab.explore import explore
+    from alliancelab.formats import read_case
+
+    case = read_case(resolve_case("us_rok_2025"))
+    with tempfile.TemporaryDirectory(prefix="bench-explore-") as store:
+        t0 = time.perf_counter()
+        ex = explore(case, n=n, sampler="lhs", models=("compromise", "bdm"), seed=1,
+                     store=store, workers=workers)
+        wall = time.perf_counter() - t0
+        assert ex.complete, ex
+        stats = ex.run_stats
+        n_params = len(ex.parameters)
+        failed = ex.n_failed
+    self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    peak = self_mb + (workers * child_mb if workers > 1 else 0.0)
+    return {
+        "n": n, "workers": workers, "seconds": wall, "rate": n / wall,
+        "overhead_ms": 1e3 * max(wall * workers - stats["compute_seconds"], 0.0) / n,
+        "model_ms": 1e3 * stats["compute_seconds"] / n, "peak_mb": peak,
+        "main_mb": self_mb, "worker_mb": child_mb, "parameters": n_params, "failed": failed,
+    }
+
+
+def run_child(n: int, workers: int) -> dict[str, float]:
+    out = subprocess.run([sys.executable, __file__, "--one", str(n), "--workers",
+                          str(workers)], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--big", action="store_true", help="also run 10^6 experiments")
+    ap.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args()
+    if args.one is not None:
+        print(json.dumps(one(args.one, args.workers)))
+        return 0
+
+    runs = [run_child(10_000, 1), run_child(10_000, 2), run_child(100_000, 2)]
+    if args.big:
+        runs.append(run_child(1_000_000, 2))
+    print(f"US-ROK 2025, compromise + BDM (10 rounds), LHS over "
+          f"{int(runs[0]['parameters'])} uncertainties")
+    print(f"{'experiments':>12} {'workers':>7} {'seconds':>9} {'exp/s':>8} {'model ms':>9} "
+          f"{'overhead ms':>11} {'peak MB':>8} {'failed':>6}")
+    for r in runs:
+        print(f"{int(r['n']):>12,} {int(r['workers']):>7} {r['seconds']:>9.1f} "
+              f"{r['rate']:>8.0f} {r['model_ms']:>9.3f} {r['overhead_ms']:>11.4f} "
+              f"{r['peak_mb']:>8.0f} {int(r['failed']):>6}")
+
+    checks: list[tuple[str, float, float, bool]] = []  # name, measured, target, lower is better
+    big = runs[3] if args.big else None
+    if big is not None:
+        checks.append(("1e6 sweep seconds", big["seconds"], TARGET_SECONDS_1E6, True))
+        checks.append(("1e6 peak memory MB", big["peak_mb"], TARGET_PEAK_MB, True))
+    else:
+        projected = 1_000_000 / runs[2]["rate"]
+        checks.append(("1e6 sweep seconds (projected from 1e5 rate)", projected,
+                       TARGET_SECONDS_1E6, True))
+        checks.append(("peak memory MB at 1e5", runs[2]["peak_mb"], TARGET_PEAK_MB, True))
+    checks.append(("memory growth 1e4 -> 1e5 (x)", runs[2]["peak_mb"] / runs[1]["peak_mb"],
+                   TARGET_MEMORY_GROWTH, True))
+    checks.append(("speed-up 1 -> 2 workers at 1e4 (x)", runs[1]["rate"] / runs[0]["rate"],
+                   TARGET_SPEEDUP, False))
+    print(f"\n{'check':<46} {'measured':>10} {'target':>10} {'ratio':>7}  result")
+    ok = True
+    for name, measured, target, lower in checks:
+        passed = measured <= target if lower else measured >= target
+        ok &= passed
+        print(f"{name:<46} {measured:>10.2f} {target:>10.2f} {measured / target:>7.2f}  "
+              f"{'ok' if passed else 'MISS'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

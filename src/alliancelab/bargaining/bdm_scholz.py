@@ -1,0 +1,282 @@
+"""``bdm-scholz``: Bueno de Mesquita's expected-utility model exactly as the public
+reference implementation of Scholz, Calbert & Smith (2011) computes it
+(GitHub jmckib/bdm-scholz-expected-utility-model, ``bdm_scholz_model.py``, which
+reproduces the paper's Table 2; Python 3 port dmasad/bdm-scholz-expected-utility-model).
+
+One round (``BDMScholzModel.update_risk_aversions`` then ``update_positions``):
+
+1. Risk pass, every r = 1: security ("danger") of i, Sec_i = sum_{j != i} E^i(U_ji);
+   R_i = (2 Sec_i - max Sec - min Sec)/(max Sec - min Sec); r_i = (1 - R_i/3)/(1 + R_i/3)
+   (Scholz eqs. 32-34, 33).
+2. Decision pass with the new r. For receiver i and proposer j (x_i != x_j), both
+   expected utilities are computed *from i's perspective, with i's r_i*:
+   a = E(U_ij) = s_j [P_ij U_s + (1 - P_ij) U_f] + (1 - s_j) U_s - Q U_sq,
+   b = E(U_ji) = s_i [P_ji U_s + (1 - P_ji) U_f] + (1 - s_i) U_s - Q U_sq, with
+   U_s = 2 - 4(0.5 - 0.5 |x_i - x_j|/R)^r_i, U_f = 2 - 4(0.5 + 0.5 |x_i - x_j|/R)^r_i,
+   U_sq = 2 - 4 (0.5)^r_i (Scholz eqs. 15, 16, 24, 25a).
+3. P_ij = sum_k max(0, v_k(i, j)) / sum_k sum_a sum_b |v_k(a, b)|, the votes
+   v_k(i, j) = c_k s_k [(|x_k - x_j|/R)^r_k - (|x_k - x_i|/R)^r_k] -- one total over all
+   ordered pairs of actors, not per pair (eq. 31 normalises per pair).
+4. Offers: confrontation if b > a > 0 (i moves to x_j); compromise if b > 0 > a and
+   b > |a| (i moves to x_i + (x_j - x_i)|a/b|, eq. 36). The reference's capitulation test
+   (``eu_ji < abs(eu_ji)``) is never true, so capitulation never happens.
+5. Each actor takes a confrontation if it has one (the one nearest its position), else a
+   compromise (the one with the smallest (|a| x_i + |b| x_j)/(|a| + |b|), a weighted mean
+   of the two positions -- not the smallest move); everybody moves at once.
+6. R is the range of the *initial* positions throughout; Q = 1 by default (the reference
+   subtracts only Q U_sq: with Q < 1 the (1-Q)(T U_b + (1-T) U_w) term of eq. 25a is
+   missing there, and here too).
+
+Differences from the reference, all invisible on its own cases (docs/bdm.md lists them
+with the differences from ``bdm``): ties between offers are broken by rules that do not
+depend on the order of the actors (:func:`._eu.select`); comparisons that rounding
+decides (values within ``tie_tol``) count as ties; where every security level is equal the
+reference divides by zero and we set r = 1; a case with all positions equal (R = 0) or
+no votes at all returns positions unchanged instead of dividing by zero. Sums run over the
+actors in a canonical order (initial position, capability, salience), so that permuting
+the actors changes no bit of the result.
+
+The forecast of an issue is the c*s weighted median of the final round's positions (the
+"median voter position" Scholz et al. report; Table 2 gives median and mean per round, both
+are in the diagnostics). Multi-issue cases are run issue by issue. Perceived positions,
+saliences and capabilities are ignored (the reference has none; ``bdm`` uses them).
+
+:func:`simulate_batch` runs many cases of one issue at once (Monte Carlo draws), vectorised
+with NumPy; the engine itself calls it, so both give identical numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _eu
+from .base import Engine, Outcome
+from .problem import Problem
+
+#: draws per block in :func:`simulate_batch` (keeps the temporaries in cache)
+CHUNK = 256
+
+
+def _votes(dist: np.ndarray, w: np.ndarray, iu: np.ndarray, ju: np.ndarray) -> np.ndarray:
+    """Win probabilities P[:, i, j] with one normaliser per draw (the reference's quirk).
+
+    ``dist[:, k, i]`` is voter k's (risk-adjusted) distance to i, ``w`` = c*s ``(m, n)``.
+    num[i, j] = sum_k w_k max(0, D_kj - D_ki) is computed as (S_ij + T_ij)/2 with
+    S_ij = sum_k w_k (D_kj - D_ki) and T_ij = sum_k w_k |D_kj - D_ki| over the pairs i < j
+    only; the normaliser sum_{k, a, b} |v_k(a, b)| is 2 sum_{i<j} T_ij.
+    """
+    m, n, _ = dist.shape
+    wd = np.einsum("mk,mki->mi", w, dist)  # sum_k w_k D_ki
+    diff = dist[:, :, ju]
+    diff -= dist[:, :, iu]
+    np.abs(diff, out=diff)
+    t = np.einsum("mk,mkp->mp", w, diff)  # (m, pairs)
+    s = wd[:, ju] - wd[:, iu]
+    num = np.zeros((m, n, n))
+    num[:, iu, ju] = np.maximum(0.5 * (t + s), 0.0)
+    num[:, ju, iu] = np.maximum(0.5 * (t - s), 0.0)
+    den = 2.0 * t.sum(axis=1)
+    safe = np.where(den > 0, den, 1.0)
+    return np.where((den > 0)[:, None, None], num / safe[:, None, None], 0.0)
+
+
+def _run(
+    capability: np.ndarray,
+    position: np.ndarray,
+    salience: np.ndarray,
+    rounds: int,
+    q: float,
+    tie_tol: float,
+    record: bool,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """One block of draws ``(m, n)``; returns positions ``(m, rounds+1, n)`` and, if
+    ``record``, the per-round diagnostics in input order."""
+    m, n = position.shape
+    # canonical order: initial position, then capability, then salience (stable)
+    perm = np.lexsort((salience, capability, position), axis=-1)
+    inv = np.argsort(perm, axis=-1)
+    c = np.take_along_axis(capability, perm, axis=-1)
+    x = np.take_along_axis(position, perm, axis=-1).copy()
+    s = np.take_along_axis(salience, perm, axis=-1)
+    w = c * s
+    rng_ = x.max(axis=1) - x.min(axis=1)
+    big_r = np.where(rng_ > 0, rng_, 1.0)  # R = 0: everybody agrees, nobody moves
+    tol_x = (tie_tol * big_r)[:, None]
+    iu, ju = np.triu_indices(n, 1)
+    out = np.empty((m, rounds + 1, n))
+    out[:, 0] = x
+    rec: dict[str, list[np.ndarray]] = {
+        k: [] for k in ("r", "sec", "p", "a", "b", "kind", "offer", "proposer")
+    }
+    s_row = s[:, :, None]  # s_i
+    s_col = s[:, None, :]  # s_j
+    for t in range(1, rounds + 1):
+        dx = x[:, None, :] - x[:, :, None]  # x_j - x_i
+        adx = np.abs(dx)
+        dist = adx / big_r[:, None, None]
+        # 1. risk pass, r = 1: U_s = 2d, U_f = -2d, U_sq = 0, so
+        #    E^i(U_ji) = 2 d_ij (1 - 2 s_i (1 - P_ji))
+        p1 = _votes(dist, w, iu, ju)
+        sec = (2.0 * dist * (1.0 - 2.0 * s_row * (1.0 - p1.transpose(0, 2, 1)))).sum(axis=2)
+        r = _eu.risk_exponent(sec, tie_tol)
+        # 2. decision pass with the new r (voter k uses its own r_k in the probability)
+        rr = r[:, :, None]
+        p = _votes(dist**rr, w, iu, ju)
+        half = 0.5 * dist
+        us = 2.0 - 4.0 * np.maximum(0.5 - half, 0.0) ** rr
+        uf = 2.0 - 4.0 * (0.5 + half) ** rr
+        usq = q * (2.0 - 4.0 * 0.5**rr)
+        a = s_col * (p * us + (1.0 - p) * uf) + (1.0 - s_col) * us - usq
+        pt = p.transpose(0, 2, 1)
+        b = s_row * (pt * us + (1.0 - pt) * uf) + (1.0 - s_row) * us - usq
+        valid = adx > 0
+        conf = valid & (a > tie_tol) & (b > a + tie_tol)
+        comp = valid & (a < -tie_tol) & (b > -a + tie_tol)
+        abs_a, abs_b = np.abs(a), np.abs(b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            comp_pos = x[:, :, None] + dx * np.where(comp, abs_a / np.where(comp, abs_b, 1.0), 0)
+            comp_key = (abs_a * x[:, :, None] + abs_b * x[:, None, :]) / np.where(
+                comp, abs_a + abs_b, 1.0
+            )
+        order = np.broadcast_to(perm[:, None, :], (m, n, n))
+        xj = np.broadcast_to(x[:, None, :], (m, n, n))
+        has_conf, j_conf = _eu.select(conf, adx, b, xj, order, tol_x[:, :, None], tie_tol)
+        has_comp, j_comp = _eu.select(comp, comp_key, b, comp_pos, order, tol_x[:, :, None],
+                                      tie_tol)
+        new_conf = np.take_along_axis(x, j_conf, axis=1)
+        new_comp = np.take_along_axis(comp_pos, j_comp[:, :, None], axis=2)[:, :, 0]
+        new = np.where(has_conf, new_conf, np.where(has_comp, new_comp, x))
+        if record:
+            kind = np.where(conf, _eu.CONFRONTATION, np.where(comp, _eu.COMPROMISE, _eu.NONE))
+            rec["r"].append(r)
+            rec["sec"].append(sec)
+            rec["p"].append(p)
+            rec["a"].append(a)
+            rec["b"].append(b)
+            rec["kind"].append(kind.astype(np.int8))
+            rec["offer"].append(
+                np.where(has_conf, _eu.CONFRONTATION, np.where(has_comp, _eu.COMPROMISE, 0))
+            )
+            rec["proposer"].append(np.where(has_conf, j_conf, j_comp))
+        x = new
+        out[:, t] = x
+    # back to input order
+    positions = np.take_along_axis(out, inv[:, None, :], axis=2)
+    diag: dict[str, np.ndarray] = {}
+    if record:
+        def vec(v: list[np.ndarray]) -> np.ndarray:  # (R, m, n) in input order
+            return np.stack([np.take_along_axis(a, inv, axis=1) for a in v])
+
+        def mat(v: list[np.ndarray]) -> np.ndarray:  # (R, m, n, n) in input order
+            ii = inv[:, :, None]
+            return np.stack(
+                [np.take_along_axis(np.take_along_axis(a, ii, axis=1), inv[:, None, :], axis=2)
+                 for a in v]
+            )
+
+        diag = {
+            "risk_exponent": vec(rec["r"]),
+            "security": vec(rec["sec"]),
+            "probability": mat(rec["p"]),
+            "eu_challenge": mat(rec["a"]),
+            "eu_response": mat(rec["b"]),
+            "offer_type": mat(rec["kind"]),
+            "accepted": vec(rec["offer"]),
+            # proposer index (sorted space) -> input index
+            "proposer": vec([np.take_along_axis(perm, j, axis=1) for j in rec["proposer"]]),
+        }
+    return positions, diag
+
+
+def simulate_batch(
+    capability: np.ndarray,
+    position: np.ndarray,
+    salience: np.ndarray,
+    rounds: int = 10,
+    *,
+    q: float = 1.0,
+    tie_tol: float = 1e-12,
+    chunk: int = CHUNK,
+) -> np.ndarray:
+    """Run ``bdm-scholz`` on m independent one-issue cases at once.
+
+    ``capability``, ``position``, ``salience``: arrays ``(m, n)`` (one row per draw;
+    ``capability`` may also be ``(n,)``). Returns positions ``(m, rounds + 1, n)``, row 0
+    the input -- the same numbers :class:`BDMScholz` gives for each draw.
+    """
+    pos = np.asarray(position, dtype=float)
+    if pos.ndim != 2:
+        raise ValueError("position must be (m, n)")
+    cap = np.broadcast_to(np.asarray(capability, dtype=float), pos.shape)
+    sal = np.broadcast_to(np.asarray(salience, dtype=float), pos.shape)
+    rounds = _eu.check_rounds(rounds)
+    q = _eu.check_unit(q, "q")
+    tie_tol = _eu.check_tol(tie_tol)
+    out = np.empty((pos.shape[0], rounds + 1, pos.shape[1]))
+    for lo in range(0, pos.shape[0], max(1, int(chunk))):
+        hi = lo + max(1, int(chunk))
+        out[lo:hi] = _run(cap[lo:hi], pos[lo:hi], sal[lo:hi], rounds, q, tie_tol, False)[0]
+    return out
+
+
+class BDMScholz(Engine):
+    """Bueno de Mesquita's expected-utility model as the Scholz et al. reference code runs it.
+
+    Options: ``rounds`` (10, as the reference's published run), ``q`` (probability of the
+    status quo, 1.0 as Scholz et al. chose), ``tie_tol`` (1e-12: expected utilities closer
+    than this, and positions closer than this times the range, count as equal).
+    """
+
+    name = "bdm-scholz"
+    min_actors = 2
+    iterative = True
+
+    def __init__(self, rounds: int = 10, q: float = 1.0, tie_tol: float = 1e-12) -> None:
+        self.rounds = _eu.check_rounds(rounds)
+        self.q = _eu.check_unit(q, "q")
+        self.tie_tol = _eu.check_tol(tie_tol)
+
+    def solve(self, problem: Problem, rng: np.random.Generator) -> Outcome:
+        n, d = problem.position.shape
+        cap = np.broadcast_to(problem.capability, (d, n))
+        pos, diag = _run(
+            np.ascontiguousarray(cap),
+            np.ascontiguousarray(problem.position.T),
+            np.ascontiguousarray(problem.salience.T),
+            self.rounds,
+            self.q,
+            self.tie_tol,
+            True,
+        )
+        return finish(problem, pos, diag)
+
+
+def finish(problem: Problem, pos: np.ndarray, diag: dict[str, np.ndarray]) -> Outcome:
+    """Assemble an :class:`Outcome` from per-issue results (issues as the leading axis)."""
+    rounds = np.ascontiguousarray(pos.transpose(1, 2, 0))  # (R+1, n, d)
+    rounds[0] = problem.position  # bit-exact input
+    summary = _eu.summaries(rounds, problem.capability, problem.salience)
+
+    def issue_last(a: np.ndarray) -> np.ndarray:  # (R, d, ...) -> (R, ..., d)
+        return np.moveaxis(a, 1, -1)
+
+    kind = issue_last(diag["accepted"])
+    proposer = issue_last(diag["proposer"])
+    eu_a, eu_b = issue_last(diag["eu_challenge"]), issue_last(diag["eu_response"])
+    diagnostics: dict[str, Any] = {
+        **summary,
+        "forecast_rule": "c*s weighted median of the final round's positions",
+        "risk_exponent": issue_last(diag["risk_exponent"]),
+        "security": issue_last(diag["security"]),
+        "probability": issue_last(diag["probability"]),
+        "eu_challenge": eu_a,
+        "eu_response": eu_b,
+        "offer_type": issue_last(diag["offer_type"]),
+        "offer_types": list(_eu.OFFER_TYPES),
+        "offers": _eu.offer_list(
+            rounds, problem.actors, problem.issues, kind, proposer, eu_a, eu_b
+        ),
+    }
+    return Outcome(rounds=rounds, forecast=summary["median"][-1].copy(), diagnostics=diagnostics)

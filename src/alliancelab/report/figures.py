@@ -1,0 +1,463 @@
+"""The report's charts, as plotly figures built from a :class:`~alliancelab.runjob.RunResults`.
+
+Every function returns a ``plotly.graph_objects.Figure`` (or ``None`` when the run has no
+data for it); :mod:`alliancelab.report.html` embeds them. Colours: US actors in blues, ROK
+actors in reds, others in their own hues, so a reader can tell the allies apart at a glance.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ..case import Case
+
+FONT = "Inter, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
+MODEL_COLOURS = {
+    "compromise": "#1b9e77",
+    "median": "#7570b3",
+    "nash": "#66a61e",
+    "bdm": "#d95f02",
+    "bdm-scholz": "#e6ab02",
+    "smp": "#e7298a",
+    "dynamics": "#444444",
+}
+GROUP_PALETTES = {
+    "US": ["#08306b", "#2171b5", "#4292c6", "#6baed6", "#9ecae1", "#08519c"],
+    "ROK": ["#67000d", "#cb181d", "#ef3b2c", "#fb6a4a", "#fc9272", "#a50f15"],
+    "DPRK": ["#54278f", "#807dba"],
+    "PRC": ["#b8860b", "#d4a017"],
+    "Japan": ["#238b45", "#74c476"],
+}
+OTHER = ["#636363", "#969696", "#8c6d31", "#17becf", "#bcbd22"]
+US_COLOUR, ROK_COLOUR = "#2171b5", "#cb181d"
+
+
+def _layout(fig: go.Figure, *, height: int, title: str | None = None, **kw: Any) -> go.Figure:
+    fig.update_layout(
+        height=height,
+        title=dict(text=title, x=0, xanchor="left", font=dict(size=15)) if title else None,
+        font=dict(family=FONT, size=12, color="#222"),
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        margin=kw.pop("margin", dict(l=10, r=10, t=50 if title else 30, b=40)),
+        hoverlabel=dict(font=dict(family=FONT)),
+        **kw,
+    )
+    fig.update_xaxes(showgrid=True, gridcolor="#eee", zeroline=False, linecolor="#999",
+                     showline=True)
+    fig.update_yaxes(showgrid=True, gridcolor="#eee", zeroline=False, linecolor="#999",
+                     showline=True)
+    return fig
+
+
+def actor_colours(case: Case) -> dict[str, str]:
+    """A colour per actor, by group."""
+    used: dict[str, int] = {}
+    out = {}
+    other = 0
+    for a in case.actors:
+        pal = GROUP_PALETTES.get(a.group or "")
+        if pal is None:
+            out[a.name] = OTHER[other % len(OTHER)]
+            other += 1
+        else:
+            k = used.get(a.group or "", 0)
+            out[a.name] = pal[k % len(pal)]
+            used[a.group or ""] = k + 1
+    return out
+
+
+def _issue_title(case: Case, issue: str) -> str:
+    units = case.issue(issue).scale.units
+    return f"<b>{issue}</b>" + (f" ({units})" if units else "")
+
+
+def _end_ticks(case: Case, issue: str) -> tuple[list[float], list[str]]:
+    s = case.issue(issue).scale
+    return [s.min, s.max], [f"{s.min:g}<br>{s.low}" if s.low else f"{s.min:g}",
+                            f"{s.max:g}<br>{s.high}" if s.high else f"{s.max:g}"]
+
+
+# -- forecasts -------------------------------------------------------------------------
+
+
+def forecast_figure(results: Any) -> go.Figure:
+    """Per issue: each model's 5-95% Monte Carlo band (bar), median (diamond) and forecast
+    with the case as stated (circle), the status quo (dashed line) and the actors' positions
+    (grey ticks), on the issue's own scale with its labelled ends."""
+    case: Case = results.scenario
+    table = results.forecast_table()
+    issues = list(case.issue_names)
+    models = list(results.models)
+    d = len(issues)
+    fig = make_subplots(rows=d, cols=1, subplot_titles=[_issue_title(case, k) for k in issues],
+                        vertical_spacing=min(0.6 / max(d, 1), 0.08))
+    rows_y = ["actors", *models]
+    for r, issue in enumerate(issues, start=1):
+        sc = case.issue(issue).scale
+        positions = [a.positions[issue].value for a in case.actors]
+        fig.add_trace(go.Scatter(
+            x=positions, y=["actors"] * len(positions), mode="markers",
+            marker=dict(symbol="line-ns-open", size=14, color="#888", line=dict(width=2)),
+            text=[a.name for a in case.actors], name="actor positions", legendgroup="actors",
+            showlegend=r == 1, hovertemplate="%{text}: %{x:.4g}<extra></extra>",
+        ), row=r, col=1)
+        sub = table[table["issue"] == issue].set_index("model")
+        for m in models:
+            row = sub.loc[m]
+            col = MODEL_COLOURS.get(m, "#333")
+            fig.add_trace(go.Scatter(
+                x=[row.p5, row.p95], y=[m, m], mode="lines",
+                line=dict(color=col, width=9), opacity=0.35, name=f"{m} 5-95%",
+                legendgroup=m, showlegend=False,
+                hovertemplate=f"{m}: 5% %{{x:.4g}}<extra></extra>",
+            ), row=r, col=1)
+            fig.add_trace(go.Scatter(
+                x=[row.p50], y=[m], mode="markers", marker=dict(symbol="diamond", size=11,
+                color=col, line=dict(color="white", width=1)),
+                name=f"{m}", legendgroup=m, showlegend=r == 1,
+                customdata=[[row.p5, row.p95, row.forecast]],
+                hovertemplate=(f"<b>{m}</b><br>median %{{x:.4g}}<br>5-95%: "
+                               "%{customdata[0]:.4g} - %{customdata[1]:.4g}<br>"
+                               "as stated: %{customdata[2]:.4g}<extra></extra>"),
+            ), row=r, col=1)
+            fig.add_trace(go.Scatter(
+                x=[row.forecast], y=[m], mode="markers",
+                marker=dict(symbol="circle-open", size=12, color="#111", line=dict(width=2)),
+                name="forecast, case as stated", legendgroup="point",
+                showlegend=r == 1 and m == models[0],
+                hovertemplate=f"{m} (case as stated): %{{x:.4g}}<extra></extra>",
+            ), row=r, col=1)
+        sq = case.issue(issue).status_quo
+        if sq is not None:
+            fig.add_trace(go.Scatter(
+                x=[sq.value, sq.value], y=[rows_y[0], rows_y[-1]], mode="lines",
+                line=dict(color="#000", dash="dash", width=1.5), name="status quo",
+                legendgroup="sq", showlegend=r == 1,
+                hovertemplate=f"status quo {sq.value:.4g}<extra></extra>",
+            ), row=r, col=1)
+        pad = 0.02 * sc.width
+        tv, tt = _end_ticks(case, issue)
+        fig.update_xaxes(range=[sc.min - pad, sc.max + pad], row=r, col=1)
+        # labelled ends plus plain ticks in between
+        fig.update_xaxes(tickmode="array", tickvals=[*tv, *_inner_ticks(sc.min, sc.max)],
+                         ticktext=[*tt, *[f"{v:g}" for v in _inner_ticks(sc.min, sc.max)]],
+                         row=r, col=1)
+        fig.update_yaxes(categoryorder="array", categoryarray=rows_y[::-1], row=r, col=1)
+    fig.update_xaxes(ticklabeloverflow="allow")
+    height = 60 + d * (34 * (len(models) + 1) + 95)
+    _layout(fig, height=height, margin=dict(l=10, r=50, t=40, b=30),
+            legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0, xanchor="left"))
+    fig.update_layout(legend=dict(y=1 + 30 / height))
+    return fig
+
+
+def _inner_ticks(lo: float, hi: float, n: int = 4) -> list[float]:
+    step = _nice((hi - lo) / n)
+    first = math.ceil(lo / step) * step
+    out = []
+    v = first
+    while v < hi - 1e-9 * (hi - lo):
+        if v > lo + 0.08 * (hi - lo) and v < hi - 0.08 * (hi - lo):
+            out.append(round(v, 10))
+        v += step
+    return out
+
+
+def _nice(x: float) -> float:
+    if x <= 0:
+        return 1.0
+    exp = math.floor(math.log10(x))
+    f = x / 10**exp
+    for nice in (1, 2, 2.5, 5, 10):
+        if f <= nice:
+            return nice * 10**exp
+    return 10 ** (exp + 1)
+
+
+def distribution_figure(results: Any) -> go.Figure:
+    """Monte Carlo forecasts per issue as box plots, in % of each issue's scale, so the
+    spread of every model on every issue can be compared on one chart."""
+    case: Case = results.scenario
+    df = results.draws_table()
+    scale = {i.name: (i.scale.min, i.scale.width) for i in case.issues}
+    df = df.assign(pct=[100 * (v - scale[k][0]) / scale[k][1]
+                        for v, k in zip(df["forecast"], df["issue"], strict=True)])
+    fig = go.Figure()
+    for m in results.models:
+        sub = df[df["model"] == m]
+        fig.add_trace(go.Box(
+            x=sub["pct"], y=sub["issue"], name=m, orientation="h", boxpoints=False,
+            marker_color=MODEL_COLOURS.get(m, "#333"), line=dict(width=1.2),
+        ))
+    fig.update_layout(boxmode="group")
+    fig.update_xaxes(title="forecast, % of the issue's scale (0 = low end, 100 = high end)",
+                     range=[0, 100])
+    fig.update_yaxes(categoryorder="array", categoryarray=list(case.issue_names)[::-1])
+    return _layout(fig, height=90 + 28 * len(case.issues) * max(1, len(results.models)) // 2 + 60,
+                   legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
+
+
+# -- trajectories and movement ----------------------------------------------------------
+
+
+def trajectory_figure(results: Any, source: str) -> go.Figure | None:
+    """Positions per round for every actor, one panel per issue, for one source of rounds
+    (an iterative engine, or ``dynamics``). The dashed black line is the dynamics' forecast
+    outcome per round."""
+    case: Case = results.scenario
+    traj = results.trajectory_table()
+    traj = traj[traj["source"] == source]
+    if traj.empty or traj["round"].max() < 1:
+        return None
+    issues = list(case.issue_names)
+    cols = 3 if len(issues) > 4 else len(issues)
+    rows = math.ceil(len(issues) / cols)
+    titles = [_issue_title(case, k) for k in issues]
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles,
+                        vertical_spacing=min(0.35 / rows, 0.09), horizontal_spacing=0.085)
+    colours = actor_colours(case)
+    sim = results.simulation if source == "dynamics" else None
+    for idx, issue in enumerate(issues):
+        r, c = idx // cols + 1, idx % cols + 1
+        sub = traj[traj["issue"] == issue]
+        for actor, g in sub.groupby("actor", sort=False):
+            fig.add_trace(go.Scatter(
+                x=g["round"], y=g["position"], mode="lines+markers", name=str(actor),
+                line=dict(color=colours.get(str(actor), "#333"), width=1.6),
+                marker=dict(size=4), legendgroup=str(actor), showlegend=idx == 0,
+                hovertemplate=f"{actor}<br>round %{{x}}: %{{y:.4g}}<extra></extra>",
+            ), row=r, col=c)
+        if sim is not None:
+            k = list(sim.issues).index(issue)
+            fig.add_trace(go.Scatter(
+                x=np.arange(sim.outcomes.shape[0]), y=sim.outcomes[:, k], mode="lines",
+                line=dict(color="#000", dash="dash", width=2.2), name="forecast outcome",
+                legendgroup="outcome", showlegend=idx == 0,
+                hovertemplate="outcome, round %{x}: %{y:.4g}<extra></extra>",
+            ), row=r, col=c)
+        sc = case.issue(issue).scale
+        tv, tt = _end_ticks(case, issue)
+        fig.update_yaxes(range=[sc.min - 0.03 * sc.width, sc.max + 0.03 * sc.width],
+                         tickmode="array", tickvals=tv + _inner_ticks(sc.min, sc.max),
+                         ticktext=[t.replace("<br>", " ") for t in tt]
+                         + [f"{v:g}" for v in _inner_ticks(sc.min, sc.max)],
+                         tickfont=dict(size=10), row=r, col=c)
+        fig.update_xaxes(title_text="round" if r == rows else None, dtick=1, row=r, col=c)
+    return _layout(fig, height=120 + 260 * rows,
+                   legend=dict(orientation="h", y=-0.04 - 20 / (260 * rows), yanchor="top", x=0))
+
+
+def movement_figure(results: Any) -> go.Figure | None:
+    """Who moves toward whom: heatmaps (one per source of rounds) of how much of the distance
+    to another actor's starting position each actor closed, in % of the scale averaged over
+    issues. Blue: moved toward; red: moved away."""
+    mv = results.movement
+    if mv.empty:
+        return None
+    sources = list(dict.fromkeys(mv["source"]))
+    fig = make_subplots(rows=1, cols=len(sources), subplot_titles=[f"<b>{s}</b>" for s in sources],
+                        horizontal_spacing=0.12 if len(sources) > 1 else 0.05,
+                        shared_yaxes=True)
+    zmax = max(float(np.nanmax(np.abs(
+        mv[mv["mover"] != mv["toward"]]["closed"].to_numpy(dtype=float) * 100))), 1e-6)
+    actors = list(dict.fromkeys(mv["mover"]))
+    for c, s in enumerate(sources, start=1):
+        sub = mv[mv["source"] == s]
+        mat = sub.pivot(index="mover", columns="toward", values="closed").reindex(
+            index=actors, columns=actors) * 100
+        own = np.diag(mat.to_numpy()).copy()
+        z = mat.to_numpy(copy=True)
+        np.fill_diagonal(z, np.nan)
+        fig.add_trace(go.Heatmap(
+            z=z, x=actors, y=actors, zmid=0, zmin=-zmax, zmax=zmax, colorscale="RdBu",
+            colorbar=dict(title="% of scale<br>closed", len=0.8) if c == 1 else None,
+            showscale=c == 1, xgap=1, ygap=1,
+            customdata=np.repeat(own[:, None], len(actors), axis=1),
+            hovertemplate=("<b>%{y}</b> toward %{x}: %{z:.2f}% of the scale"
+                           "<br>(%{y} moved %{customdata:.2f}% in all)<extra></extra>"),
+        ), row=1, col=c)
+        fig.update_xaxes(tickangle=-40, title_text="toward (starting position of)", row=1, col=c)
+    fig.update_yaxes(autorange="reversed", title_text="mover", row=1, col=1)
+    n = len(actors)
+    return _layout(fig, height=220 + 26 * n, margin=dict(l=10, r=10, t=40, b=20))
+
+
+# -- perceptions -------------------------------------------------------------------------
+
+
+def _item_label(kind: str, item: str) -> str:
+    return {"threat": f"threat: {item}", "reliability": "partner reliability"}.get(
+        kind, f"issue: {item}") if kind != "reliability" else "partner reliability"
+
+
+def gap_figure(results: Any) -> go.Figure | None:
+    """US vs ROK side by side per snapshot: the capability-weighted mean of each group on
+    every threat, the partner's reliability and every issue (0-1, scale widths), joined by
+    a line whose length is the gap."""
+    g = results.gaps
+    if g.empty:
+        return None
+    snaps = list(dict.fromkeys(g["snapshot"]))
+    fig = make_subplots(rows=1, cols=len(snaps), shared_yaxes=True,
+                        subplot_titles=[f"<b>{_wrap(s)}</b>" for s in snaps],
+                        horizontal_spacing=0.03)
+    items = list(dict.fromkeys(_item_label(k, i) for k, i in zip(g["kind"], g["item"],
+                                                                    strict=True)))
+    for c, s in enumerate(snaps, start=1):
+        sub = g[g["snapshot"] == s]
+        labels = [_item_label(k, i) for k, i in zip(sub["kind"], sub["item"], strict=True)]
+        xs: list[float | None] = []
+        ys: list[str | None] = []
+        for a, b, lab in zip(sub["a_value"], sub["b_value"], labels, strict=True):
+            xs += [a, b, None]
+            ys += [lab, lab, None]
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color="#bbb", width=3),
+                                 showlegend=False, hoverinfo="skip"), row=1, col=c)
+        fig.add_trace(go.Scatter(
+            x=sub["a_value"], y=labels, mode="markers", name="US (Washington)",
+            marker=dict(color=US_COLOUR, size=10), legendgroup="US", showlegend=c == 1,
+            hovertemplate="US: %{x:.2f}<extra>%{y}</extra>"), row=1, col=c)
+        fig.add_trace(go.Scatter(
+            x=sub["b_value"], y=labels, mode="markers", name="ROK (Seoul)",
+            marker=dict(color=ROK_COLOUR, size=10, symbol="square"), legendgroup="ROK",
+            showlegend=c == 1, customdata=sub["gap"],
+            hovertemplate="ROK: %{x:.2f} (gap %{customdata:+.2f})<extra>%{y}</extra>"),
+            row=1, col=c)
+        fig.update_xaxes(range=[-0.03, 1.03], title_text="0 = low end, 1 = high end", row=1, col=c)
+    fig.update_yaxes(categoryorder="array", categoryarray=items[::-1], row=1, col=1)
+    height = 170 + 24 * len(items)
+    return _layout(fig, height=height,
+                   legend=dict(orientation="h", y=-70 / height, yanchor="top", x=0),
+                   margin=dict(l=10, r=10, t=60, b=40))
+
+
+def _wrap(text: str, width: int = 34) -> str:
+    """Break a long subplot title into lines joined by ``<br>``."""
+    words, lines, cur = str(text).split(" "), [], ""
+    for w in words:
+        if cur and len(cur) + 1 + len(w) > width:
+            lines.append(cur)
+            cur = w
+        else:
+            cur = f"{cur} {w}" if cur else w
+    lines.append(cur)
+    return "<br>".join(lines)
+
+
+def gap_shift_figure(results: Any) -> go.Figure | None:
+    """The signed gap (ROK minus US) per item, one bar per snapshot: bars to the right mean
+    Seoul sits higher on that item than Washington."""
+    g = results.gaps
+    if g.empty:
+        return None
+    snaps = list(dict.fromkeys(g["snapshot"]))
+    palette = ["#9e9ac8", "#54278f", "#fd8d3c", "#31a354"]
+    fig = go.Figure()
+    items: list[str] = []
+    for c, s in enumerate(snaps):
+        sub = g[g["snapshot"] == s]
+        labels = [_item_label(k, i) for k, i in zip(sub["kind"], sub["item"], strict=True)]
+        items += [x for x in labels if x not in items]
+        fig.add_trace(go.Bar(x=sub["gap"], y=labels, orientation="h", name=str(s),
+                             marker_color=palette[c % len(palette)],
+                             hovertemplate=f"{s}: %{{x:+.2f}}<extra>%{{y}}</extra>"))
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(title="gap: ROK minus US (scale widths)", zeroline=True,
+                     zerolinecolor="#444", zerolinewidth=1.5)
+    fig.update_yaxes(categoryorder="array", categoryarray=items[::-1])
+    return _layout(fig, height=140 + 16 * len(items) * max(len(snaps), 1),
+                   legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1, xanchor="right"))
+
+
+def dynamics_figure(results: Any) -> go.Figure | None:
+    """The dynamics' outcome indicators per round, baseline (dotted) vs scenario (solid)."""
+    sim, base = results.simulation, results.baseline_simulation
+    if sim is None or not sim.indicators:
+        return None
+    fig = go.Figure()
+    palette = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d"]
+    for k, (name, arr) in enumerate(sim.indicators.items()):
+        col = palette[k % len(palette)]
+        fig.add_trace(go.Scatter(x=np.arange(len(arr)), y=arr, mode="lines+markers", name=name,
+                                 line=dict(color=col, width=2), legendgroup=name))
+        if results.interventions and base is not None and name in base.indicators:
+            b = base.indicators[name]
+            fig.add_trace(go.Scatter(x=np.arange(len(b)), y=b, mode="lines",
+                                     name=f"{name} (baseline)", legendgroup=name,
+                                     line=dict(color=col, width=1.5, dash="dot"),
+                                     showlegend=False))
+    fig.update_xaxes(title="round", dtick=1)
+    fig.update_yaxes(title="indicator")
+    return _layout(fig, height=380, legend=dict(orientation="v", x=1.01, y=1))
+
+
+# -- interventions -----------------------------------------------------------------------
+
+
+def effect_heatmap(results: Any, metric: str, model: str = "") -> go.Figure | None:
+    """Effect of every shock and lever (rows) on every item (columns) of one metric. For
+    forecasts and outcomes the colour is the change in % of the issue's scale and the
+    text the change in the issue's units; for indicators and gaps both are the raw change."""
+    e = results.effects
+    sub = e[(e["metric"] == metric) & (e["model"] == model)]
+    if sub.empty:
+        return None
+    scen = list(dict.fromkeys(sub["scenario"]))
+    items = list(dict.fromkeys(sub["item"]))
+    kinds = dict(zip(sub["scenario"], sub["kind"], strict=False))
+    widths = {i.name: i.scale.width for i in results.case.issues}
+    is_issue = metric in ("forecast", "dynamics outcome")
+    z = np.full((len(scen), len(items)), np.nan)
+    txt = np.full((len(scen), len(items)), "", dtype=object)
+    for r in sub.itertuples():
+        i, j = scen.index(r.scenario), items.index(r.item)
+        scale = 100 / widths[r.item] if is_issue else 1.0
+        z[i, j] = r.effect * scale
+        band = ""
+        if np.isfinite(r.effect_p5) and np.isfinite(r.effect_p95):
+            band = f"<br>5-95%: {r.effect_p5:+.3g} to {r.effect_p95:+.3g}"
+        txt[i, j] = f"{r.effect:+.3g}{band}"
+    zmax = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
+    zmax = zmax or 1.0
+    ylabels = [f"{s} ({kinds.get(s, '')})" for s in scen]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=items, y=ylabels, zmid=0, zmin=-zmax, zmax=zmax, colorscale="PuOr",
+        customdata=txt, xgap=1, ygap=1,
+        texttemplate="%{z:.2g}" if len(items) * len(scen) <= 400 else None,
+        textfont=dict(size=9),
+        colorbar=dict(title="% of scale" if is_issue else "change"),
+        hovertemplate="<b>%{y}</b><br>%{x}: %{customdata}<extra></extra>",
+    ))
+    fig.update_xaxes(tickangle=-35, showgrid=False)
+    fig.update_yaxes(autorange="reversed", showgrid=False)
+    return _layout(fig, height=150 + 30 * len(scen) + 6 * max(len(i) for i in items),
+                   margin=dict(l=10, r=10, t=20, b=20))
+
+
+def alliance_figure(results: Any) -> go.Figure | None:
+    """Alliance-model indicators (issue 4) under the baseline and each shock and lever."""
+    a = results.alliance
+    if a is None or a.empty:
+        return None
+    fig = go.Figure()
+    for item, g in a.groupby("item", sort=False):
+        err = None
+        if "effect_p5" in g and g["effect_p5"].notna().any():
+            err = dict(type="data", symmetric=False,
+                       array=(g["effect_p95"] - g["effect"]).clip(lower=0).fillna(0),
+                       arrayminus=(g["effect"] - g["effect_p5"]).clip(lower=0).fillna(0))
+        fig.add_trace(go.Bar(x=g["scenario"], y=g["value"], name=str(item), error_y=err))
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(tickangle=-30)
+    return _layout(fig, height=420, legend=dict(orientation="h", y=1.02, yanchor="bottom"))
+
+
+def frame_or_empty(df: pd.DataFrame | None) -> pd.DataFrame:
+    return df if df is not None else pd.DataFrame()

@@ -1,0 +1,377 @@
+"""Assemble the self-contained HTML report of ``alliancelab run``.
+
+One file: the plotly.js bundle is inlined once in ``<head>``, every chart is a ``<div>`` with
+its data inline, tables are plain HTML; nothing is fetched from the network, so the file
+opens offline and can be mailed to a colleague as it is.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from . import figures as F
+
+PLOT_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+}
+
+DISTRIBUTION_TEXT = {
+    "triangular": "triangular on the stated range with its mode at the stated value",
+    "uniform": "uniform on the stated range",
+}
+DISTRIBUTION_LONG = {
+    "triangular": (
+        "Each number with a range [low, high] in the case was drawn from the triangular "
+        "distribution on [low, high] whose mode is the number as stated: the analyst's best "
+        "guess stays the most likely value and the range bounds what is plausible. Numbers "
+        "without a range were held at their stated value. Draws are clipped to the field's "
+        "domain (positions to the issue's scale, saliences and perceptions to 0-1)."
+    ),
+    "uniform": (
+        "Each number with a range [low, high] in the case was drawn uniformly on [low, high]; "
+        "numbers without a range were held at their stated value. Draws are clipped to the "
+        "field's domain (positions to the issue's scale, saliences and perceptions to 0-1)."
+    ),
+}
+
+
+def fig_html(fig: go.Figure | None, div_id: str) -> str:
+    """A figure as a ``<div>`` plus its inline script (no plotly.js; the page has it once)."""
+    if fig is None:
+        return ""
+    return str(fig.to_html(full_html=False, include_plotlyjs=False, include_mathjax=False,
+                           config=PLOT_CONFIG, div_id=f"fig-{div_id}"))
+
+
+def _fmt(x: Any) -> str:
+    if isinstance(x, float | np.floating):
+        if not np.isfinite(x):
+            return ""
+        return f"{x:.4g}"
+    return str(x)
+
+
+def table_html(df: pd.DataFrame, *, numeric: tuple[str, ...] | None = None) -> str:
+    """A DataFrame as an escaped HTML table; numeric columns right-aligned."""
+    if df is None or df.empty:
+        return "<p><i>(empty)</i></p>"
+    cols = list(df.columns)
+    num = set(numeric if numeric is not None else
+              [c for c in cols if pd.api.types.is_numeric_dtype(df[c])])
+    head = "".join(
+        f'<th class="num">{html.escape(str(c))}</th>' if c in num
+        else f"<th>{html.escape(str(c))}</th>"
+        for c in cols
+    )
+    body = []
+    for row in df.itertuples(index=False):
+        cells = []
+        for c, v in zip(cols, row, strict=True):
+            cls = ' class="num"' if c in num else ""
+            cells.append(f"<td{cls}>{html.escape(_fmt(v))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (f'<table class="tbl"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table>')
+
+
+def num(x: float) -> str:
+    """A number for people: thousands separators, no exponent, about 3-4 significant digits."""
+    if not np.isfinite(x):
+        return "n/a"
+    a = abs(x)
+    if a >= 1000:
+        return f"{x:,.0f}"
+    if a >= 100:
+        return f"{x:.0f}"
+    if a >= 10:
+        return f"{x:.1f}"
+    if a >= 1:
+        return f"{x:.2f}"
+    return f"{x:.3f}"
+
+
+def _band(p5: float, p50: float, p95: float) -> str:
+    if not np.isfinite(p50):
+        return "n/a"
+    return f"{num(p50)} [{num(p5)}, {num(p95)}]"
+
+
+def summary_table(results: Any) -> pd.DataFrame:
+    """Issue x model: 'median [5%, 95%]' plus status quo and scale ends."""
+    ft = results.forecast_table()
+    rows = []
+    for issue in results.scenario.issues:
+        sub = ft[ft["issue"] == issue.name].set_index("model")
+        sc = issue.scale
+        row: dict[str, Any] = {
+            "issue": issue.name,
+            "units": sc.units or "",
+            "scale": f"{sc.min:g} ({sc.low or 'low'}) to {sc.max:g} ({sc.high or 'high'})",
+            "status quo": "" if issue.status_quo is None else num(issue.status_quo.value),
+        }
+        for m in results.models:
+            r = sub.loc[m]
+            row[m] = _band(r.p5, r.p50, r.p95)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _caption_trajectory(source: str, results: Any) -> str:
+    if source == "dynamics":
+        return (
+            "<b>How to read:</b> one panel per issue; each line is an actor's ideal position "
+            "per round of the perception dynamics, moved by its perceptions (threats, the "
+            "partner's reliability) through the case's links; the dashed black line is the "
+            "bargained outcome per round. Colours: US actors blue, ROK actors red."
+        )
+    return (
+        f"<b>How to read:</b> one panel per issue; each line is an actor's position in each "
+        f"round of the <b>{source}</b> engine (round 0 = the case as stated). Converging lines "
+        f"mean the engine predicts concessions; a flat line, an actor that holds its position. "
+        f"Colours: US actors blue, ROK actors red."
+    )
+
+
+def _effect_figs(results: Any) -> list[dict[str, str]]:
+    e = results.effects
+    if e.empty:
+        return []
+    out = []
+    specs: list[tuple[str, str, str, str]] = []
+    for m in results.models:
+        specs.append(("forecast", m, f"Effect on the {m} forecast",
+                      f"change of the <b>{m}</b> forecast per issue"))
+    specs += [
+        ("dynamics outcome", "compromise", "Effect on the outcome after the perception dynamics",
+         "change of the outcome per issue after the rounds of the perception dynamics"),
+        ("indicator", "compromise", "Effect on the dynamics indicators",
+         "change of each named indicator at the last round of the dynamics"),
+        ("gap: threat", "", "Effect on the perception gap: threats",
+         "change of the ROK-minus-US gap in perceived threat (0-1)"),
+        ("gap: reliability", "", "Effect on the perception gap: partner reliability",
+         "change of the ROK-minus-US gap in perceived reliability of the partner (0-1)"),
+        ("gap: issue", "", "Effect on the perception gap: issue positions",
+         "change of the ROK-minus-US gap in positions (scale widths)"),
+    ]
+    for k, (metric, model, title, what) in enumerate(specs):
+        if metric in ("dynamics outcome", "indicator"):
+            hit = e[e["metric"] == metric]["model"]
+            model = str(hit.iloc[0]) if len(hit) else model
+        fig = F.effect_heatmap(results, metric, model)
+        if fig is None:
+            continue
+        unit = ("the colour and the number are the change in % of the issue's scale; hover for "
+                "the change in the issue's units and its 5-95% band"
+                if metric in ("forecast", "dynamics outcome")
+                else "the colour and the number are the change; hover for its 5-95% band")
+        caption = (f"<b>How to read:</b> rows = shocks and levers (each alone"
+                   f"{', and the chosen combination' if len(results.interventions) > 1 else ''}),"
+                   f" columns = items; the cell is the {what} against the baseline: {unit}. "
+                   f"Orange: up, purple: down.")
+        out.append({"title": title, "caption": caption, "fig": fig_html(fig, f"effect-{k}")})
+    return out
+
+
+def render(results: Any, *, command: str | None = None, created: datetime | None = None) -> str:
+    """The report as one HTML string (see the module docstring)."""
+    import jinja2
+    from plotly.offline import get_plotlyjs
+
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(_template),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    tmpl = env.get_template("report.html.j2")
+    case = results.case
+    created = created or datetime.now(UTC)
+    scenario_label = " + ".join(results.interventions) if results.interventions else "baseline"
+    manifest = results.manifest(command)
+
+    trajectories = []
+    sources = [m for m, r in results.runs.items() if r.point.rounds.shape[0] > 1]
+    if results.simulation is not None:
+        sources.append("dynamics")
+    for k, s in enumerate(sources):
+        fig = F.trajectory_figure(results, s)
+        if fig is None:
+            continue
+        title = ("Perception dynamics: positions per round" if s == "dynamics"
+                 else f"{s}: positions per round")
+        trajectories.append({"title": title, "caption": _caption_trajectory(s, results),
+                             "fig": fig_html(fig, f"traj-{k}")})
+
+    effects = results.effects
+    chosen_table = ""
+    if results.interventions and not effects.empty:
+        label = " + ".join(results.interventions)
+        sub = effects[effects["scenario"] == label]
+        chosen_table = table_html(sub.drop(columns=["scenario", "kind"]))
+
+    inputs = results.inputs.copy()
+    inputs["range"] = [
+        "" if not np.isfinite(lo) else f"{lo:.4g} to {hi:.4g}"
+        for lo, hi in zip(inputs["range_low"], inputs["range_high"], strict=True)
+    ]
+    inputs_view = inputs[["actor", "issue", "field", "value", "range", "source", "note"]]
+    n_unsourced = int((inputs["source"] == "").sum())
+
+    unc = pd.DataFrame([{"parameter": p.label, "stated": p.value, "low": p.low, "high": p.high,
+                         "draws: 5%": q5, "draws: 95%": q95}
+                        for p, q5, q95 in zip(
+                            results.draws.params,
+                            *(np.quantile(results.draws.samples, [0.05, 0.95], axis=0)
+                              if len(results.draws.params) else ([], [])),
+                            strict=True)])
+
+    ilist = _intervention_list(results)
+    gap_missing = next((n for n in results.notes if "perception gap" in n),
+                       "No perception gap: the case has no actors in groups 'US' and 'ROK'.")
+    inter_missing = next((n for n in results.notes if "shock and lever" in n),
+                         "The case defines no shocks or levers.")
+
+    kpis = _kpis(results)
+    provenance = [
+        ("seed", str(results.seed)),
+        ("Monte Carlo draws", f"{results.n_draws} (effect bands: {results.n_effect_draws})"),
+        ("distribution", DISTRIBUTION_TEXT.get(results.distribution, results.distribution)),
+        ("models", ", ".join(results.models)),
+        ("shocks and levers applied", scenario_label),
+        ("case", f"{case.name} ({case.date or 'undated'})"),
+        ("case file", results.case_source or "(in memory)"),
+        ("case SHA-256", results.case_hash),
+        ("command", command or "(Python API)"),
+        ("created", created.strftime("%Y-%m-%d %H:%M:%S UTC")),
+        ("run time", ", ".join(f"{k} {v:.1f} s" for k, v in results.timings.items())),
+        *((f"version: {k}", v) for k, v in manifest["versions"].items()),
+    ]
+    n_snap = len(dict.fromkeys(results.gaps["snapshot"])) if not results.gaps.empty else 0
+    sim = results.simulation
+    ctx = {
+        "title": f"alliancelab report: {case.name}",
+        "version": manifest["versions"].get("alliancelab", ""),
+        "plotly_js": get_plotlyjs(),
+        "case": case,
+        "scenario_label": scenario_label,
+        "models": list(results.models),
+        "n_draws": results.n_draws,
+        "n_effect_draws": results.n_effect_draws,
+        "seed": results.seed,
+        "toc": [("summary", "Summary"), ("forecasts", "Forecasts"),
+                ("trajectories", "Rounds"), ("gap", "Perception gap"),
+                ("interventions", "Shocks & levers"), ("alliance", "Alliance models"),
+                ("inputs", "Inputs & sources"), ("provenance", "Provenance")],
+        "summary_text": _summary_text(results),
+        "kpis": kpis,
+        "summary_table": table_html(summary_table(results), numeric=()),
+        "notes": [n for n in results.notes],
+        "distribution_text": DISTRIBUTION_TEXT.get(results.distribution, results.distribution),
+        "distribution_long": DISTRIBUTION_LONG.get(results.distribution, results.distribution),
+        "fig_forecast": fig_html(F.forecast_figure(results), "forecast"),
+        "fig_distribution": fig_html(F.distribution_figure(results), "distribution"),
+        "forecast_table": table_html(results.forecast_table().drop(
+            columns=["low", "high"])),
+        "dynamics_model": "compromise",
+        "dynamics_rounds": (sim.positions.shape[0] - 1) if sim is not None else 0,
+        "trajectories": trajectories,
+        "fig_movement": fig_html(F.movement_figure(results), "movement"),
+        "fig_dynamics": fig_html(F.dynamics_figure(results), "dynamics"),
+        "interventions": list(results.interventions),
+        "fig_gap": fig_html(F.gap_figure(results), "gap"),
+        "fig_gap_shift": fig_html(F.gap_shift_figure(results), "gap-shift"),
+        "gap_table": table_html(results.gaps),
+        "gap_missing": gap_missing,
+        "n_snapshots": n_snap,
+        "intervention_list": ilist,
+        "intervention_table": table_html(pd.DataFrame(ilist)) if ilist else "",
+        "combination": " + ".join(results.interventions) if len(results.interventions) > 1 else "",
+        "effect_figs": _effect_figs(results),
+        "chosen_table": chosen_table,
+        "interventions_missing": inter_missing,
+        "fig_alliance": fig_html(F.alliance_figure(results), "alliance"),
+        "alliance_table": table_html(results.alliance) if results.alliance is not None else "",
+        "n_inputs": len(inputs),
+        "n_uncertain": int(inputs["range_low"].notna().sum()),
+        "n_unsourced": n_unsourced,
+        "inputs_table": table_html(inputs_view, numeric=("value",)),
+        "sources": sorted(case.sources.items()),
+        "provenance": provenance,
+        "uncertain_table": table_html(unc),
+    }
+    return str(tmpl.render(**ctx))
+
+
+def _template(name: str) -> str:
+    return (resources.files(__package__) / "templates" / name).read_text(encoding="utf-8")
+
+
+def _intervention_list(results: Any) -> list[dict[str, str]]:
+    out = []
+    for kind, items in (("shock", results.case.shocks), ("lever", results.case.levers)):
+        for iv in items:
+            out.append({
+                "kind": kind,
+                "name": iv.name,
+                "chosen": "yes" if iv.name in results.interventions else "",
+                "description": iv.description or "",
+                "changes": "; ".join(f"{c.op} {c.target} {c.value:g}" for c in iv.changes),
+                "source": iv.source or "",
+            })
+    return out
+
+
+def _kpis(results: Any) -> list[dict[str, str]]:
+    k = [
+        {"value": str(len(results.case.actors)), "label": "actors"},
+        {"value": str(len(results.case.issues)), "label": "issues"},
+        {"value": str(len(results.draws.params)), "label": "uncertain inputs drawn"},
+        {"value": str(results.n_draws), "label": "Monte Carlo draws"},
+    ]
+    g = results.gaps
+    if not g.empty:
+        own = g[g["snapshot"] == g["snapshot"].iloc[-1]] if results.interventions else g[
+            g["snapshot"] == (str(results.case.date) if results.case.date else results.case.name)]
+        if not own.empty:
+            i = own["gap"].abs().to_numpy().argmax()
+            r = own.iloc[i]
+            k.append({"value": f"{r.gap:+.2f}",
+                      "label": f"largest ROK-US gap: {r.kind} {r.item}"})
+    return k
+
+
+def _summary_text(results: Any) -> str:
+    case = results.case
+    parts = [
+        f"{len(case.actors)} actors bargain over {len(case.issues)} issues"
+        + (f" in the {case.date} snapshot of the case." if case.date else "."),
+    ]
+    if results.interventions:
+        parts.append(f"Scenario: {' + '.join(results.interventions)} applied to the case.")
+    ft = results.forecast_table()
+    spread = []
+    for issue in case.issues:
+        sub = ft[ft["issue"] == issue.name]
+        lo, hi = sub["p50"].min(), sub["p50"].max()
+        spread.append((float((hi - lo) / issue.scale.width), issue.name))
+    spread.sort(reverse=True)
+    if spread and len(results.models) > 1:
+        w, name = spread[0]
+        parts.append(
+            f"The models disagree most on {name} (their medians differ by {100 * w:.0f}% of "
+            f"the scale) and least on {spread[-1][1]} ({100 * spread[-1][0]:.0f}%)."
+        )
+    parts.append(
+        f"Bands are 5-95% over {results.n_draws} draws of the {len(results.draws.params)} "
+        f"numbers the case gives a range (seed {results.seed})."
+    )
+    return " ".join(parts)

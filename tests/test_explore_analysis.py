@@ -1,0 +1,108 @@
+"""Sensitivity (Sobol, Morris), scenario discovery (PRIM) and robustness (regret)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alliancelab.errors import AllianceLabError
+from alliancelab.explore import explore
+from alliancelab.explore.discovery import discover, prim, tradeoff_plot
+from alliancelab.explore.robustness import regret_table, robustness
+from alliancelab.explore.sensitivity import morris_indices, sobol_indices, tornado
+from alliancelab.formats import read_case
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def case():
+    return read_case(DATA / "explore_case.yaml")
+
+
+def test_sobol_indices_separate_relevant_from_irrelevant(case, tmp_path):
+    ex = explore(case, n=256, sampler="sobol", models=("compromise",), seed=1, store=tmp_path)
+    si = sobol_indices(ex, "compromise.troops")
+    assert {"S1", "S1_conf", "ST", "ST_conf"} <= set(si.columns)
+    # the troop outcome cannot depend on china_stance numbers or on perceptions: the
+    # Saltelli estimator gives exactly zero there (f(A_B^i) == f(A))
+    for name in ("actors.Seoul.positions.china_stance", "issues.china_stance.status_quo",
+                 "actors.White House.perceptions.threats.dprk"):
+        assert si.loc[name, "ST"] == 0.0 and si.loc[name, "S1"] == 0.0
+    top = si.index[0]
+    assert top == "actors.White House.positions.troops"
+    assert si.loc[top, "ST"] > 0.3 and si.loc[top, "ST_conf"] > 0
+    fig = tornado(si, title="troops")
+    assert len(fig.data) == 2 and fig.data[1].y[-1] == top  # largest on top
+
+
+def test_morris_indices(case, tmp_path):
+    ex = explore(case, n=20, sampler="morris", models=("compromise",), seed=1, store=tmp_path)
+    mi = morris_indices(ex, "compromise.china_stance")
+    assert mi.loc["actors.Seoul.saliences.troops", "mu_star"] == 0.0
+    assert mi.index[0] in {"actors.White House.positions.china_stance",
+                           "actors.Seoul.positions.china_stance",
+                           "actors.Pentagon.positions.china_stance"}
+    assert (mi["mu_star_conf"] >= 0).all()
+    with pytest.raises(AllianceLabError, match="--sampler sobol"):
+        sobol_indices(ex, "compromise.china_stance")
+
+
+def test_prim_recovers_a_known_box():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.random((4000, 4)), columns=["a", "b", "c", "d"])
+    X["flag"] = rng.random(4000) < 0.5
+    y = (X["a"] > 0.6) & (X["b"] < 0.3)
+    res = prim(X, y.to_numpy())
+    tr = res.trajectory()
+    peeled = tr[~tr["pasted"]]
+    assert tr["coverage"].iloc[0] == 1.0 and peeled["mass"].is_monotonic_decreasing
+    best = res.select(min_coverage=0.8)
+    box = res.boxes[best]
+    assert box.density > 0.9 and box.coverage >= 0.8
+    lim = res.limits(best)
+    assert set(lim.index) == {"a", "b"}
+    assert abs(lim.loc["a", "low"] - 0.6) < 0.05 and abs(lim.loc["b", "high"] - 0.3) < 0.05
+    fig = tradeoff_plot(res)
+    assert len(fig.data[0].x) == len(res.boxes)
+
+
+def test_prim_trajectory_is_monotone_in_density_while_peeling():
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame(rng.random((2000, 3)), columns=["a", "b", "c"])
+    y = X["c"].to_numpy() > 0.8
+    res = prim(X, y, paste=False)
+    dens = [b.density for b in res.boxes]
+    assert all(d2 >= d1 - 1e-12 for d1, d2 in zip(dens, dens[1:], strict=False))
+    assert [b.mass for b in res.boxes][-1] >= 0.05 - 1e-9
+
+
+def test_discover_on_an_exploration(case, tmp_path):
+    ex = explore(case, n=400, sampler="lhs", models=("compromise",), seed=3, store=tmp_path)
+    res = discover(ex, "compromise.troops", below=22_000)
+    b = res.select(0.6)
+    assert "actors.White House.positions.troops" in res.limits(b).index
+    assert res.boxes[b].density > res.boxes[0].density
+
+
+def test_regret_and_most_robust_lever(case, tmp_path):
+    ex = explore(case, n=100, sampler="lhs", levers=["sustained_presence", "common_vision"],
+                 shocks=["china_retaliation"], models=("compromise",), seed=4, store=tmp_path)
+    R = regret_table(ex, "compromise.troops", sense="max")
+    res = ex.results()
+    s0 = res[res["scenario"] == 0].set_index("policy")["compromise.troops"]
+    np.testing.assert_allclose(R.loc[0].to_numpy(), (s0.max() - s0)[R.columns].to_numpy())
+    assert (R >= 0).all().all()
+    rb = robustness(ex, "compromise.troops", sense="max")
+    # setting US troop positions to 28,500 raises the troop outcome in every future
+    assert rb.most_robust == "sustained_presence"
+    assert rb.summary.loc["sustained_presence", "max_regret"] == 0.0
+    rb_min = robustness(ex, "compromise.troops", sense="min")
+    assert rb_min.most_robust != "sustained_presence"
+    assert rb_min.summary.loc["sustained_presence", "share_best"] == 0.0
+    target = robustness(ex, "compromise.china_stance", target=50.0)
+    assert target.summary["max_regret"].min() == target.summary.loc[target.most_robust,
+                                                                    "max_regret"]

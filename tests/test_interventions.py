@@ -1,0 +1,180 @@
+"""Shocks and levers: target paths, operations, clipping, validation, errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import alliancelab
+from alliancelab.case import Change
+from alliancelab.cases import resolve_case
+from alliancelab.interventions import apply_changes, apply_interventions, intervention_names
+
+
+def toy(**extra: Any) -> alliancelab.Case:
+    data: dict[str, Any] = {
+        "name": "toy",
+        "issues": [
+            {"name": "troops", "scale": {"min": 0, "max": 40000}, "status_quo": 28500},
+            {"name": "china", "scale": {"min": 0, "max": 100}},
+        ],
+        "actors": [
+            {"name": "A", "group": "US", "capability": 3, "positions": {"troops": 20000, "china": 70},
+             "saliences": {"troops": 0.5, "china": 0.5},
+             "perceptions": {"threats": {"dprk": {"value": 0.8, "range": [0.7, 0.9]}},
+                             "partner_reliability": 0.5}},
+            {"name": "B", "group": "ROK", "capability": 1, "positions": {"troops": 30000, "china": 30},
+             "saliences": {"troops": 0.9, "china": 0.5},
+             "perceptions": {"threats": {"dprk": 0.4}, "partner_reliability": 0.6}},
+            {"name": "C.x", "group": "ROK", "capability": 1,
+             "positions": {"troops": 28000, "china": 40}, "saliences": {"troops": 0.5, "china": 0.5},
+             "perceptions": {"threats": {"dprk": 0.2}}},
+        ],
+        "dynamics": {"estimate_learning": 0.1},
+    }
+    data.update(extra)
+    return alliancelab.Case.model_validate(data)
+
+
+def threats(case: alliancelab.Case) -> list[float]:
+    return [a.perceptions.threats["dprk"].value for a in case.actors]
+
+
+def test_names_and_unknown_name_lists_known_ones() -> None:
+    case = alliancelab.read_case(resolve_case("us_rok_2025"))
+    names = intervention_names(case)
+    assert {"dprk_nuclear_test", "us_administration_change", "china_economic_retaliation",
+            "usfk_reduction_announced"} <= set(names["shocks"])
+    assert {"common_end_state_vision", "joint_threat_assessment", "defined_roles_and_missions",
+            "deeper_consultation", "rapid_troop_reduction", "overt_anti_china_policy",
+            "sustained_usfk_presence", "strategic_diplomacy"} <= set(names["levers"])
+    with pytest.raises(alliancelab.AllianceLabError) as err:
+        apply_interventions(case, ["dprk_nuclear_test", "no_such_lever"])
+    msg = str(err.value)
+    assert "no_such_lever" in msg and "dprk_nuclear_test" in msg and "strategic_diplomacy" in msg
+    assert "\n" not in msg
+
+
+@pytest.mark.parametrize("name", ["us_rok_2025", "us_rok_2007"])
+def test_every_shipped_intervention_applies_and_changes_the_case(name: str) -> None:
+    case = alliancelab.read_case(resolve_case(name))
+    names = intervention_names(case)
+    for item in [*names["shocks"], *names["levers"]]:
+        out = apply_interventions(case, [item])
+        assert isinstance(out, alliancelab.Case)
+        assert out != case, item
+        changed = [p for (p, v), (_, w) in zip(case.values(), out.values(), strict=False)
+                   if v.value != w.value]
+        assert changed, item
+
+
+def test_apply_returns_a_new_case_and_leaves_the_original() -> None:
+    case = toy()
+    out = apply_changes(case, [Change(target="actors.A.perceptions.threats.dprk", op="add",
+                                      value=0.05)], label="t")
+    assert case.actor("A").perceptions.threats["dprk"].value == 0.8
+    new = out.actor("A").perceptions.threats["dprk"]
+    assert new.value == pytest.approx(0.85)
+    assert new.range == pytest.approx((0.75, 0.95))  # add shifts the judgement range
+    assert "t: add 0.05" in new.note
+
+
+def test_set_scale_and_wildcards() -> None:
+    case = toy()
+    out = apply_changes(case, [Change(target="actors.*.perceptions.threats.dprk", op="scale",
+                                      value=0.5)])
+    assert threats(out) == pytest.approx([0.4, 0.2, 0.1])
+    out = apply_changes(case, [Change(target="actors.A.positions.*", op="set", value=50)])
+    assert out.actor("A").positions["china"].value == 50
+    assert out.actor("A").positions["troops"].value == 50
+    out = apply_changes(case, [Change(target="actors.A.perceptions.threats.dprk", op="set",
+                                      value=0.3)])
+    assert out.actor("A").perceptions.threats["dprk"].range is None  # set drops the range
+
+
+def test_group_selectors_and_dotted_actor_names() -> None:
+    case = toy()
+    out = apply_changes(case, [Change(target="actors.group:ROK.perceptions.threats.dprk",
+                                      op="add", value=0.1)])
+    assert threats(out) == pytest.approx([0.8, 0.5, 0.3])
+    out = apply_changes(case, [Change(target="actors.group:US+ROK.saliences.china", op="set",
+                                      value=1.0)])
+    assert all(a.saliences["china"].value == 1.0 for a in out.actors)
+    out = apply_changes(case, [Change(target="actors.C.x.positions.china", op="set", value=5)])
+    assert out.actor("C.x").positions["china"].value == 5
+
+
+def test_converge_moves_toward_the_capability_weighted_mean() -> None:
+    case = toy()
+    out = apply_changes(case, [Change(target="actors.group:US+ROK.perceptions.threats.dprk",
+                                      op="converge", value=0.5)])
+    mean = (3 * 0.8 + 1 * 0.4 + 1 * 0.2) / 5
+    want = [v + 0.5 * (mean - v) for v in (0.8, 0.4, 0.2)]
+    assert threats(out) == pytest.approx(want)
+    spread = max(threats(out)) - min(threats(out))
+    assert spread == pytest.approx(0.5 * (0.8 - 0.2))
+
+
+def test_results_are_clipped_to_valid_intervals() -> None:
+    case = toy()
+    out = apply_changes(case, [
+        Change(target="actors.*.perceptions.threats.dprk", op="add", value=0.5),
+        Change(target="actors.B.positions.troops", op="add", value=99999),
+        Change(target="actors.B.saliences.troops", op="add", value=-5),
+        Change(target="issues.troops.status_quo", op="add", value=-99999),
+    ])
+    assert max(threats(out)) == 1.0
+    assert out.actor("B").positions["troops"].value == 40000
+    assert out.actor("B").saliences["troops"].value == 0.0
+    assert out.issue("troops").status_quo.value == 0.0
+    # the shifted range (1.2, 1.4) is clipped to the interval and still holds the value
+    assert out.actor("A").perceptions.threats["dprk"].range == (1.0, 1.0)
+
+
+def test_set_creates_missing_perceptions_and_dynamics() -> None:
+    case = toy()
+    out = apply_changes(case, [
+        Change(target="actors.C.x.perceptions.partner_reliability", op="set", value=0.4),
+        Change(target="actors.A.perceptions.threats.china", op="set", value=0.6),
+        Change(target="dynamics.threat_convergence", op="set", value=0.2),
+        Change(target="dynamics.estimate_learning", op="add", value=0.2),
+    ])
+    assert out.actor("C.x").perceptions.partner_reliability.value == 0.4
+    assert out.actor("A").perceptions.threats["china"].value == 0.6
+    assert out.dynamics["threat_convergence"].value == 0.2
+    assert out.dynamics["estimate_learning"].value == pytest.approx(0.3)
+    # add on a missing reliability does nothing, but still matches the other actors
+    out = apply_changes(case, [Change(target="actors.*.perceptions.partner_reliability",
+                                      op="add", value=0.1)])
+    assert out.actor("C.x").perceptions.partner_reliability is None
+    assert out.actor("B").perceptions.partner_reliability.value == pytest.approx(0.7)
+
+
+def test_targets_that_match_nothing_are_errors() -> None:
+    case = toy()
+    for target in ("actors.Z.positions.troops", "actors.A.positions.nope",
+                   "nothing.here", "actors.group:DPRK.positions.troops"):
+        with pytest.raises(alliancelab.AllianceLabError, match="matches no number"):
+            apply_changes(case, [Change(target=target, op="add", value=1)])
+    with pytest.raises(alliancelab.AllianceLabError, match="not a number"):
+        apply_changes(case, [Change(target="actors.A", op="add", value=1)])
+
+
+def test_user_defined_interventions_in_a_case_file() -> None:
+    text = alliancelab.format_case(toy(), "yaml") + """
+shocks:
+  - name: my_shock
+    changes:
+      - {target: actors.group:ROK.perceptions.threats.dprk, op: add, value: 0.3}
+levers:
+  - name: my_lever
+    changes:
+      - {target: actors.A.positions.troops, op: set, value: 28500, source: "judgement: test"}
+"""
+    case = alliancelab.parse_case(text, "user.yaml", "yaml")
+    assert intervention_names(case) == {"shocks": ["my_shock"], "levers": ["my_lever"]}
+    out = apply_interventions(case, ["my_shock", "my_lever"])
+    assert threats(out) == pytest.approx([0.8, 0.7, 0.5])
+    assert out.actor("A").positions["troops"].value == 28500
+    assert apply_interventions(case, []) == case
