@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -56,7 +57,8 @@ def one(n: int, workers: int) -> dict[str, float]:
     return {
         "n": n, "workers": workers, "seconds": wall, "rate": n / wall,
         "overhead_ms": 1e3 * max(wall * workers - stats["compute_seconds"], 0.0) / n,
-        "model_ms": 1e3 * stats["compute_seconds"] / n, "peak_mb": peak,
+        "model_ms": 1e3 * stats["compute_seconds"] / n,
+        "model_cpu_ms": 1e3 * stats["cpu_seconds"] / n, "peak_mb": peak,
         "main_mb": self_mb, "worker_mb": child_mb, "parameters": n_params, "failed": failed,
     }
 
@@ -83,11 +85,16 @@ def main() -> int:
     print(f"US-ROK 2025, compromise + BDM (10 rounds), LHS over "
           f"{int(runs[0]['parameters'])} uncertainties")
     print(f"{'experiments':>12} {'workers':>7} {'seconds':>9} {'exp/s':>8} {'model ms':>9} "
-          f"{'overhead ms':>11} {'peak MB':>8} {'failed':>6}")
+          f"{'model cpu ms':>12} {'overhead ms':>11} {'peak MB':>8} {'failed':>6}")
     for r in runs:
         print(f"{int(r['n']):>12,} {int(r['workers']):>7} {r['seconds']:>9.1f} "
-              f"{r['rate']:>8.0f} {r['model_ms']:>9.3f} {r['overhead_ms']:>11.4f} "
-              f"{r['peak_mb']:>8.0f} {int(r['failed']):>6}")
+              f"{r['rate']:>8.0f} {r['model_ms']:>9.3f} {r['model_cpu_ms']:>12.3f} "
+              f"{r['overhead_ms']:>11.4f} {r['peak_mb']:>8.0f} {int(r['failed']):>6}")
+    load = os.getloadavg()[0]
+    print(f"load average during the runs: {load:.1f} on {os.cpu_count()} cores (a shared "
+          "machine slows wall times; 'model cpu ms' is the CPU time per experiment)")
+    idle = 1_000_000 * (runs[2]["model_cpu_ms"] + runs[2]["overhead_ms"]) / 1e3 / 2
+    print(f"1e6 on an idle 2-core machine, from CPU time per experiment: {idle:,.0f} s")
 
     checks: list[tuple[str, float, float, bool]] = []  # name, measured, target, lower is better
     big = runs[3] if args.big else None

@@ -108,7 +108,8 @@ YAML_CASES = [
     Bad("position-range", ".yaml", _yaml((12, "    positions: {troops: 160}")),
         r"position 160 lies outside the scale \[0, 100\]", 12, "positions.troops"),
     Bad("unknown-actor", ".yaml",
-        _yaml((9, "    saliences: {troops: 0.5}\n    perceptions: {estimates: {Z: {capability: 5}}}")),
+        _yaml((9, "    saliences: {troops: 0.5}\n"
+                  "    perceptions: {estimates: {Z: {capability: 5}}}")),
         r"unknown actor 'Z'", 10, "estimates"),
     Bad("duplicate-actor", ".yaml", _yaml((14, "  - name: A")), r"duplicate name 'A'", 14, "name"),
     Bad("negative-capability", ".yaml", _yaml((15, "    capability: -3")),
@@ -238,7 +239,7 @@ ALL = (
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONWARNINGS": "ignore", "COLUMNS": "100"}
+    env = {**os.environ, "COLUMNS": "100"}
     return subprocess.Popen(
         [sys.executable, "-m", "alliancelab.cli", *args],
         cwd=cwd,

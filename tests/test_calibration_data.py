@@ -64,12 +64,16 @@ def test_spending_share_and_gdp():
         spending.share_of_gdp("PRK", 2020)
 
 
-def test_case_constants_match_data():
+def test_pair_data_for_the_case_year():
     from alliancelab import alliance_models as am
 
-    assert am.US_BURDEN_2024 == pytest.approx(spending.share_of_gdp("USA", 2024), abs=1e-4)
-    assert am.GDP_2023["KOR"] == spending.gdp("KOR", 2023)
-    assert am.GDP_2023["USA"] == spending.gdp("USA", 2023)
+    us, kor, burden, gy, my = am.pair_data(2025)
+    assert (gy, my) == (2023, 2024)
+    assert us == 27360935000000.0 and kor == pytest.approx(1712792854202.3687)
+    assert burden == pytest.approx(3.419, abs=5e-4)
+    us7, kor7, burden7, gy7, my7 = am.pair_data(2007)
+    assert (gy7, my7) == (2007, 2007)
+    assert us7 == spending.gdp("USA", 2007) and burden7 == spending.share_of_gdp("USA", 2007)
 
 
 def test_alliance_network():

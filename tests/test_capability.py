@@ -76,7 +76,8 @@ def test_case_capabilities_follow_their_derivation(name: str) -> None:
     for actor in case.actors:
         entry = spec["actors"][actor.name]
         base = cap.cinc(entry["state"], spec["year"])
-        assert actor.capability.value == pytest.approx(base * entry["share"] * spec["unit"], abs=1e-4)
+        want = base * entry["share"] * spec["unit"]
+        assert actor.capability.value == pytest.approx(want, abs=1e-4)
         lo, hi = actor.capability.range
         assert lo <= actor.capability.value <= hi
         assert actor.capability.source.startswith("COW NMC v6.0")

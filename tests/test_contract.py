@@ -7,6 +7,10 @@
 * a unanimous case returns the common position (and nobody moves);
 * the same seed gives the same result.
 
+The random cases include actors' misperceptions of each other (``perceptions.estimates``),
+which permutation and scaling must carry along; the unanimous cases have none (an actor who
+believes another stands elsewhere does not see a unanimous case).
+
 Tolerances are relative to the issue's scale width: 1e-9 for the range and unanimity
 properties, 1e-7 for permutation and scaling (a reordered or rescaled sum rounds differently;
 iterative models carry that over their rounds). Scaling by a power of two is exact in
@@ -75,7 +79,7 @@ def _run(case: Case, model: str, seed: int = 0) -> alliancelab.Forecast:
 @pytest.mark.parametrize("model", MODELS)
 def test_forecast_lies_within_the_range_of_the_positions(model: str) -> None:
     @_settings(model)
-    @given(case=_cases(model))
+    @given(case=_cases(model, estimates=True))
     def check(case: Case) -> None:
         result = _run(case, model)
         pos = Problem.from_case(case).position
@@ -111,7 +115,7 @@ def test_zero_capabilities_and_saliences_still_give_a_forecast_in_range(model: s
 @pytest.mark.parametrize("model", MODELS)
 def test_permuting_the_actors_changes_nothing(model: str) -> None:
     @_settings(model)
-    @given(data=st.data(), case=_cases(model))
+    @given(data=st.data(), case=_cases(model, estimates=True))
     def check(data: st.DataObject, case: Case) -> None:
         order = data.draw(st.permutations(list(range(len(case.actors)))), label="order")
         a = _run(case, model)
@@ -131,7 +135,7 @@ def test_permuting_the_actors_changes_nothing(model: str) -> None:
 def test_scaling_every_capability_changes_nothing(model: str) -> None:
     @_settings(model)
     @given(
-        case=_cases(model),
+        case=_cases(model, estimates=True),
         factor=st.sampled_from([2.0**-20, 0.25, 8.0, 2.0**30])
         | st.floats(1e-3, 1e3, allow_subnormal=False),
     )
@@ -165,7 +169,7 @@ def test_a_unanimous_case_returns_the_common_position(model: str) -> None:
 @pytest.mark.parametrize("model", MODELS)
 def test_the_same_seed_gives_the_same_result(model: str) -> None:
     @_settings(model)
-    @given(case=_cases(model), seed=st.integers(0, 2**32))
+    @given(case=_cases(model, estimates=True), seed=st.integers(0, 2**32))
     def check(case: Case, seed: int) -> None:
         a = _run(case, model, seed)
         b = _run(case, model, seed)
@@ -200,11 +204,51 @@ def test_too_few_actors_is_a_user_error(model: str) -> None:
             "name": "small",
             "issues": [{"name": "x"}],
             "actors": [
-                {"name": f"a{i}", "capability": 1, "positions": {"x": 10 * i},
-                 "saliences": {"x": 0.5}}
+                {
+                    "name": f"a{i}",
+                    "capability": 1,
+                    "positions": {"x": 10 * i},
+                    "saliences": {"x": 0.5},
+                }
                 for i in range(cls.min_actors - 1)
             ],
         }
     )
     with pytest.raises(alliancelab.AllianceLabError, match="at least"):
         alliancelab.forecast(case, model)
+
+
+def test_the_case_transformations() -> None:
+    """``permuted`` reorders actors only; ``scaled_capabilities`` scales every capability,
+    estimated capability and capability range."""
+    case = Case.model_validate(
+        {
+            "name": "t",
+            "issues": [{"name": "x"}],
+            "actors": [
+                {
+                    "name": "A",
+                    "capability": {"value": 2, "range": [1, 3]},
+                    "positions": {"x": 10},
+                    "saliences": {"x": 0.5},
+                    "perceptions": {"estimates": {"B": {"capability": 4}}},
+                },
+                {"name": "B", "capability": 6, "positions": {"x": 90}, "saliences": {"x": 1}},
+            ],
+        }
+    )
+    swapped = permuted(case, [1, 0])
+    assert swapped.actor_names == ("B", "A")
+    assert swapped.actor("A") == case.actor("A")
+    with pytest.raises(ValueError):
+        permuted(case, [0, 0])
+    scaled = scaled_capabilities(case, 0.5)
+    assert scaled.actor("A").capability.value == 1 and scaled.actor("A").capability.range == (
+        0.5,
+        1.5,
+    )
+    assert scaled.actor("B").capability.value == 3
+    estimate = scaled.actor("A").perceptions.estimates["B"].capability
+    assert estimate is not None and estimate.value == 2
+    p = Problem.from_case(scaled)
+    np.testing.assert_array_equal(p.perceived_capability, [[1, 2], [1, 3]])

@@ -33,17 +33,87 @@ FUZZ = settings(
 
 #: tokens that have broken YAML or CSV readers elsewhere
 YAML_TOKENS = [
-    ".nan", "-.inf", "1e999", "-1", "0x1F", "0o17", "1_000", "~", "null", "true", "yes", "",
-    "[", "]", "{", "}", ":", "? ", "- ", "&a", "*a", "&a [*a]", "<<: *a", "!!binary aGk=",
-    "!!set {a, b}", "!!omap [a: 1]", "!!python/name:os.system", "!!python/object:x {}",
-    "!custom 1", "2025-01-01", "2025-01-01T00:00:00Z", "'", '"', '"\\x00"', "|", ">", "#",
-    "%YAML 1.1", "---", "...", "9" * 400, "1" + "0" * 400 + ".0", "{[1]: 2}", "{? [1] : 2}",
-    "[[[[[[[[[[]]]]]]]]]]", "{a: {b: {c: {}}}}", "\t", "\ufeff", "\u2028", "é",
+    ".nan",
+    "-.inf",
+    "1e999",
+    "-1",
+    "0x1F",
+    "0o17",
+    "1_000",
+    "~",
+    "null",
+    "true",
+    "yes",
+    "",
+    "[",
+    "]",
+    "{",
+    "}",
+    ":",
+    "? ",
+    "- ",
+    "&a",
+    "*a",
+    "&a [*a]",
+    "<<: *a",
+    "!!binary aGk=",
+    "!!set {a, b}",
+    "!!omap [a: 1]",
+    "!!python/name:os.system",
+    "!!python/object:x {}",
+    "!custom 1",
+    "2025-01-01",
+    "2025-01-01T00:00:00Z",
+    "'",
+    '"',
+    '"\\x00"',
+    "|",
+    ">",
+    "#",
+    "%YAML 1.1",
+    "---",
+    "...",
+    "9" * 400,
+    "1" + "0" * 400 + ".0",
+    "{[1]: 2}",
+    "{? [1] : 2}",
+    "[[[[[[[[[[]]]]]]]]]]",
+    "{a: {b: {c: {}}}}",
+    "\t",
+    "\ufeff",
+    "\u2028",
+    "é",
 ]
 CSV_TOKENS = [
-    ",", ",,", '"', '""', "\r", "\n", "\r\n", "nan", "NaN", "inf", "-inf", "-0", "1e309",
-    "1e-400", "", " ", "\t", "Actor", "Salience", "0x10", "1_0", "١٢", "\ufeff", "\x85",
-    "9" * 400, "-1", "101", "1.5", "Actor,Capability,Position,Salience",
+    ",",
+    ",,",
+    '"',
+    '""',
+    "\r",
+    "\n",
+    "\r\n",
+    "nan",
+    "NaN",
+    "inf",
+    "-inf",
+    "-0",
+    "1e309",
+    "1e-400",
+    "",
+    " ",
+    "\t",
+    "Actor",
+    "Salience",
+    "0x10",
+    "1_0",
+    "١٢",
+    "\ufeff",
+    "\x85",
+    "9" * 400,
+    "-1",
+    "101",
+    "1.5",
+    "Actor,Capability,Position,Salience",
 ]
 
 
@@ -111,9 +181,17 @@ def _ktab_texts() -> st.SearchStrategy[str]:
             return format_case(case, "scholz")
 
     scale = {"min": 0.0, "max": 100.0}
-    return case_dicts(min_actors=3, max_actors=6, max_issues=3).map(
-        lambda d: {**d, "issues": [{**i, "scale": scale, "status_quo": None} for i in d["issues"]]}
-    ).map(lambda d: Case.model_validate(_clip_positions(d))).map(to_ktab)
+    return (
+        case_dicts(min_actors=3, max_actors=6, max_issues=3)
+        .map(
+            lambda d: {
+                **d,
+                "issues": [{**i, "scale": scale, "status_quo": None} for i in d["issues"]],
+            }
+        )
+        .map(lambda d: Case.model_validate(_clip_positions(d)))
+        .map(to_ktab)
+    )
 
 
 def _clip_positions(data: dict[str, Any]) -> dict[str, Any]:
@@ -163,8 +241,10 @@ _JUNK = st.recursive(
     | st.text(max_size=10)
     | st.dates()
     | st.binary(max_size=5),
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.text(max_size=5) | st.integers() | st.booleans(), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(max_size=5) | st.integers() | st.booleans(), inner, max_size=3)
+    ),
     max_leaves=8,
 )
 
@@ -231,11 +311,19 @@ def test_random_files(raw: bytes, suffix: str) -> None:
         "[" * 5000 + "]" * 5000,
         "{a: " * 3000 + "1" + "}" * 3000,
         "- " * 3000 + "1",
-        "name: x\nissues: [{name: i}]\nactors: [{name: A, capability: 1" + "0" * 5000
+        "name: x\nissues: [{name: i}]\nactors: [{name: A, capability: 1"
+        + "0" * 5000
         + ", positions: {i: 1}, saliences: {i: 1}}]\n",
     ],
-    ids=["billion-laughs", "recursive-list", "recursive-map", "deep-list", "deep-map",
-         "deep-block", "huge-integer"],
+    ids=[
+        "billion-laughs",
+        "recursive-list",
+        "recursive-map",
+        "deep-list",
+        "deep-map",
+        "deep-block",
+        "huge-integer",
+    ],
 )
 def test_hostile_yaml(text: str) -> None:
     with pytest.raises(AllianceLabError) as info:

@@ -79,3 +79,16 @@ def test_morrow_first_order_condition(s0, a0, k, g):
 def test_morrow_rejects_bad_input():
     with pytest.raises(AllianceLabError):
         morrow_concession(0, 1, 1, 1)
+
+
+@settings(max_examples=30, deadline=None)
+@given(t=st.floats(0, 1), p=st.floats(0, 1), d=st.floats(0.01, 0.5))
+def test_adversary_game_firmness(t, p, d):
+    """Snyder's adversary game: firmness is more likely the larger the threat it deters and
+    the smaller the provocation it risks; indifferent at equality."""
+    from alliancelab.games.alliance_dilemma import adversary_game_firmness
+
+    f = adversary_game_firmness(t, p)
+    assert 0 < f < 1
+    assert adversary_game_firmness(t + d, p) > f > adversary_game_firmness(t, p + d)
+    assert adversary_game_firmness(p, p) == pytest.approx(0.5)

@@ -136,3 +136,28 @@ def test_tcg_incomplete_information_about_challenger():
     r = solve_tcg(0.7, 0.3, 0.2)
     assert r.solution.violation < 2e-3
     assert 0 < r.p_challenge < 1 and 0 < r.p_support < 1
+
+
+def test_aeg_more_credibility_never_invites_a_challenge():
+    """Perfect Deterrence's central claim, checked on a grid: raising the defender's
+    tactical or strategic credibility never raises the probability of a challenge;
+    deterrence (no challenge) needs both to be high enough."""
+    grid = np.linspace(0.1, 0.9, 4)
+    for p_ch in (0.2, 0.8):
+        pc = np.zeros((4, 4))
+        for i, pt in enumerate(grid):
+            for j, ps in enumerate(grid):
+                pdef = (pt * ps, pt * (1 - ps), (1 - pt) * ps, (1 - pt) * (1 - ps))
+                pc[i, j] = solve_aeg(p_ch, pdef, steps=15, tol=5e-3).p_challenge
+        assert np.all(np.diff(pc, axis=0) <= 1e-2) and np.all(np.diff(pc, axis=1) <= 1e-2)
+        assert pc[-1, -1] < 1e-2 and pc[0, 0] > 0.3
+
+
+@pytest.mark.parametrize(("pt", "ps", "challenge", "war"), [
+    (0.1, 0.1, 1.00, 0.025), (0.1, 0.5, 1.00, 0.082), (0.3, 0.7, 1.00, 0.010),
+    (0.5, 0.3, 1.00, 0.047), (0.5, 0.5, 0.0, 0.0), (0.9, 0.3, 0.0, 0.0)])
+def test_aeg_credibility_table_in_docs(pt, ps, challenge, war):
+    """The pCh = 0.5 table of docs/alliance-models.md section 2."""
+    r = solve_aeg(0.5, (pt * ps, pt * (1 - ps), (1 - pt) * ps, (1 - pt) * (1 - ps)), tol=5e-3)
+    assert r.p_challenge == pytest.approx(challenge, abs=5e-3)
+    assert r.p_war == pytest.approx(war, abs=1.5e-3)

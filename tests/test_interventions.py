@@ -20,15 +20,18 @@ def toy(**extra: Any) -> alliancelab.Case:
             {"name": "china", "scale": {"min": 0, "max": 100}},
         ],
         "actors": [
-            {"name": "A", "group": "US", "capability": 3, "positions": {"troops": 20000, "china": 70},
+            {"name": "A", "group": "US", "capability": 3,
+             "positions": {"troops": 20000, "china": 70},
              "saliences": {"troops": 0.5, "china": 0.5},
              "perceptions": {"threats": {"dprk": {"value": 0.8, "range": [0.7, 0.9]}},
                              "partner_reliability": 0.5}},
-            {"name": "B", "group": "ROK", "capability": 1, "positions": {"troops": 30000, "china": 30},
+            {"name": "B", "group": "ROK", "capability": 1,
+             "positions": {"troops": 30000, "china": 30},
              "saliences": {"troops": 0.9, "china": 0.5},
              "perceptions": {"threats": {"dprk": 0.4}, "partner_reliability": 0.6}},
             {"name": "C.x", "group": "ROK", "capability": 1,
-             "positions": {"troops": 28000, "china": 40}, "saliences": {"troops": 0.5, "china": 0.5},
+             "positions": {"troops": 28000, "china": 40},
+             "saliences": {"troops": 0.5, "china": 0.5},
              "perceptions": {"threats": {"dprk": 0.2}}},
         ],
         "dynamics": {"estimate_learning": 0.1},
@@ -178,3 +181,15 @@ levers:
     assert threats(out) == pytest.approx([0.8, 0.7, 0.5])
     assert out.actor("A").positions["troops"].value == 28500
     assert apply_interventions(case, []) == case
+
+
+def test_set_can_create_an_estimate_of_another_actor() -> None:
+    case = toy()
+    out = apply_changes(case, [Change(target="actors.B.perceptions.estimates.A.positions.troops",
+                                      op="set", value=12000)])
+    assert out.actor("B").perceptions.estimates["A"].positions["troops"].value == 12000
+    problem = alliancelab.Problem.from_case(out)
+    assert problem.perceived_position[1, 0, 0] == 12000
+    with pytest.raises(alliancelab.AllianceLabError, match="unknown actor"):
+        apply_changes(case, [Change(target="actors.B.perceptions.estimates.Zed.positions.troops",
+                                    op="set", value=1)])

@@ -40,9 +40,10 @@ Mapping (judgements)
       conflict propensity = clip(china / 100 x (0.5 + US China threat - ROK China threat));
       ROK abandonment risk = 1 - US commitment; entrapment risk = ROK commitment x
       conflict propensity.
-    Burden sharing: incomes = World Bank GDP 2023 (USA, KOR); burdens = SIPRI milex/GDP 2024
-      for the US and the case's defence_spending outcome for the ROK. Olson-Zeckhauser with
-      beta = the US burden (the US alone contributing matches its data) gives the ROK burden
+    Burden sharing: incomes = World Bank GDP (USA, KOR) of the case's year (``case.date``,
+      at most 2023); burdens = SIPRI milex/GDP of that year (at most 2024) for the US and
+      the case's defence_spending outcome for the ROK. Olson-Zeckhauser with beta = the US
+      burden (the US alone contributing matches its data) gives the ROK burden
       the pure public-good model predicts; the joint-product model's beta, gamma are solved
       from the two first-order conditions (beta <= 0 means the observed pair cannot be a
       pure-public-good equilibrium: Seoul's spending is driven by private, national benefit).
@@ -54,8 +55,10 @@ Mapping (judgements)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -66,18 +69,34 @@ from .errors import AllianceLabError
 from .games.alliance_dilemma import AllyPayoffs, alliance_game
 from .games.deterrence import solve_aeg, solve_tcg
 
-#: Data used by the burden-sharing mapping (vendored slices; values checked in the tests).
-GDP_2023 = {"USA": 27_360_935_000_000.0, "KOR": 1_712_792_854_202.3687}
-US_BURDEN_2024 = 3.4192  # SIPRI milex % of GDP, USA 2024 (via OWID); see calibration.spending
 USFK_AUTHORISED = 28_500.0
 ROK_PLEDGE = 3.5
 #: Solver settings for speed inside Monte Carlo runs (same equilibria as the defaults on a
 #: 75-point grid of priors, see tests/test_alliance_models.py); the defaults are the fallback.
-_SOLVER = {"lam_max": 1e4, "steps": 15, "tol": 5e-3}
-_FALLBACK = {"lam_max": 1e4, "steps": 40, "tol": 5e-3}
+_SOLVER: dict[str, Any] = {"lam_max": 1e4, "steps": 15, "tol": 5e-3}
+_FALLBACK: dict[str, Any] = {"lam_max": 1e4, "steps": 40, "tol": 5e-3}
 
 EQUILIBRIUM_CODES = {"deterrence": 0.0, "challenger-wins": 1.0, "limited-conflict": 2.0,
                      "escalation": 3.0, "all-out-conflict": 4.0}
+
+
+@lru_cache(maxsize=64)
+def pair_data(year: int) -> tuple[float, float, float, int, int]:
+    """(US GDP, ROK GDP, US milex % GDP, GDP year, milex year) for the case's year, from the
+    vendored World Bank and SIPRI slices (latest available year when the case is newer)."""
+    from .calibration import spending
+
+    gdp_year = min(year, 2023)
+    mil_year = min(year, 2024)
+    return (spending.gdp("USA", gdp_year), spending.gdp("KOR", gdp_year),
+            spending.share_of_gdp("USA", mil_year), gdp_year, mil_year)
+
+
+def _case_year(case: Case) -> int:
+    try:
+        return int(str(case.date)[:4])
+    except (TypeError, ValueError):
+        return 2024
 
 
 def _outcomes(case: Case) -> dict[str, float]:
@@ -130,8 +149,8 @@ def _aeg(p_ch: float, p_def: tuple[float, float, float, float]) -> tuple[float, 
         except AllianceLabError:
             return (float("nan"),) * 7
     code = EQUILIBRIUM_CODES.get(r.equilibrium_type.removeprefix("mixed (").rstrip(")"), 5.0)
-    return (r.p_challenge, r.p_concede, r.p_limited, r.p_escalation, r.p_war, code,
-            float(r.equilibrium_type.startswith("mixed")))
+    probs = (r.p_challenge, r.p_concede, r.p_limited, r.p_escalation, r.p_war)
+    return (*(round(x, 9) for x in probs), code, float(r.equilibrium_type.startswith("mixed")))
 
 
 @lru_cache(maxsize=4096)
@@ -143,7 +162,8 @@ def _tcg(p_ch: float, p_def: float, p_pro: float) -> tuple[float, float, float, 
             r = solve_tcg(p_ch, p_def, p_pro, **_FALLBACK)
         except AllianceLabError:
             return (float("nan"),) * 4
-    return r.p_challenge, r.p_support, r.p_war, r.p_realign
+    return (round(r.p_challenge, 9), round(r.p_support, 9), round(r.p_war, 9),
+            round(r.p_realign, 9))
 
 
 def model_inputs(case: Case, outcomes: Mapping[str, float] | None = None) -> dict[str, float]:
@@ -201,11 +221,12 @@ def assess(case: Case, outcomes: Mapping[str, float] | None = None) -> dict[str,
     commit_us = 0.5 * (dil.p_commit_us + signal_us)
     commit_rok = 0.5 * (dil.p_commit_rok + signal_rok)
 
-    inc = np.array([GDP_2023["USA"], GDP_2023["KOR"]])
-    q = inc * np.array([US_BURDEN_2024, m["rok_spending"]]) / 100
+    us_gdp, rok_gdp, us_burden, _, _ = pair_data(_case_year(case))
+    inc = np.array([us_gdp, rok_gdp])
+    q = inc * np.array([us_burden, m["rok_spending"]]) / 100
     total = q.sum()
     beta, gamma = _joint_product_fit(inc, q)
-    oz = olson_zeckhauser(inc, US_BURDEN_2024 / 100)
+    oz = olson_zeckhauser(inc, us_burden / 100)
     sma_usd = m["sma"] * 1e9
 
     korea = Richardson(k=m["ROK.threats.dprk"], a=1.0, g=0.0,
@@ -217,20 +238,21 @@ def assess(case: Case, outcomes: Mapping[str, float] | None = None) -> dict[str,
         "deterrence.p_challenge": aeg[0], "deterrence.p_concede": aeg[1],
         "deterrence.p_limited": aeg[2], "deterrence.p_escalation": aeg[3],
         "deterrence.p_war": aeg[4], "deterrence.equilibrium_code": aeg[5],
-        "deterrence.mixed": aeg[6], "deterrence.stable": float(aeg[0] < 0.01) if aeg[0] == aeg[0] else float("nan"),
+        "deterrence.mixed": aeg[6],
+        "deterrence.stable": float(aeg[0] < 0.01) if math.isfinite(aeg[0]) else float("nan"),
         "tripartite.p_challenge": tcg[0], "tripartite.p_support": tcg[1],
         "tripartite.p_war": tcg[2], "tripartite.p_realign": tcg[3],
         "dilemma.rok_abandonment": 1.0 - commit_us, "dilemma.rok_entrapment": commit_rok * prop,
         "dilemma.us_commitment": commit_us, "dilemma.rok_commitment": commit_rok,
         "dilemma.qre_commit_us": dil.p_commit_us, "dilemma.qre_commit_rok": dil.p_commit_rok,
         "dilemma.conflict_propensity": prop,
-        "burden.us_share_gdp": US_BURDEN_2024, "burden.rok_share_gdp": m["rok_spending"],
+        "burden.us_share_gdp": us_burden, "burden.rok_share_gdp": m["rok_spending"],
         "burden.rok_share_of_pair": float(q[1] / total),
         "burden.rok_share_of_pair_with_sma": float((q[1] + sma_usd) / total),
         "burden.rok_gdp_share_of_pair": float(inc[1] / inc.sum()),
         "burden.oz_rok_burden": float(oz.burden[1] * 100),
         "burden.joint_product_beta": float(beta), "burden.joint_product_gamma": float(gamma),
-        "burden.exploitation_ratio": float(m["rok_spending"] / US_BURDEN_2024),
+        "burden.exploitation_ratio": float(m["rok_spending"] / us_burden),
         "tension.korea": korea.tension(), "tension.us_china": uscn.tension(),
         "tension.korea_stable": float(korea.stable),
         "tension.us_china_stable": float(uscn.stable),

@@ -34,7 +34,9 @@ def _as_value_mapping(raw: Any) -> Any:
         return {"value": raw}
     if isinstance(raw, str):
         shown = raw if len(raw) <= 40 else raw[:37] + "..."
-        raise ValueError(f"expected a number (or {{value: ..., source: ...}}), got the text {shown!r}")
+        raise ValueError(
+            f"expected a number (or {{value: ..., source: ...}}), got the text {shown!r}"
+        )
     return raw
 
 
@@ -63,6 +65,8 @@ class Value(_Frozen):
             lo, hi = self.range
             if not (math.isfinite(lo) and math.isfinite(hi)):
                 raise ValueError("range must be finite")
+            if lo > hi:
+                raise ValueError(f"range must be [low, high], low first; got [{lo:g}, {hi:g}]")
             if not lo <= self.value <= hi:
                 raise ValueError(f"value {self.value:g} lies outside its range [{lo:g}, {hi:g}]")
         return self
@@ -200,12 +204,14 @@ class Change(_Frozen):
 
 
 class Intervention(_Frozen):
-    """A named shock (something that happens) or lever (something a policy-maker does)."""
+    """A named shock (something that happens) or lever (something a policy-maker does);
+    in a simulation it takes effect at round ``at_round`` (1 = the first round)."""
 
     name: str = Field(min_length=1)
     description: str | None = None
     source: str | None = None
     changes: list[Change] = []
+    at_round: int = Field(default=1, ge=1)
 
 
 class IndicatorTerm(_Frozen):
@@ -302,7 +308,9 @@ class Case(_Frozen):
                         raise _located(f"unknown issue {name!r}", "actors", a_idx, kind, name)
                 for name in issues:
                     if name not in given:
-                        raise _located(f"missing {kind[:-1]} on issue {name!r}", "actors", a_idx, kind)
+                        raise _located(
+                            f"missing {kind[:-1]} on issue {name!r}", "actors", a_idx, kind
+                        )
             for issue_name, pos in actor.positions.items():
                 scale = issues[issue_name].scale
                 if not scale.min <= pos.value <= scale.max:

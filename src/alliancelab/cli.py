@@ -20,6 +20,7 @@ COMMANDS = {
     "backtest": "backtest",
     "run": "run",
     "explore": "explore",
+    "serve": "serve",
 }
 
 
@@ -32,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="alliancelab", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for name, module in COMMANDS.items():
+    for module in COMMANDS.values():
         try:
             mod = importlib.import_module(f"{__package__}.commands.{module}")
         except ModuleNotFoundError as exc:

@@ -2,8 +2,9 @@
 
 One simulation round ``t = 1..T`` (docs/dynamics.md has the derivation and the literature):
 
-1. **Interventions** (shocks and levers named in ``interventions``) take effect at round 1:
-   the round-1 state is the intervened case; round 0 is the case as written.
+1. **Interventions** (shocks and levers named in ``interventions``) take effect at their
+   ``at_round`` (default 1): from then on the case is the intervened one, and its perceptions
+   and misestimates enter as a jump; round 0 is always the case as written.
 2. **Feedback** (``case.feedback``, outcome -> perception): for every feedback entry,
    ``P[i, p] += weight * (y[t-1, k] - y[t-2, k]) / width_k`` for the listed actors (the
    outcome's move in the previous round, in scale widths).
@@ -61,7 +62,9 @@ class Simulation:
     ``(T+1, d)`` the engine's forecast on that round's positions; ``perceptions`` maps
     ``"threats.dprk"``, ``"threats.china"``, ``"partner_reliability"`` (and any other
     perception in the case) to ``(T+1, n)`` arrays (NaN where an actor has none);
-    ``indicators`` maps each indicator of the case to a ``(T+1,)`` array.
+    ``indicators`` maps each indicator of the case to a ``(T+1,)`` array; ``parameters`` are
+    the dynamics parameters in force at the end, ``schedule`` the round at which each
+    intervention took effect.
     """
 
     case_name: str
@@ -77,6 +80,7 @@ class Simulation:
     groups: tuple[str | None, ...] = ()
     forecasts: np.ndarray | None = None
     parameters: dict[str, float] = field(default_factory=dict)
+    schedule: dict[str, int] = field(default_factory=dict)
 
     @property
     def n_rounds(self) -> int:
@@ -141,12 +145,14 @@ def _perception_keys(cases: Sequence[Case]) -> tuple[str, ...]:
             for k in actor.perceptions.threats:
                 if f"threats.{k}" not in keys:
                     keys.append(f"threats.{k}")
-        for item in (*case.links, *case.feedback):
-            if item.perception not in keys:
-                raise AllianceLabError(
-                    f"unknown perception {item.perception!r}; the case has {', '.join(keys)}",
-                    field="links" if item in case.links else "feedback",
-                )
+        for kind in ("links", "feedback"):
+            for item in getattr(case, kind):
+                if item.perception not in keys:
+                    raise AllianceLabError(
+                        f"unknown perception {item.perception!r}; the case has "
+                        f"{', '.join(keys)}",
+                        field=kind,
+                    )
     return tuple(keys)
 
 
@@ -186,14 +192,21 @@ def _compile(case: Case, keys: tuple[str, ...]) -> _Arrays:
 
 
 def _weighted_mean(values: np.ndarray, weights: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Capability-weighted mean over the actor axis (axis 1 of ``(T, n, ...)``), NaN-aware."""
+    """Capability-weighted mean over the actor axis (axis 1 of ``(T, n, ...)``), NaN-aware
+    (NaN where no selected actor has a value)."""
     w = np.where(mask, weights, 0.0)
-    w = np.broadcast_to(w.reshape(w.shape + (1,) * (values.ndim - w.ndim)), values.shape)
-    w = np.where(np.isnan(values), 0.0, w)
+    w = w.reshape(w.shape + (1,) * (values.ndim - w.ndim))
+    valid = ~np.isnan(values)
+    w = np.where(valid, w, 0.0)
     total = w.sum(axis=1)
-    num = np.where(w > 0, np.nan_to_num(values) * w, 0.0).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > 0, num / np.where(total > 0, total, 1.0), np.nan)
+    num = (np.where(valid, values, 0.0) * w).sum(axis=1)
+    out = np.full(total.shape, np.nan)
+    np.divide(num, total, out=out, where=total > 0)
+    return out
+
+
+def _zero_nan(x: np.ndarray) -> np.ndarray:
+    return np.where(np.isnan(x), 0.0, x)
 
 
 # -- simulation ------------------------------------------------------------------------------
@@ -207,31 +220,37 @@ def simulate(
     interventions: Sequence[str] = (),
     rng: RngLike = None,
 ) -> Simulation:
-    """Simulate ``case`` over ``rounds`` rounds (default ``dynamics.rounds``) with the
-    bargaining ``model`` and the named shocks/levers taking effect at round 1."""
-    from .interventions import apply_interventions
+    """Simulate ``case`` over ``rounds`` rounds (default the case's ``dynamics.rounds``) with
+    the bargaining ``model``; each named shock or lever takes effect at its ``at_round``
+    (default 1), cumulatively and in the order given."""
+    from .interventions import apply_interventions, find_intervention
 
     if isinstance(interventions, str):
         interventions = (interventions,)
     interventions = tuple(interventions)
-    shocked = apply_interventions(case, interventions) if interventions else case
-    keys = _perception_keys([case, shocked])
-    base = _compile(case, keys)
-    cur = _compile(shocked, keys) if interventions else base
-    params = cur.params
+    schedule = {name: find_intervention(case, name).at_round for name in interventions}
+    # one case per round at which something happens: all interventions due by then applied
+    stage_cases = {0: case}
+    for r in sorted(set(schedule.values())):
+        stage_cases[r] = apply_interventions(
+            case, [name for name in interventions if schedule[name] <= r]
+        )
+    keys = _perception_keys(list(stage_cases.values()))
+    stages = {r: _compile(c, keys) for r, c in stage_cases.items()}
+    for stage in stages.values():
+        _check_params(stage.params)
+    base = stages[0]
     if rounds is None:
-        rounds = int(round(params["rounds"]))
+        rounds = int(round(base.params["rounds"]))
     if isinstance(rounds, bool) or not isinstance(rounds, int | np.integer) or rounds < 1:
         raise AllianceLabError(f"must be a positive integer, got {rounds!r}", field="rounds")
-    lam = float(params["adjustment_speed"])
-    conv = float(params["threat_convergence"])
-    learn = float(params["estimate_learning"])
-    for name, v in (("adjustment_speed", lam), ("threat_convergence", conv),
-                    ("estimate_learning", learn)):
-        if not 0.0 <= v <= 1.0:
-            raise AllianceLabError(f"must lie in [0, 1], got {v:g}", field=f"dynamics.{name}")
 
-    cls = engine_class(model)
+    try:
+        cls = engine_class(model)
+    except ImportError:
+        raise AllianceLabError(
+            f"model {model!r} is registered but its engine is not installed", field="model"
+        ) from None
     engine = cls()
     if base.problem.n_actors < cls.min_actors:
         raise AllianceLabError(
@@ -239,13 +258,10 @@ def simulate(
         )
     generator, seed = make_rng(rng)
 
-    p0, p1 = base.problem, cur.problem
+    p0 = base.problem
     n, d, m, t1 = p0.n_actors, p0.n_issues, len(keys), rounds + 1
-    lower, upper = p1.lower, p1.upper
+    lower, upper = p0.lower, p0.upper
     width = upper - lower
-    allied = np.array(
-        [g in set(shocked.meta.get("alliance_groups", [])) for g in cur.groups], dtype=bool
-    )
     threat_cols = np.array([k.startswith("threats.") for k in keys], dtype=bool)
 
     X = np.empty((t1, n, d))
@@ -258,11 +274,24 @@ def simulate(
     X[0], P[0], E[0], caps[0] = p0.position, base.perception, base.est_pos, p0.capability
     F[0] = engine.solve(p0, generator).forecast
     Y[0] = np.where(np.isnan(p0.status_quo), F[0], p0.status_quo)
-    est_sal = cur.est_sal.copy()
-    shock = np.nan_to_num(cur.perception - base.perception)
+    est_sal = base.est_sal.copy()
+    cur, cur_case = base, case
+    allied = _allied(case, cur)
 
     for t in range(1, t1):
-        perc = P[t - 1] + (shock if t == 1 else 0.0)
+        perc = P[t - 1].copy()
+        est = E[t - 1]
+        if t in stages:  # interventions due now: jump to the new stage's perceptions/estimates
+            new = stages[t]
+            perc = perc + np.nan_to_num(new.perception - cur.perception)
+            est = est + (new.est_pos - cur.est_pos)
+            est_sal = est_sal + (new.est_sal - cur.est_sal)
+            cur, cur_case = new, stage_cases[t]
+            allied = _allied(cur_case, cur)
+        lam = cur.params["adjustment_speed"]
+        conv = cur.params["threat_convergence"]
+        learn = cur.params["estimate_learning"]
+        p1 = cur.problem
         if t >= 2:
             dy = (Y[t - 1] - Y[t - 2]) / width
             perc = perc + np.einsum("kim,k->im", cur.feedback_w, dy)
@@ -272,7 +301,7 @@ def simulate(
                 allied.sum(), dtype=bool)[None])[0]
             perc[np.ix_(allied, threat_cols)] = block + conv * (mean[None, :] - block)
         P[t] = np.clip(perc, 0.0, 1.0)
-        E[t] = (cur.est_pos if t == 1 else E[t - 1]) * (1.0 - learn)
+        E[t] = est * (1.0 - learn)
         est_sal = est_sal * (1.0 - learn)
         delta = np.nan_to_num(P[t] - P[0])
         X[t] = np.clip(
@@ -288,10 +317,12 @@ def simulate(
         F[t] = engine.solve(problem, generator).forecast
         Y[t] = Y[t - 1] + lam * (F[t] - Y[t - 1])
 
+    reached = max(r for r in stage_cases if r <= rounds)  # stages after the horizon never act
+    last = stage_cases[reached]
     state = _State(X, Y, P, E, caps, lower, width, keys, p0.actors, p0.issues, cur.groups)
     indicators = {
         ind.name: sum((_term(term, state) for term in ind.terms), np.zeros(t1))
-        for ind in shocked.indicators
+        for ind in last.indicators
     }
     return Simulation(
         case_name=case.name,
@@ -306,8 +337,22 @@ def simulate(
         seed=seed,
         groups=cur.groups,
         forecasts=F,
-        parameters={k: float(v) for k, v in params.items()},
+        parameters={k: float(v) for k, v in stages[reached].params.items()},
+        schedule=schedule,
     )
+
+
+def _check_params(params: dict[str, float]) -> None:
+    for name in ("adjustment_speed", "threat_convergence", "estimate_learning"):
+        v = float(params[name])
+        if not 0.0 <= v <= 1.0:
+            raise AllianceLabError(f"must lie in [0, 1], got {v:g}", field=f"dynamics.{name}")
+
+
+def _allied(case: Case, arrays: _Arrays) -> np.ndarray:
+    """Mask of the actors whose group is in ``meta.alliance_groups``."""
+    groups = set(case.meta.get("alliance_groups", []))
+    return np.array([g in groups for g in arrays.groups], dtype=bool)
 
 
 # -- indicators ------------------------------------------------------------------------------
@@ -357,16 +402,16 @@ def _term(term: IndicatorTerm, s: _State) -> np.ndarray:
             )
         vals = s.P[:, :, s.keys.index(term.perception)]
         if term.kind == "perception":
-            return w * np.nan_to_num(_weighted_mean(vals, s.caps, s.select(term.actors)[None]))
+            return w * _zero_nan(_weighted_mean(vals, s.caps, s.select(term.actors)[None]))
         a = _weighted_mean(vals, s.caps, s.select(term.a)[None])
         b = _weighted_mean(vals, s.caps, s.select(term.b)[None])
-        return w * np.nan_to_num(np.abs(b - a))
+        return w * _zero_nan(np.abs(b - a))
     if term.kind == "position_gap":
         norm = (s.X - s.lower) / s.width  # (T, n, d)
         a = _weighted_mean(norm, s.caps, s.select(term.a)[None])
         b = _weighted_mean(norm, s.caps, s.select(term.b)[None])
         gap = np.abs(b - a)
-        return w * np.nan_to_num(gap[:, issues[0]] if issues else gap.mean(axis=1))
+        return w * _zero_nan(gap[:, issues[0]] if issues else gap.mean(axis=1))
     if term.kind == "misperception":
         err = np.abs(s.E) / s.width  # (T, n, n, d)
         err = err[..., issues[0]] if issues else err.mean(axis=-1)  # (T, n, n)
@@ -377,5 +422,5 @@ def _term(term: IndicatorTerm, s: _State) -> np.ndarray:
         per_perceiver = np.where(
             counts > 0, (err * pair).sum(axis=2) / np.maximum(counts, 1), np.nan
         )  # (T, n)
-        return w * np.nan_to_num(_weighted_mean(per_perceiver, s.caps, s.select(term.a)[None]))
+        return w * _zero_nan(_weighted_mean(per_perceiver, s.caps, s.select(term.a)[None]))
     raise AllianceLabError(f"unknown indicator term kind {term.kind!r}")  # pragma: no cover

@@ -21,6 +21,9 @@ status quo, 0-1 for saliences and perceptions, >= 0 for capabilities); a judgeme
 is shifted with ``add``/``scale`` and dropped by ``set``/``converge``; the changed number's
 ``note`` records the intervention. The result is validated again, so an intervention can
 never produce an invalid case.
+
+``apply_interventions`` applies every change at once; :func:`alliancelab.dynamics.simulate`
+applies each intervention at its ``at_round``.
 """
 
 from __future__ import annotations
@@ -142,6 +145,9 @@ def _resolve(node: Any, segs: list[str], create: bool, actor: int | None = None,
         if not keys:
             if create and not rest and _numeric_slot(trail):
                 keys = [seg]
+            elif create and rest and trail[-1:] == ("estimates",):
+                node[seg] = {"positions": {}, "saliences": {}, "capability": None}
+                keys = [seg]  # a new estimate of another actor (validated afterwards)
             else:
                 return
     for key in keys:

@@ -38,9 +38,9 @@ from .uncertainty import Draws, draw, quantile_bands
 #: engines the run compares by default (compromise, BDM, SMP side by side).
 DEFAULT_MODELS: tuple[str, ...] = ("compromise", "bdm", "smp")
 #: Monte Carlo draws by default; the main job on the shipped case stays well under a minute.
-DEFAULT_DRAWS = 200
+DEFAULT_DRAWS = 100
 #: draws used for the bands of intervention effects (each costs one run per intervention).
-DEFAULT_EFFECT_DRAWS = 30
+DEFAULT_EFFECT_DRAWS = 20
 #: model the perception dynamics bargain with.
 DYNAMICS_MODEL = "compromise"
 QUANTILES = (0.05, 0.5, 0.95)
@@ -91,6 +91,7 @@ class RunResults:
     effects: pd.DataFrame
     alliance: pd.DataFrame | None
     movement: pd.DataFrame
+    interactions: pd.DataFrame
     inputs: pd.DataFrame
     versions: dict[str, str]
     notes: list[str] = field(default_factory=list)
@@ -339,6 +340,7 @@ def run_job(
             effects=effects,
             alliance=alliance,
             movement=movement_table(runs, sim, scenario),
+        interactions=interaction_table(runs),
             inputs=inputs_table(case),
             versions=_versions(),
             notes=notes,
@@ -528,7 +530,8 @@ def _measure(
     band_models: tuple[str, ...], alliance_draws: int,
 ) -> tuple[dict[tuple[str, str, str], float], dict[str, str]]:
     """Every metric of one case, ``(metric, model, item) -> value``, and the optional parts
-    that failed on it (``{part: error}``). ``j`` is the variant (0: the case as stated)."""
+    that failed on it (``{part: error}``). ``j`` is the variant (0: the case as stated);
+    ``alliance_draws`` < 0 skips the alliance models."""
     out: dict[tuple[str, str, str], float] = {}
     failed: dict[str, str] = {}
     problem = Problem.from_case(c)
@@ -551,7 +554,7 @@ def _measure(
             out[("indicator", DYNAMICS_MODEL, name)] = float(arr[-1])
     for (kind, item), v in _gap_items(c).items():
         out[(f"gap: {kind}", "", item)] = v
-    assess = _optional(ALLIANCE_MODULE, "assess")
+    assess = _optional(ALLIANCE_MODULE, "assess") if alliance_draws >= 0 else None
     if assess is not None and j <= alliance_draws:
         try:
             indicators = assess(c)
@@ -597,7 +600,16 @@ def _effects(
     each effect comes from ``n_eff`` Monte Carlo draws with common random numbers."""
     cols = ["scenario", "kind", "metric", "model", "item", "baseline", "value", "effect",
             "effect_p5", "effect_p50", "effect_p95"]
-    has_assess = _optional(ALLIANCE_MODULE, "assess") is not None
+    assess = _optional(ALLIANCE_MODULE, "assess")
+    if assess is not None:
+        try:
+            assess(case)
+        except Exception as exc:  # noqa: BLE001 - the optional models may not fit the case
+            notes.append(f"alliance models not applied to this case ({type(exc).__name__}: "
+                         f"{exc})")
+            assess = None
+            alliance_draws = -1
+    has_assess = assess is not None
     if names is None:
         notes.append("shock and lever effects not available (alliancelab.interventions missing)")
         return pd.DataFrame(columns=cols), None
@@ -697,6 +709,33 @@ def movement_table(runs: dict[str, ModelRun], sim: Any | None, case: Case) -> pd
                     v = float((np.abs(x0[i] - x0[j]) - np.abs(xt[i] - x0[j])).mean())
                 rows.append({"source": name, "mover": a, "toward": b, "closed": v})
     return pd.DataFrame(rows, columns=["source", "mover", "toward", "closed"])
+
+
+def interaction_table(runs: dict[str, ModelRun]) -> pd.DataFrame:
+    """Who pressed whom, from the engines' diagnostics, for the point run of each engine:
+    BDM-style ``offers`` (``proposer`` -> ``receiver``, by offer type: compromise,
+    capitulation, confrontation) and SMP-style ``challenges`` (``initiator`` -> ``target``,
+    ``adopted`` when the target adopted the bargain), counted over rounds and issues."""
+    rows: dict[tuple[str, str, str, str], int] = {}
+    for model, run in runs.items():
+        diag = run.point.diagnostics
+        actors = run.point.actors
+        for offer in diag.get("offers") or []:
+            if not isinstance(offer, dict) or offer.get("type") in (None, "none"):
+                continue
+            key = (model, str(offer.get("proposer")), str(offer.get("receiver")),
+                   str(offer["type"]))
+            rows[key] = rows.get(key, 0) + 1
+        for rnd in diag.get("challenges") or []:
+            for ch in rnd if isinstance(rnd, list) else []:
+                if not isinstance(ch, dict) or "initiator" not in ch:
+                    continue
+                a, b = actors[int(ch["initiator"])], actors[int(ch["target"])]
+                kind = "challenge, adopted" if int(ch["target"]) in ch.get("adopted_by", []) \
+                    else "challenge"
+                rows[(model, a, b, kind)] = rows.get((model, a, b, kind), 0) + 1
+    return pd.DataFrame([(*k, v) for k, v in sorted(rows.items())],
+                        columns=["source", "from", "to", "kind", "count"])
 
 
 def inputs_table(case: Case) -> pd.DataFrame:

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel
 
 from .bargaining.problem import Problem
 from .case import Case, Value
@@ -73,7 +74,7 @@ def _walk(case: Case) -> Iterator[tuple[Path, str, Value]]:
     def rec(obj: Any, path: Path, label: str) -> Iterator[tuple[Path, str, Value]]:
         if isinstance(obj, Value):
             yield path, label, obj
-        elif hasattr(obj, "model_fields") and not isinstance(obj, type):
+        elif isinstance(obj, BaseModel):
             for name in type(obj).model_fields:
                 if name == "name":
                     continue

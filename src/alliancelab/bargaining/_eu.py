@@ -77,8 +77,9 @@ def select(
     enforce: np.ndarray,
     target: np.ndarray,
     order: np.ndarray,
-    tol_x: np.ndarray,
+    tol_x: np.ndarray | float,
     tol_eu: float,
+    tol_key: np.ndarray | float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Choose one offer per receiver (axis -2) among proposers (axis -1) where ``mask``.
 
@@ -90,18 +91,26 @@ def select(
     does). None of these rules depends on the order of the actors except the last, which
     changes only the name reported, never a position.
 
+    ``tol_key`` (default ``tol_x``) is the tolerance on ``key``; ``tol_x`` on ``target``.
     Returns (has an offer ``(..., n)``, chosen proposer index ``(..., n)``).
     """
-    inf = np.inf
-    k = np.where(mask, key, inf)
-    near = mask & (k <= k.min(axis=-1, keepdims=True) + tol_x)
-    e = np.where(near, enforce, -inf)
-    near &= enforce >= e.max(axis=-1, keepdims=True) - tol_eu
-    t = np.where(near, target, inf)
-    near &= target <= t.min(axis=-1, keepdims=True) + tol_x
-    big = np.iinfo(np.int64).max
-    chosen = np.argmin(np.where(near, order, big), axis=-1)
-    return mask.any(axis=-1), chosen
+    k = np.where(mask, key, np.inf)
+    near = k <= k.min(axis=-1, keepdims=True) + (tol_x if tol_key is None else tol_key)
+    near &= mask
+    count = near.sum(axis=-1)
+    chosen = near.argmax(axis=-1)
+    tied = count > 1
+    if tied.any():  # rare: resolve on the tied receivers only
+        idx = np.nonzero(tied)
+        nr = near[idx]
+        e = np.where(nr, enforce[idx], -np.inf)
+        nr &= enforce[idx] >= e.max(axis=-1, keepdims=True) - tol_eu
+        tg = target[idx]
+        t = np.where(nr, tg, np.inf)
+        nr &= tg <= t.min(axis=-1, keepdims=True) + np.broadcast_to(tol_x, near.shape)[idx]
+        big = np.iinfo(np.int64).max
+        chosen[idx] = np.argmin(np.where(nr, order[idx], big), axis=-1)
+    return count > 0, chosen
 
 
 def summaries(rounds: np.ndarray, capability: np.ndarray, salience: np.ndarray) -> dict[str, Any]:

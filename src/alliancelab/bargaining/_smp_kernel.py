@@ -16,7 +16,7 @@ MIN_CONTEST = 1e-10
 #: KTAB ``Model::vote``: width of the binary response ramp.
 BINARY_TOL = 1e-8
 #: Bytes of scratch memory a chunked ``(a, b, c)`` array may take.
-CHUNK_ELEMENTS = 2_000_000
+CHUNK_ELEMENTS = 1_000_000
 
 
 def seq_sum(a: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -47,14 +47,16 @@ def vote(rule: str, w: np.ndarray, u_a: np.ndarray, u_b: np.ndarray) -> np.ndarr
 def victory_matrix(model: str, c: np.ndarray) -> np.ndarray:
     """KTAB ``Model::vProb(vpm, C)``: ``p[i, j]`` = probability option i beats option j
     given coalition strengths ``C`` (KTAB fills the lower triangle and mirrors it)."""
-    lo = np.tril(np.ones(c.shape, dtype=bool), -1)
-    s1 = np.where(lo, c, c.T)  # c(i, j) for the lower-left element (i > j)
-    s2 = np.where(lo, c.T, c)  # c(j, i)
+    n = c.shape[-1]
+    lo = np.tril(np.ones((n, n), dtype=bool), -1)
+    ct = np.swapaxes(c, -1, -2)
+    s1 = np.where(lo, c, ct)  # c(i, j) for the lower-left element (i > j)
+    s2 = np.where(lo, ct, c)  # c(j, i)
     x1, x2 = _vp_terms(model, s1, s2)
     p_low = x1 / (x1 + x2)
     p_up = x2 / (x1 + x2)
-    p = np.where(lo, p_low, p_up.T)
-    np.fill_diagonal(p, 0.5)
+    p = np.where(lo, p_low, np.swapaxes(p_up, -1, -2))
+    p[..., np.arange(n), np.arange(n)] = 0.5
     return p
 
 
@@ -83,11 +85,19 @@ def _vp_terms(model: str, s1: np.ndarray, s2: np.ndarray) -> tuple[np.ndarray, n
 
 def coalitions(rule: str, w: np.ndarray, u: np.ndarray) -> np.ndarray:
     """KTAB ``Model::coalitions``: ``c[a, b]`` = strength of the coalition preferring option a
-    to option b, ``u`` being ``(actors, options)`` utilities and ``w`` the actors' weights.
+    to option b, ``u`` being ``(actors, options)`` utilities (or a batch of them,
+    ``(G, actors, options)``) and ``w`` the actors' weights.
 
     KTAB scans the lower triangle only: for a > b it adds ``v_k(a:b)`` to ``c[a, b]`` when
     positive and ``-v_k(a:b)`` to ``c[b, a]`` when negative (this matters for asymmetric
-    voting rules). Chunked over a to bound memory at O(actors x options x chunk)."""
+    voting rules), starting from 1e-8 and adding actor by actor (reproduced: reductions
+    over a leading axis add in order). Chunked over a to bound memory."""
+    if u.ndim == 3:
+        g, n_act, n_opt = u.shape
+        step = max(1, CHUNK_ELEMENTS // max(1, (n_act + 1) * n_opt * n_opt))
+        return np.concatenate(
+            [_coalitions_batch(rule, w, u[g0:g0 + step]) for g0 in range(0, g, step)]
+        )
     n_act, n_opt = u.shape
     pos = np.empty((n_opt, n_opt))
     neg = np.empty((n_opt, n_opt))
@@ -96,19 +106,40 @@ def coalitions(rule: str, w: np.ndarray, u: np.ndarray) -> np.ndarray:
     for a0 in range(0, n_opt, step):
         a1 = min(n_opt, a0 + step)
         v = vote(rule, wk, u[:, a0:a1, None], u[:, None, :])  # (k, a, b)
-        floor = np.full((1, a1 - a0, n_opt), MIN_COALITION)
-        pos[a0:a1] = seq_sum(np.concatenate([floor, np.maximum(v, 0.0)]), axis=0)
-        neg[a0:a1] = seq_sum(np.concatenate([floor, np.maximum(-v, 0.0)]), axis=0)
+        buf = np.empty((n_act + 1, a1 - a0, n_opt))
+        buf[0] = MIN_COALITION
+        np.maximum(v, 0.0, out=buf[1:])
+        pos[a0:a1] = buf.sum(axis=0)
+        np.negative(v, out=v)
+        np.maximum(v, 0.0, out=buf[1:])
+        neg[a0:a1] = buf.sum(axis=0)
     lo = np.tril(np.ones((n_opt, n_opt), dtype=bool), -1)
     c = np.where(lo, pos, neg.T)
     np.fill_diagonal(c, MIN_COALITION)
     return c
 
 
+def _coalitions_batch(rule: str, w: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """:func:`coalitions` for a batch ``u`` of shape ``(G, actors, options)``."""
+    g, n_act, n_opt = u.shape
+    v = vote(rule, w[None, :, None, None], u[:, :, :, None], u[:, :, None, :])  # (G, k, a, b)
+    buf = np.empty((g, n_act + 1, n_opt, n_opt))
+    buf[:, 0] = MIN_COALITION
+    np.maximum(v, 0.0, out=buf[:, 1:])
+    pos = buf.sum(axis=1)
+    np.negative(v, out=v)
+    np.maximum(v, 0.0, out=buf[:, 1:])
+    neg = buf.sum(axis=1)
+    lo = np.tril(np.ones((n_opt, n_opt), dtype=bool), -1)
+    c = np.where(lo, pos, np.swapaxes(neg, -1, -2))
+    c[:, np.arange(n_opt), np.arange(n_opt)] = MIN_COALITION
+    return c
+
+
 def cond_pce(pv: np.ndarray) -> np.ndarray:
     """KTAB ``Model::condPCE``: p_i proportional to prod_j P[i > j] (diagonal 1/2 included)."""
-    p = np.cumprod(pv, axis=1)[:, -1]
-    return p / seq_sum(p)
+    p = np.cumprod(pv, axis=-1)[..., -1]
+    return p / seq_sum(p)[..., None]
 
 
 def markov_uniform_pce(pv: np.ndarray) -> np.ndarray:
@@ -145,10 +176,13 @@ def markov_incentive_pce(c: np.ndarray, pv: np.ndarray) -> np.ndarray:
 
 
 def pce(model: str, victory: str, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """KTAB ``Model::probCE2``: (option probabilities, victory-probability matrix)."""
+    """KTAB ``Model::probCE2``: (option probabilities, victory-probability matrix); ``c``
+    may carry leading batch axes."""
     pv = victory_matrix(victory, c)
     if model == "conditional":
         p = cond_pce(pv)
+    elif c.ndim > 2:
+        p = np.stack([pce(model, victory, cg)[0] for cg in c])
     elif model == "markov-incentive":
         p = markov_incentive_pce(c, pv)
     elif model == "markov-uniform":
@@ -161,7 +195,8 @@ def pce(model: str, victory: str, c: np.ndarray) -> tuple[np.ndarray, np.ndarray
 def scalar_pce(
     rule: str, victory: str, model: str, w: np.ndarray, u: np.ndarray
 ) -> np.ndarray:
-    """KTAB ``Model::scalarPCE``: probabilities of ``u``'s options (columns)."""
+    """KTAB ``Model::scalarPCE``: probabilities of ``u``'s options (columns); ``u`` may be a
+    batch ``(G, actors, options)``."""
     return pce(model, victory, coalitions(rule, w, u))[0]
 
 
@@ -199,7 +234,11 @@ def est_nra(r_h: np.ndarray, r_i: np.ndarray, adjust: str) -> np.ndarray:
 def bs_util(sd: np.ndarray, r: np.ndarray) -> np.ndarray:
     """KTAB ``SMPModel::bsUtil``: utility of a salience-weighted distance ``sd`` for risk
     attitude ``r``: (1 - sd)(1 + sd r), or (1 - sd)(1 + r) past sd = 1."""
-    return np.where(sd <= 1, (1 - sd) * (1 + sd * r), (1 - sd) * (1 + r))
+    u = (1 - sd) * (1 + sd * r)
+    far = sd > 1
+    if np.any(far):  # searches and round-off can drive sd > 1, slightly (KTAB's comment)
+        u = np.where(far, (1 - sd) * (1 + r), u)
+    return u
 
 
 def weighted_distance(x_from: np.ndarray, x_to: np.ndarray, sal: np.ndarray) -> np.ndarray:

@@ -56,30 +56,71 @@ from .base import Engine, Outcome
 from .problem import Problem
 
 #: draws per block in :func:`simulate_batch` (keeps the temporaries in cache)
-CHUNK = 256
+CHUNK = 512
 
 
-def _votes(dist: np.ndarray, w: np.ndarray, iu: np.ndarray, ju: np.ndarray) -> np.ndarray:
-    """Win probabilities P[:, i, j] with one normaliser per draw (the reference's quirk).
+def _votes(dist: np.ndarray, w: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Win probabilities ``out[i, j, :]`` with one normaliser per draw (the reference's quirk).
 
-    ``dist[:, k, i]`` is voter k's (risk-adjusted) distance to i, ``w`` = c*s ``(m, n)``.
-    num[i, j] = sum_k w_k max(0, D_kj - D_ki) is computed as (S_ij + T_ij)/2 with
+    Arrays are laid out actors first, draws last (long contiguous inner loops):
+    ``dist[k, i, :]`` is voter k's (risk-adjusted) distance to i, ``w[k, :]`` = c_k s_k.
+    num[i, j] = sum_k w_k max(0, D_kj - D_ki) is computed as (T_ij + S_ij)/2 with
     S_ij = sum_k w_k (D_kj - D_ki) and T_ij = sum_k w_k |D_kj - D_ki| over the pairs i < j
     only; the normaliser sum_{k, a, b} |v_k(a, b)| is 2 sum_{i<j} T_ij.
     """
-    m, n, _ = dist.shape
-    wd = np.einsum("mk,mki->mi", w, dist)  # sum_k w_k D_ki
-    diff = dist[:, :, ju]
-    diff -= dist[:, :, iu]
-    np.abs(diff, out=diff)
-    t = np.einsum("mk,mkp->mp", w, diff)  # (m, pairs)
-    s = wd[:, ju] - wd[:, iu]
-    num = np.zeros((m, n, n))
-    num[:, iu, ju] = np.maximum(0.5 * (t + s), 0.0)
-    num[:, ju, iu] = np.maximum(0.5 * (t - s), 0.0)
-    den = 2.0 * t.sum(axis=1)
-    safe = np.where(den > 0, den, 1.0)
-    return np.where((den > 0)[:, None, None], num / safe[:, None, None], 0.0)
+    n, _, m = dist.shape
+    wk = w[:, None, :]
+    wd = (wk * dist).sum(axis=0)  # sum_k w_k D_ki, (n, m)
+    den = np.zeros(m)
+    for i in range(n - 1):  # pairs (i, j > i): slices, no gathers
+        diff = dist[:, i + 1 :, :] - dist[:, i : i + 1, :]
+        np.abs(diff, out=diff)
+        diff *= wk
+        t = diff.sum(axis=0)  # T_ij, (n - i - 1, m)
+        s = wd[i + 1 :] - wd[i]  # S_ij
+        den += t.sum(axis=0)
+        out[i, i + 1 :] = t + s
+        out[i + 1 :, i] = t - s
+    den *= 2.0
+    np.maximum(out, 0.0, out=out)
+    out *= np.where(den > 0, 0.5 / np.where(den > 0, den, 1.0), 0.0)
+    return out
+
+
+def _risk(sec: np.ndarray, tol: float) -> np.ndarray:
+    """:func:`._eu.risk_exponent` over the actors, axis 0."""
+    return _eu.risk_exponent(sec.T, tol).T  # type: ignore[no-any-return]
+
+
+def _select(
+    mask: np.ndarray,
+    key: np.ndarray,
+    enforce: np.ndarray,
+    target: np.ndarray,
+    perm: np.ndarray,
+    tol_x: np.ndarray,
+    tol_eu: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`._eu.select` for the draws-last layout: receivers i on axis 0, proposers j on
+    axis 1, draws on axis 2; ``perm[j, m]`` is j's place in the input."""
+    k = np.where(mask, key, np.inf)
+    near = k <= k.min(axis=1, keepdims=True) + tol_x
+    near &= mask
+    count = near.sum(axis=1)
+    chosen = near.argmax(axis=1)
+    tied = count > 1
+    if tied.any():  # rare: resolve on the tied receivers only
+        ii, mm = np.nonzero(tied)
+        nr = near[ii, :, mm]  # (r, n)
+        en = enforce[ii, :, mm]
+        e = np.where(nr, en, -np.inf)
+        nr &= en >= e.max(axis=1, keepdims=True) - tol_eu
+        tg = target[ii, :, mm]
+        tt = np.where(nr, tg, np.inf)
+        nr &= tg <= tt.min(axis=1, keepdims=True) + tol_x[0, 0, mm][:, None]
+        big = np.iinfo(np.int64).max
+        chosen[ii, mm] = np.argmin(np.where(nr, perm[:, mm].T, big), axis=1)
+    return count > 0, chosen
 
 
 def _run(
@@ -92,78 +133,105 @@ def _run(
     record: bool,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """One block of draws ``(m, n)``; returns positions ``(m, rounds+1, n)`` and, if
-    ``record``, the per-round diagnostics in input order."""
+    ``record``, the per-round diagnostics in input order (draws first)."""
     m, n = position.shape
+    if m == 1:
+        # With one draw NumPy would sum over the actors with its pairwise (unrolled)
+        # summation instead of in order; two copies keep every block's rounding the same,
+        # so a draw gives the same bits alone and in a batch.
+        two = [np.repeat(v, 2, axis=0) for v in (capability, position, salience)]
+        pos2, diag2 = _run(two[0], two[1], two[2], rounds, q, tie_tol, record)
+        return pos2[:1], {k: v[:, :1] for k, v in diag2.items()}
     # canonical order: initial position, then capability, then salience (stable)
-    perm = np.lexsort((salience, capability, position), axis=-1)
-    inv = np.argsort(perm, axis=-1)
-    c = np.take_along_axis(capability, perm, axis=-1)
-    x = np.take_along_axis(position, perm, axis=-1).copy()
-    s = np.take_along_axis(salience, perm, axis=-1)
-    w = c * s
-    rng_ = x.max(axis=1) - x.min(axis=1)
+    perm_mn = np.lexsort((salience, capability, position), axis=-1)
+    inv = np.argsort(perm_mn, axis=-1)
+    # draws-last layout from here on: (n, m), (n, n, m)
+    perm = np.ascontiguousarray(perm_mn.T)
+    c = np.take_along_axis(capability, perm_mn, axis=-1).T
+    x = np.ascontiguousarray(np.take_along_axis(position, perm_mn, axis=-1).T)
+    s = np.ascontiguousarray(np.take_along_axis(salience, perm_mn, axis=-1).T)
+    w = np.ascontiguousarray(c * s)
+    rng_ = x.max(axis=0) - x.min(axis=0)
     big_r = np.where(rng_ > 0, rng_, 1.0)  # R = 0: everybody agrees, nobody moves
-    tol_x = (tie_tol * big_r)[:, None]
-    iu, ju = np.triu_indices(n, 1)
-    out = np.empty((m, rounds + 1, n))
-    out[:, 0] = x
+    tol_x = (tie_tol * big_r)[None, None, :]
+    out = np.empty((rounds + 1, n, m))
+    out[0] = x
     rec: dict[str, list[np.ndarray]] = {
         k: [] for k in ("r", "sec", "p", "a", "b", "kind", "offer", "proposer")
     }
-    s_row = s[:, :, None]  # s_i
-    s_col = s[:, None, :]  # s_j
+    s_row = s[:, None, :]  # s_i
+    s_col = s[None, :, :]  # s_j
+    p1 = np.zeros((n, n, m))
+    p = np.zeros((n, n, m))
+    draw = np.arange(m)
     for t in range(1, rounds + 1):
-        dx = x[:, None, :] - x[:, :, None]  # x_j - x_i
+        dx = x[None, :, :] - x[:, None, :]  # [i, j] = x_j - x_i
         adx = np.abs(dx)
-        dist = adx / big_r[:, None, None]
-        # 1. risk pass, r = 1: U_s = 2d, U_f = -2d, U_sq = 0, so
-        #    E^i(U_ji) = 2 d_ij (1 - 2 s_i (1 - P_ji))
-        p1 = _votes(dist, w, iu, ju)
-        sec = (2.0 * dist * (1.0 - 2.0 * s_row * (1.0 - p1.transpose(0, 2, 1)))).sum(axis=2)
-        r = _eu.risk_exponent(sec, tie_tol)
+        dist = adx / big_r
+        # 1. risk pass, r = 1: U_s = 2d, U_f = -2d, U_sq = 0, so E^i(U_ji) =
+        #    2 d_ij (1 - 2 s_i (1 - P_ji)) and Sec_i = sum_j of it
+        _votes(dist, w, p1)
+        dp = dist * p1.transpose(1, 0, 2)
+        sec = 2.0 * (1.0 - 2.0 * s) * dist.sum(axis=1) + 4.0 * s * dp.sum(axis=1)
+        r = _risk(sec, tie_tol)
         # 2. decision pass with the new r (voter k uses its own r_k in the probability)
-        rr = r[:, :, None]
-        p = _votes(dist**rr, w, iu, ju)
+        rr = r[:, None, :]
+        _votes(dist**rr, w, p)
         half = 0.5 * dist
-        us = 2.0 - 4.0 * np.maximum(0.5 - half, 0.0) ** rr
-        uf = 2.0 - 4.0 * (0.5 + half) ** rr
+        us = np.maximum(0.5 - half, 0.0)
+        np.power(us, rr, out=us)
+        us *= -4.0
+        us += 2.0
+        uf = half
+        uf += 0.5
+        np.power(uf, rr, out=uf)
+        uf *= -4.0
+        uf += 2.0
         usq = q * (2.0 - 4.0 * 0.5**rr)
-        a = s_col * (p * us + (1.0 - p) * uf) + (1.0 - s_col) * us - usq
-        pt = p.transpose(0, 2, 1)
-        b = s_row * (pt * us + (1.0 - pt) * uf) + (1.0 - s_row) * us - usq
+        gap = us - uf  # U_s - U_f
+        base = us - usq
+        # a = s_j (P U_s + (1-P) U_f) + (1-s_j) U_s - Q U_sq = U_s - Q U_sq - s_j (1-P)(U_s-U_f)
+        a = 1.0 - p
+        a *= gap
+        a *= s_col
+        np.subtract(base, a, out=a)
+        bb = 1.0 - p.transpose(1, 0, 2)
+        bb *= gap
+        bb *= s_row
+        np.subtract(base, bb, out=bb)
         valid = adx > 0
-        conf = valid & (a > tie_tol) & (b > a + tie_tol)
-        comp = valid & (a < -tie_tol) & (b > -a + tie_tol)
-        abs_a, abs_b = np.abs(a), np.abs(b)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            comp_pos = x[:, :, None] + dx * np.where(comp, abs_a / np.where(comp, abs_b, 1.0), 0)
-            comp_key = (abs_a * x[:, :, None] + abs_b * x[:, None, :]) / np.where(
-                comp, abs_a + abs_b, 1.0
-            )
-        order = np.broadcast_to(perm[:, None, :], (m, n, n))
-        xj = np.broadcast_to(x[:, None, :], (m, n, n))
-        has_conf, j_conf = _eu.select(conf, adx, b, xj, order, tol_x[:, :, None], tie_tol)
-        has_comp, j_comp = _eu.select(comp, comp_key, b, comp_pos, order, tol_x[:, :, None],
-                                      tie_tol)
-        new_conf = np.take_along_axis(x, j_conf, axis=1)
-        new_comp = np.take_along_axis(comp_pos, j_comp[:, :, None], axis=2)[:, :, 0]
+        conf = valid & (a > tie_tol) & (bb > a + tie_tol)
+        comp = valid & (a < -tie_tol) & (bb > tie_tol - a)
+        # compromise positions and the reference's ranking key, where there is a compromise
+        ci = np.nonzero(comp)
+        abs_a, abs_b = -a[ci], bb[ci]
+        xi_c, xj_c = x[ci[0], ci[2]], x[ci[1], ci[2]]
+        comp_pos = np.zeros((n, n, m))
+        comp_pos[ci] = xi_c + (xj_c - xi_c) * (abs_a / abs_b)
+        comp_key = np.zeros((n, n, m))
+        comp_key[ci] = (abs_a * xi_c + abs_b * xj_c) / (abs_a + abs_b)
+        xj = np.broadcast_to(x[None, :, :], (n, n, m))
+        has_conf, j_conf = _select(conf, adx, bb, xj, perm, tol_x, tie_tol)
+        has_comp, j_comp = _select(comp, comp_key, bb, comp_pos, perm, tol_x, tie_tol)
+        new_conf = x[j_conf, draw]
+        new_comp = np.take_along_axis(comp_pos, j_comp[:, None, :], axis=1)[:, 0, :]
         new = np.where(has_conf, new_conf, np.where(has_comp, new_comp, x))
         if record:
             kind = np.where(conf, _eu.CONFRONTATION, np.where(comp, _eu.COMPROMISE, _eu.NONE))
-            rec["r"].append(r)
-            rec["sec"].append(sec)
-            rec["p"].append(p)
-            rec["a"].append(a)
-            rec["b"].append(b)
-            rec["kind"].append(kind.astype(np.int8))
+            rec["r"].append(r.T)
+            rec["sec"].append(sec.T)
+            rec["p"].append(p.transpose(2, 0, 1).copy())
+            rec["a"].append(a.transpose(2, 0, 1))
+            rec["b"].append(bb.transpose(2, 0, 1))
+            rec["kind"].append(kind.astype(np.int8).transpose(2, 0, 1))
             rec["offer"].append(
-                np.where(has_conf, _eu.CONFRONTATION, np.where(has_comp, _eu.COMPROMISE, 0))
+                np.where(has_conf, _eu.CONFRONTATION, np.where(has_comp, _eu.COMPROMISE, 0)).T
             )
-            rec["proposer"].append(np.where(has_conf, j_conf, j_comp))
+            rec["proposer"].append(np.where(has_conf, j_conf, j_comp).T)
         x = new
-        out[:, t] = x
-    # back to input order
-    positions = np.take_along_axis(out, inv[:, None, :], axis=2)
+        out[t] = x
+    # back to draws first and to the input order
+    positions = np.take_along_axis(out.transpose(2, 0, 1), inv[:, None, :], axis=2)
     diag: dict[str, np.ndarray] = {}
     if record:
         def vec(v: list[np.ndarray]) -> np.ndarray:  # (R, m, n) in input order
@@ -185,7 +253,7 @@ def _run(
             "offer_type": mat(rec["kind"]),
             "accepted": vec(rec["offer"]),
             # proposer index (sorted space) -> input index
-            "proposer": vec([np.take_along_axis(perm, j, axis=1) for j in rec["proposer"]]),
+            "proposer": vec([np.take_along_axis(perm_mn, j, axis=1) for j in rec["proposer"]]),
         }
     return positions, diag
 

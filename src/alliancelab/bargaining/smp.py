@@ -219,7 +219,7 @@ class SMP(Engine):
         xs = np.array([s["x"] for s in states])  # (S, n, d)
         rounds = xs * width + lo
         rounds[0] = problem.position
-        expected, modal = run.outcome(states[-1])
+        expected, modal, outcome_dist = run.outcome(states[-1])
         # KTAB rounds bargains to 4 decimals of the scale, which can step up to 5e-5 of the
         # scale outside the inputs' range; the forecast is kept within it.
         p0 = problem.position
@@ -237,6 +237,7 @@ class SMP(Engine):
             "challenges": run.challenges,
             "expected_outcome": forecast,
             "modal_outcome": modal * width + lo,
+            "outcome_distribution": outcome_dist,
             "stop_ratio": run.ratios,
             "converged": run.converged,
             "capability_factor": factor,
@@ -254,11 +255,11 @@ def _last_equivalent(x: np.ndarray, uniq: np.ndarray) -> np.ndarray:
 
 def _ktab_saliences(s: np.ndarray) -> np.ndarray:
     """A case's 0-1 saliences as KTAB's per-actor salience vectors: kept as they are when
-    an actor's saliences sum to at most 1 (KTAB's CSV limit of 100), otherwise divided by
-    their sum (last axis = issues)."""
+    an actor's saliences sum to at most 1 (KTAB's CSV limit of 100; 1e-12 of slack for
+    decimal fractions), otherwise divided by their sum (last axis = issues)."""
     s = np.asarray(s, dtype=float)
     total = s.sum(axis=-1, keepdims=True)
-    return np.where(total > 1.0, s / np.where(total > 0, total, 1.0), s)
+    return np.where(total > 1.0 + 1e-12, s / np.where(total > 0, total, 1.0), s)
 
 
 class _Run:
@@ -313,7 +314,7 @@ class _Run:
             "actor_prob": prob[_last_equivalent(x, uniq)],
         }
 
-    def outcome(self, st: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    def outcome(self, st: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
         """The expected outcome of a state: the probability-weighted mean of its distinct
         positions (KTAB ``pDist(-1)``), and the most probable one. KTAB forms the distinct
         positions scanning actors in input order; here they are scanned in order of
@@ -325,8 +326,10 @@ class _Run:
         group = np.empty_like(group_sorted)
         group[order] = group_sorted
         prob = K.scalar_pce(e.voting, e.victory, e.pce, self.cap, st["own"][:, uniq])
-        centres = np.array([x[group == m].mean(axis=0) for m in range(len(uniq))])
-        return prob @ centres, centres[int(np.argmax(prob))]
+        members = [np.flatnonzero(group == m) for m in range(len(uniq))]
+        centres = np.array([x[mm].mean(axis=0) for mm in members])
+        dist = {"actors": [mm.tolist() for mm in members], "probability": prob.tolist()}
+        return prob @ centres, centres[int(np.argmax(prob))], dist
 
     def run(self) -> list[dict[str, Any]]:
         e = self.e
@@ -415,62 +418,110 @@ class _Run:
         c_j: np.ndarray,
     ) -> np.ndarray:
         """KTAB ``Actor::vProbLittle`` then ``Actor::thirdPartyVoteSU``: third party n's
-        vote in the contest i:j, after judging the "little conflict" of i, j and n."""
+        vote in the contest i:j, after judging the "little conflict" of i, j and n.
+        (In-place NumPy; every operation is KTAB's, in KTAB's order.)"""
         rule = self.e.voting
         v_n = K.vote(rule, w_n, uni, unj)
-        cni = np.where(v_n > 0, c_i + v_n, c_i)
-        cnj = np.where(v_n < 0, c_j - v_n, c_j)
-        pin = cni / (cni + cnj)
-        pjn = 1.0 - pin
+        # cni = c_i + v if v > 0 else c_i, cnj = c_j - v if v < 0 else c_j
+        cni = np.maximum(v_n, 0.0)
+        cni += c_i
+        np.negative(v_n, out=v_n)
+        cnj = np.maximum(v_n, 0.0, out=v_n)
+        cnj += c_j
+        pin = cni
+        tot = cni + cnj
+        np.divide(cni, tot, out=pin)
+        pjn = np.subtract(1.0, pin, out=tot)
         tpc = self.e.third_party
         if tpc == "full":
-            u_ik_def_j = uni + uni + uni
-            u_j_def_ik = unj + unj + unj
-            u_i_def_jk = uni + uni + uni
-            u_jk_def_i = unj + unj + unj
-        elif tpc == "semi":
-            u_ik_def_j = uni + uni + unn
-            u_j_def_ik = unj + unj + unj
-            u_i_def_jk = uni + uni + uni
-            u_jk_def_i = unj + unj + unn
+            a_ikj, a_iji = uni + uni + uni, uni + uni + uni  # u_ik_def_j, u_i_def_jk
+            two = unj + unj
+            b_jik = two + unj  # u_j_def_ik
+            b_jki = b_jik  # u_jk_def_i
         else:
-            u_ik_def_j = uni + uni + unn
-            u_j_def_ik = unj + unj + unn
-            u_i_def_jk = uni + uni + unn
-            u_jk_def_i = unj + unj + unn
-        u_ik_j = (pin * u_ik_def_j) + (pjn * u_j_def_ik)
-        u_i_jk = (pin * u_i_def_jk) + (pjn * u_jk_def_i)
+            a_ikj = uni + uni + unn
+            a_iji = uni + uni + (unn if tpc == "none" else uni)
+            two = unj + unj
+            b_jik = two + (unn if tpc == "none" else unj)
+            b_jki = np.add(two, unn, out=two)
+        u_ik_j = pin * a_ikj
+        b_jik = np.multiply(pjn, b_jik, out=b_jik if b_jik is not b_jki else None)
+        u_ik_j += b_jik
+        u_i_jk = np.multiply(pin, a_iji, out=cnj)
+        b_jki = np.multiply(pjn, b_jki, out=b_jki if b_jki.shape == pjn.shape else None)
+        u_i_jk += b_jki
         return K.vote(rule, w_n, u_ik_j, u_i_jk)
 
     # ------------------------------------------------------------ challenges
     def best_challenges(self, st: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For every actor i, ``probEduChlg(i, i, i, j)`` over all j (KTAB
-        ``bestChallengeUtils``, ``bestChallenge``): (target or -1, P[i beats it], gain)."""
-        n = self.n
+        ``bestChallengeUtils``, ``bestChallenge``): (target or -1, P[i beats it], gain).
+
+        Vectorised over a chunk of initiators c, targets j and third parties t, arrays laid
+        out ``(t, c, j)`` so the sum over third parties runs in KTAB's order."""
+        n, rule = self.n, self.e.voting
         p_all = np.zeros((n, n))
         g_all = np.full((n, n), -np.inf)
-        step = max(1, K.CHUNK_ELEMENTS // (n * n))
-        jj = np.arange(n)
+        step = max(1, (K.CHUNK_ELEMENTS // 2) // (n * n))
+        everyone = np.arange(n)
         for a0 in range(0, n, step):
-            hs = np.arange(a0, min(n, a0 + step))
-            u = self._util_h(hs, st)  # (H, n, n)
-            for off in range(len(hs)):
-                i = int(hs[off])
-                js = jj[jj != i]
-                ub = np.broadcast_to(u[off], (len(js), n, n))
-                hv = np.full(len(js), i)
-                p, g = self._contest(ub, hv, hv, hv, js)
-                p_all[i, js] = p
-                g_all[i, js] = g
+            hs = everyone[a0:a0 + step]
+            c = len(hs)
+            ci = np.arange(c)
+            u = self._util_h(hs, st)  # (c, a, b) = aUtil[i_c](a, b)
+            uii = u[ci, hs, hs][:, None]  # (c, 1)
+            uij = u[ci, hs, :]  # (c, j)
+            uji = u[ci, :, hs]  # (c, j): u[c, j, i_c]
+            ujj = np.diagonal(u, axis1=1, axis2=2)  # (c, j)
+            eu_sq = uii + uij
+            u_kij = uii + uii
+            u_kji = uij + uij
+            w_est = self.w_est[hs]  # (c, a): i_c's estimate of a's weight
+            v_i = K.vote(rule, w_est[ci, hs][:, None], uii, uij)
+            v_j = K.vote(rule, w_est, uji, ujj)
+            c_ij = K.MIN_CONTEST + np.maximum(v_i, 0) + np.maximum(v_j, 0)
+            c_ji = K.MIN_CONTEST + np.maximum(-v_i, 0) + np.maximum(-v_j, 0)
+            v_t = self._third_party(
+                w_est.T[:, :, None],
+                uji.T[:, :, None],  # u[c, t, i_c]
+                u.transpose(1, 0, 2),  # u[c, t, j]
+                ujj.T[:, :, None],  # u[c, t, t]
+                c_ij[None],
+                c_ji[None],
+            )  # (t, c, j)
+            buf = np.empty((n + 1, c, n))
+            c_ij = self._add_third(buf, c_ij, v_t, hs, ci)
+            np.negative(v_t, out=v_t)
+            c_ji = self._add_third(buf, c_ji, v_t, hs, ci)
+            p_ij = c_ij / (c_ij + c_ji)
+            p_ji = c_ji / (c_ij + c_ji)
+            s_j = self.s_est[hs]
+            eu_chlg = (1 - s_j) * u_kij + s_j * (p_ij * u_kij + p_ji * u_kji)
+            gain = eu_chlg - eu_sq
+            gain[ci, hs] = -np.inf
+            p_all[hs] = p_ij
+            g_all[hs] = gain
         target = np.full(n, -1)
         prob = np.zeros(n)
-        gain = np.zeros(n)
-        for i in range(n):
-            row = g_all[i]
-            jbest = int(np.argmax(row))
-            if row[jbest] > MIN_SIG_EDU:
-                target[i], prob[i], gain[i] = jbest, p_all[i, jbest], row[jbest]
-        return target, prob, gain
+        gain_best = np.zeros(n)
+        best = np.argmax(g_all, axis=1)
+        top = g_all[everyone, best]
+        ok = top > MIN_SIG_EDU
+        target[ok], prob[ok], gain_best[ok] = best[ok], p_all[everyone, best][ok], top[ok]
+        return target, prob, gain_best
+
+    @staticmethod
+    def _add_third(
+        buf: np.ndarray, start: np.ndarray, v_t: np.ndarray, hs: np.ndarray, ci: np.ndarray
+    ) -> np.ndarray:
+        """``start`` plus the positive third-party votes, t in order, skipping t = i, j."""
+        n = v_t.shape[0]
+        buf[0] = start
+        np.maximum(v_t, 0.0, out=buf[1:])
+        buf[1 + hs, ci, :] = 0.0  # t == i
+        jj = np.arange(n)
+        buf[1 + jj, :, jj] = 0.0  # t == j
+        return buf.sum(axis=0)
 
     # --------------------------------------------------------------- bargains
     def bargains(
@@ -536,21 +587,26 @@ class _Run:
         u_sq = K.seq_sum(own, axis=1) / n
         u_brg = _bargain_utility(own, init, rcvr, pu_i, pu_j) / n  # (n, m)
         chosen: list[int] = [-1] * n
-        for k in range(n):
-            idx = np.flatnonzero((init == k) | (rcvr == k))
-            if idx.size == 0:
-                continue
-            u = np.column_stack([u_sq, u_brg[:, idx]])
+        queues = [np.flatnonzero((init == k) | (rcvr == k)) for k in range(n)]
+        sizes = np.array([len(q) for q in queues])
+        for size in np.unique(sizes[sizes > 0]):
+            ks = np.flatnonzero(sizes == size)
+            idx = np.array([queues[k] for k in ks])  # (G, size)
+            u = np.concatenate(
+                [np.broadcast_to(u_sq[None, :, None], (len(ks), n, 1)),
+                 np.moveaxis(u_brg[:, idx], 0, 1)], axis=2,
+            )  # (G, actors, 1 + size)
             p = K.scalar_pce(e.voting, e.victory, e.pce, self.cap, u)
-            if e.transitions == "deterministic":
-                pick = int(np.argmax(p))
-            else:
-                pick = int(rng_choice(self.rng, p))
-            if pick == 0:
-                continue
-            bid = int(idx[pick - 1])
-            chosen[k] = bid
-            x_new[k] = p_init[bid] if init[bid] == k else p_rcvr[bid]
+            for g, k in enumerate(ks):
+                if e.transitions == "deterministic":
+                    pick = int(np.argmax(p[g]))
+                else:
+                    pick = int(rng_choice(self.rng, p[g]))
+                if pick == 0:
+                    continue
+                bid = int(idx[g, pick - 1])
+                chosen[k] = bid
+                x_new[k] = p_init[bid] if init[bid] == k else p_rcvr[bid]
         for entry in log:
             entry["adopted_by"] = [
                 k for k in range(n) if chosen[k] >= 0 and init[chosen[k]] == entry["initiator"]
@@ -570,13 +626,16 @@ def _bargain_utility(
     m = len(init)
     out = np.empty((n, m))
     step = max(1, K.CHUNK_ELEMENTS // (n * (n + 2)))
-    cols = np.arange(n)
     for b0 in range(0, m, step):
         sl = slice(b0, min(m, b0 + step))
-        keep = (cols[None, :] != init[sl, None]) & (cols[None, :] != rcvr[sl, None])  # (M, n)
-        terms = np.where(keep[None, :, :], own[:, None, :], 0.0)  # (n, M, n)
-        first = np.stack([pu_i[:, sl], pu_j[:, sl]], axis=2)  # (n, M, 2)
-        out[:, sl] = K.seq_sum(np.concatenate([first, terms], axis=2), axis=2)
+        mm = np.arange(sl.stop - sl.start)
+        buf = np.empty((n + 2, n, len(mm)))  # (term, a, bargain)
+        buf[0] = pu_i[:, sl]
+        buf[1] = pu_j[:, sl]
+        buf[2:] = own.T[:, :, None]
+        buf[2 + init[sl], :, mm] = 0.0
+        buf[2 + rcvr[sl], :, mm] = 0.0
+        out[:, sl] = buf.sum(axis=0)
     return out
 
 

@@ -226,7 +226,7 @@ def _prim(ex: Any, outcome: str, op: str, x: float) -> None:
     from ..explore.discovery import discover, tradeoff_plot
 
     console = Console()
-    res = discover(ex, outcome, **({"above": x} if op == ">" else {"below": x}))
+    res = discover(ex, outcome, above=x if op == ">" else None, below=x if op == "<" else None)
     b = res.select(0.5)
     box = res.boxes[b]
     console.print(f"[bold]PRIM: {outcome} {op} {x:g}[/] - box {b}: coverage "

@@ -222,7 +222,7 @@ def print_summary(results: object, target: Path, elapsed: float) -> None:
     scen = " + ".join(res.interventions) if res.interventions else "baseline"  # type: ignore[attr-defined]
     table = Table(title=f"{res.case.name}: {scen} - median [5%, 95%]",  # type: ignore[attr-defined]
                   title_justify="left")
-    table.add_column("issue", style="bold")
+    table.add_column("issue", style="bold", no_wrap=True)
     table.add_column("units")
     table.add_column("status quo", justify="right")
     for m in res.models:  # type: ignore[attr-defined]

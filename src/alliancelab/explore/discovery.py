@@ -152,7 +152,7 @@ def prim(X: pd.DataFrame, y: np.ndarray, *, alpha: float = 0.05, mass_min: float
 
 
 def _inside(x: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
-    return ((x >= lower) & (x <= upper)).all(axis=1)
+    return np.asarray(((x >= lower) & (x <= upper)).all(axis=1))
 
 
 def _paste(x: np.ndarray, t: np.ndarray, lower: np.ndarray, upper: np.ndarray,

@@ -153,6 +153,7 @@ def apply_intervention(changes: Sequence[ArrayChange], mask: np.ndarray, cap: np
     for ch in changes:
         a = np.array([e[0] for e in ch.entries])
         k = np.array([e[1] for e in ch.entries])
+        idx: tuple[np.ndarray, ...]
         if ch.kind == KIND_CAP:
             arr, idx = cap, (rows, a[None, :])
             lo, hi = np.zeros(len(a)), np.full(len(a), np.inf)

@@ -58,6 +58,7 @@ class BatchResult:
     error: list[str | None]
     outcomes: np.ndarray
     seconds: float
+    cpu_seconds: float = 0.0
 
 
 def case_hash(case: Case) -> str:
@@ -76,13 +77,15 @@ def _install(model: ExperimentModel) -> None:
 def _resolve(ref: ExperimentModel | str) -> ExperimentModel:
     if isinstance(ref, str):
         return _WORKER_MODELS[ref]
+    if ref.key not in _WORKER_MODELS and len(_WORKER_MODELS) >= 8:
+        _WORKER_MODELS.clear()  # a long-lived worker serving many explorations
     return _WORKER_MODELS.setdefault(ref.key, ref)
 
 
 def run_batch(ref: ExperimentModel | str, ids: np.ndarray, X: np.ndarray) -> BatchResult:
     """Evaluate experiments ``ids`` (scenario rows ``X``); runs in a worker. A batch that
     raises is re-run one experiment at a time so only the failing ones are marked."""
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     model = _resolve(ref)
     K = len(model.outcome_names)
     errors: list[str | None] = [None] * len(ids)
@@ -97,12 +100,13 @@ def run_batch(ref: ExperimentModel | str, ids: np.ndarray, X: np.ndarray) -> Bat
             except Exception as exc:  # noqa: BLE001 - recorded, never aborts the sweep
                 errors[r] = f"{type(exc).__name__}: {exc}"
     bad = ~np.isfinite(out).all(axis=1)
-    for r in np.flatnonzero(bad):
+    for r in map(int, np.flatnonzero(bad)):
         if errors[r] is None:
             cols = [model.outcome_names[j] for j in np.flatnonzero(~np.isfinite(out[r]))]
             errors[r] = "non-finite outcome: " + ", ".join(cols[:5])
     ok = np.array([e is None for e in errors], dtype=bool)
-    return BatchResult(np.asarray(ids), ok, errors, out, time.perf_counter() - t0)
+    return BatchResult(np.asarray(ids), ok, errors, out, time.perf_counter() - t0,
+                       time.process_time() - c0)
 
 
 # -- main side -----------------------------------------------------------------------------
@@ -208,7 +212,7 @@ def explore(
         if existing is not None and seed is None:
             entropy = int(existing["entropy"])
         else:
-            entropy = int(samplers.root_sequence(seed).entropy)
+            entropy = samplers.entropy_of(samplers.root_sequence(seed))
         factory = model_factory or ExperimentModel.build
         model = factory(case, params, pols, shocks=tuple(shocks), models=tuple(models),
                         rounds=rounds, entropy=entropy)
@@ -243,7 +247,7 @@ def _run(st: Store, model: ExperimentModel, n_scen: int, pols: Sequence[Any],
     seconds spent inside the model summed over workers)."""
     n_pol = len(pols)
     stats: dict[str, float] = {"experiments": 0, "batches": 0, "compute_seconds": 0.0,
-                               "workers": 1}
+                               "cpu_seconds": 0.0, "workers": 1}
     total = n_scen * n_pol
     done = st.done_ids()
     mask = np.ones(total, dtype=bool)
@@ -306,12 +310,16 @@ def _run(st: Store, model: ExperimentModel, n_scen: int, pols: Sequence[Any],
                 stats["experiments"] += len(res.ids)
                 stats["batches"] += 1
                 stats["compute_seconds"] += res.seconds
+                stats["cpu_seconds"] += res.cpu_seconds
                 failed += int((~res.ok).sum())
                 if progress:
                     progress(stored, total, failed)
     finally:
         if own is not None:
-            own.shutdown(wait=True, cancel_futures=True)
+            try:
+                own.shutdown(wait=True, cancel_futures=True)
+            except TypeError:  # executors without cancel_futures (Dask's ClientExecutor)
+                own.shutdown(wait=True)
         if cluster is not None:
             cluster[0].close()
             if cluster[1] is not None:

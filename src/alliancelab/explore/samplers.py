@@ -10,8 +10,8 @@ Samplers (the design is in parameter units, uniform on each uncertainty's ``[low
 * ``lhs`` - Latin hypercube (M. D. McKay, R. J. Beckman & W. J. Conover, *Technometrics* 21,
   1979): column ``p`` is ``(perm_p + U) / n`` with its own generator ``spawn_key=(0, p)``. This
   is the algorithm of ``SALib.sample.latin``, written column by column so that a 10^6-row
-  design is streamed to a memory-mapped file instead of held in memory;
-* ``mc`` - plain Monte Carlo, rows in chunks of 65,536 with generator ``spawn_key=(0, chunk)``;
+  design is streamed to a file instead of held in memory;
+* ``mc`` - plain Monte Carlo, column ``p`` from generator ``spawn_key=(0, p)``;
 * ``sobol`` - Saltelli's scheme for Sobol indices, ``SALib.sample.sobol.sample`` (first and
   total order, ``calc_second_order=False``); ``n`` is rounded up to a power of two and the
   design has ``n (P + 2)`` rows (A. Saltelli et al., *Comput. Phys. Commun.* 181, 2010);
@@ -32,7 +32,6 @@ from .parameters import Uncertainty
 
 SAMPLERS = ("lhs", "sobol", "mc", "morris")
 MORRIS_LEVELS = 4
-_CHUNK = 65_536
 
 
 def root_sequence(seed: int | None) -> np.random.SeedSequence:
@@ -40,6 +39,14 @@ def root_sequence(seed: int | None) -> np.random.SeedSequence:
     if seed is not None and (isinstance(seed, bool) or int(seed) < 0):
         raise AllianceLabError(f"must be a non-negative integer, got {seed!r}", field="seed")
     return np.random.SeedSequence(None if seed is None else int(seed))
+
+
+def entropy_of(seq: np.random.SeedSequence) -> int:
+    """The root entropy as one int (what the manifest records)."""
+    ent = seq.entropy
+    if not isinstance(ent, int | np.integer):
+        raise ValueError("expected a SeedSequence with integer entropy")
+    return int(ent)
 
 
 def experiment_seed(entropy: int, experiment: int) -> np.random.SeedSequence:
@@ -116,7 +123,7 @@ def sample(sampler: str, params: Sequence[Uncertainty], n: int,
     P = len(params)
     rows = n_scenarios(sampler, n, P)
     out = np.empty((rows, P), order="F")
-    for p, col in _columns(sampler, params, n, rows, int(root.entropy)):
+    for p, col in _columns(sampler, params, n, rows, entropy_of(root)):
         out[:, p] = col
     return out
 
@@ -143,7 +150,7 @@ def write_design(path: Path, sampler: str, params: Sequence[Uncertainty], n: int
     with open(tmp, "wb") as fh:
         np.lib.format.write_array_header_2_0(
             fh, {"descr": "<f8", "fortran_order": True, "shape": (rows, len(params))})
-        for _, col in _columns(sampler, params, n, rows, int(root.entropy)):
+        for _, col in _columns(sampler, params, n, rows, entropy_of(root)):
             fh.write(np.ascontiguousarray(col, dtype="<f8").tobytes())
         fh.flush()
         os.fsync(fh.fileno())

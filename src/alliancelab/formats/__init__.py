@@ -75,7 +75,9 @@ def parse_case(text: str, file: str = "<string>", fmt: str | None = None) -> Cas
     """Parse ``text`` in ``fmt`` (recognised when ``None``)."""
     fmt = fmt or detect(text, file)
     if fmt not in _MODULES:
-        raise AllianceLabError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}", field="format")
+        raise AllianceLabError(
+            f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}", field="format"
+        )
     case: Case = _module(fmt).read(text, file)
     return case
 
@@ -88,7 +90,9 @@ def read_case(path: str | os.PathLike[str], fmt: str | None = None) -> Case:
 def format_case(case: Case, fmt: str = "yaml") -> str:
     """``case`` as text in ``fmt``."""
     if fmt not in _MODULES:
-        raise AllianceLabError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}", field="format")
+        raise AllianceLabError(
+            f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}", field="format"
+        )
     text: str = _module(fmt).write(case)
     return text
 

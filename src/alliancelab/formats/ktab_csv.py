@@ -32,6 +32,8 @@ MAX_ACTORS = 250
 MAX_CAPABILITY = 1e8
 #: Slack on the salience total, for decimal fractions that add up to 100 in floating point.
 SUM_SLACK = 1e-9
+#: The writer normalises an actor's saliences only when they sum to more than 1 + this.
+SALIENCE_SLACK = 1e-12
 
 
 def _fields(line: str) -> list[str]:
@@ -197,12 +199,12 @@ def write(case: Case) -> str:
     for a in case.actors:
         sal = [a.saliences[i.name].value for i in issues]
         total = sum(sal)
-        if total > 1.0:
+        if total > 1.0 + SALIENCE_SLACK:
             sal = [s / total for s in sal]
         cells = [_text(a.name), _text(a.description or ""), _num(a.capability.value)]
         for issue, s in zip(issues, sal, strict=True):
             cells += [_num(_to_100(a.positions[issue.name].value, issue.scale.min,
-                                   issue.scale.max)), _num(min(100.0, s * 100.0))]
+                                   issue.scale.max)), _percent(s)]
         lines.append(",".join(cells) + ",")
     return "\n".join(lines) + "\n"
 
@@ -220,8 +222,19 @@ def _text(s: str) -> str:
 
 
 def _num(x: float) -> str:
-    out = f"{x:.15g}"
-    return out if out != "-0" else "0"
+    """The shortest text that reads back as ``x`` exactly."""
+    x = float(x) + 0.0  # no "-0"
+    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
+
+
+def _percent(s: float) -> str:
+    """A 0-1 salience on 0-100: the shortest text whose value / 100 reads back as ``s``."""
+    s = min(1.0, max(0.0, float(s)))
+    for digits in (15, 16, 17):
+        text = f"{s * 100.0:.{digits}g}"
+        if float(text) / 100.0 == s:
+            return text
+    return f"{s * 100.0:.15g}"  # no decimal reads back exactly; the nearest short one
 
 
 def _unique_names(names: list[str]) -> list[str]:

@@ -45,14 +45,24 @@ def read(text: str, file: str) -> Case:
             raise CaseError("empty actor name", file=file, line=lineno, field="Actor")
         if name in seen:
             raise CaseError(
-                f"duplicate actor {name!r} (first on line {seen[name]})", file=file, line=lineno, field="Actor"
+                f"duplicate actor {name!r} (first on line {seen[name]})",
+                file=file,
+                line=lineno,
+                field="Actor",
             )
         seen[name] = lineno
         cap, pos, sal = (_number(row[k], file, lineno, HEADER[k]) for k in (1, 2, 3))
         if cap < 0:
-            raise CaseError(f"capability must be >= 0, got {cap:g}", file=file, line=lineno, field="Capability")
+            raise CaseError(
+                f"capability must be >= 0, got {cap:g}", file=file, line=lineno, field="Capability"
+            )
         if not 0 <= sal <= 1:
-            raise CaseError(f"salience must lie in [0, 1], got {sal:g}", file=file, line=lineno, field="Salience")
+            raise CaseError(
+                f"salience must lie in [0, 1], got {sal:g}",
+                file=file,
+                line=lineno,
+                field="Salience",
+            )
         actors.append((name, cap, pos, sal, lineno))
     if not actors:
         raise CaseError("no actor rows after the header", file=file, line=2)
@@ -61,7 +71,9 @@ def read(text: str, file: str) -> Case:
     if lo == hi:
         lo, hi = lo - 1, hi + 1
     if not math.isfinite(hi - lo):
-        raise CaseError("positions lie too far apart (their range overflows)", file=file, field="Position")
+        raise CaseError(
+            "positions lie too far apart (their range overflows)", file=file, field="Position"
+        )
     data = {
         "name": file.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "case",
         "issues": [{"name": "issue", "scale": {"min": lo, "max": hi}}],
@@ -81,14 +93,22 @@ def read(text: str, file: str) -> Case:
 def write(case: Case) -> str:
     if len(case.issues) != 1:
         raise CaseError(
-            f"the Scholz CSV format holds one issue; this case has {len(case.issues)}", field="format"
+            f"the Scholz CSV format holds one issue; this case has {len(case.issues)}",
+            field="format",
         )
     issue = case.issues[0].name
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
     w.writerow(HEADER)
     for a in case.actors:
-        w.writerow([a.name, _fmt(a.capability.value), _fmt(a.positions[issue].value), _fmt(a.saliences[issue].value)])
+        w.writerow(
+            [
+                a.name,
+                _fmt(a.capability.value),
+                _fmt(a.positions[issue].value),
+                _fmt(a.saliences[issue].value),
+            ]
+        )
     return out.getvalue()
 
 
@@ -98,9 +118,13 @@ def _number(cell: str, file: str, line: int, field: str) -> float:
     try:
         value = float(cell.strip())
     except ValueError:
-        raise CaseError(f"not a number: {cell.strip()!r}", file=file, line=line, field=field) from None
+        raise CaseError(
+            f"not a number: {cell.strip()!r}", file=file, line=line, field=field
+        ) from None
     if not math.isfinite(value):
-        raise CaseError(f"must be a finite number, got {cell.strip()!r}", file=file, line=line, field=field)
+        raise CaseError(
+            f"must be a finite number, got {cell.strip()!r}", file=file, line=line, field=field
+        )
     return value
 
 

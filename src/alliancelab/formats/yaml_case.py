@@ -11,9 +11,9 @@ import re
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from ..case import Case, LocatedValueError
+from ..case import Case, Issue, LocatedValueError, Scale, Value
 from ..errors import CaseError
 
 Loc = tuple[str | int, ...]
@@ -67,6 +67,16 @@ def read(text: str, file: str) -> Case:
         line = mark.line + 1 if mark is not None else None
         problem = exc.problem or exc.context or "unreadable"
         raise CaseError(f"broken YAML: {problem}", file=file, line=line) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, max(exc.position, 0)) + 1
+        raise CaseError(
+            f"broken YAML: character #x{exc.character:04x} is not allowed in YAML "
+            "(a control character)"
+            if isinstance(exc.character, int)
+            else f"broken YAML: {exc}",
+            file=file,
+            line=line,
+        ) from None
     except yaml.YAMLError as exc:
         raise CaseError(f"broken YAML: {exc}", file=file) from None
     except RecursionError:
@@ -101,6 +111,9 @@ def validate(data: dict[str, Any], *, file: str, lines: dict[Loc, int] | None = 
             at = loc.index("[key]")
             bad_key = loc[at - 1] if at else None
             loc = loc[: max(at - 1, 0)]
+            message = f"keys must be names (text), got {bad_key!r}"
+        elif err["type"] == "invalid_key" and loc:
+            loc, bad_key = loc[:-1], loc[-1]
             message = f"keys must be names (text), got {bad_key!r}"
         elif err["type"] in _MESSAGES:
             message = _MESSAGES[err["type"]].format(got=_describe(err.get("input")))
@@ -142,6 +155,8 @@ def _describe(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list | tuple):
         return "a list"
+    if isinstance(value, bytes):
+        return "binary data"
     if isinstance(value, _dt.date | _dt.datetime):
         return f"the date {value.isoformat()} (quote it to make it text)"
     return f"a {type(value).__name__}"
@@ -151,16 +166,8 @@ def write(case: Case) -> str:
     """The case as YAML, sources and notes intact; bare numbers where a value has nothing
     else, whole numbers without ``.0``, both ends of every scale, short lists and mappings
     on one line."""
-    data = case.model_dump(mode="json", exclude_defaults=True)
-    for issue, full in zip(data["issues"], case.issues, strict=True):
-        scale = full.scale.model_dump(mode="json", exclude_defaults=True)
-        issue["scale"] = {"min": full.scale.min, "max": full.scale.max, **scale}
-    meta = data.pop("meta", None)
-    out = _compact(data)
-    if meta is not None:
-        out["meta"] = meta  # free-form: written as given
     return yaml.dump(
-        out,
+        _plain(case),
         Dumper=_Dumper,
         sort_keys=False,
         allow_unicode=True,
@@ -169,16 +176,45 @@ def write(case: Case) -> str:
     )
 
 
-def _compact(obj: Any) -> Any:
+def _plain(obj: Any) -> Any:
+    """``obj`` as plain data for :func:`write`, led by the models' own structure (so that an
+    issue called ``value`` is not mistaken for a :class:`Value`); fields at their default
+    are left out, except both ends of a scale; ``meta`` is written as given."""
+    if isinstance(obj, Value):
+        if obj.source is None and obj.note is None and obj.range is None:
+            return _num(obj.value)
+        out: dict[str, Any] = {"value": _num(obj.value)}
+        for key in ("source", "note"):
+            if getattr(obj, key) is not None:
+                out[key] = getattr(obj, key)
+        if obj.range is not None:
+            out["range"] = [_num(obj.range[0]), _num(obj.range[1])]
+        return out
+    if isinstance(obj, BaseModel):
+        out = {}
+        for name, info in type(obj).model_fields.items():
+            value = getattr(obj, name)
+            keep = (isinstance(obj, Scale) and name in ("min", "max")) or (
+                isinstance(obj, Issue) and name == "scale"
+            )
+            if (
+                not keep
+                and not info.is_required()
+                and value == info.get_default(call_default_factory=True)
+            ):
+                continue
+            out[name] = obj.model_dump(mode="json")[name] if name == "meta" else _plain(value)
+        return out
     if isinstance(obj, dict):
-        if set(obj) == {"value"}:
-            return _compact(obj["value"])
-        return {k: _compact(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_compact(v) for v in obj]
-    if isinstance(obj, float) and obj.is_integer() and abs(obj) < 1e15:
-        return int(obj)
-    return obj
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    return _num(obj) if isinstance(obj, float) else obj
+
+
+def _num(x: float) -> float | int:
+    """Whole numbers without ``.0``."""
+    return int(x) if x.is_integer() and abs(x) < 1e15 else x
 
 
 def _line_map(root: yaml.Node, file: str) -> dict[Loc, int]:
@@ -246,10 +282,14 @@ def _render(loc: Loc, data: Any) -> str:
     node = data
     for part in loc:
         if isinstance(part, int):
-            name = node[part].get("name") if isinstance(node, list) and part < len(node) and isinstance(node[part], dict) else None
+            name = (
+                node[part].get("name")
+                if isinstance(node, list) and part < len(node) and isinstance(node[part], dict)
+                else None
+            )
             out += f"[{part}]" + (f"({name})" if isinstance(name, str) else "")
         else:
-            out += ("." if out else "") + str(part)
+            out += ("." if out else "") + (str(part) if part != "" else "''")
         try:
             node = node[part]
         except (KeyError, IndexError, TypeError):

@@ -39,6 +39,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import AllianceLabError
 from .extensive import Game, Solution, backward_induction, solve_pbe
@@ -119,7 +120,7 @@ def aeg_game(p_ch: float, p_def: Mapping[str, float] | tuple[float, float, float
 def _aeg_summary(sol: Solution) -> AEGResult:
     o = sol.outcome_probs
     p = {k: o.get(k, 0.0) for k in ("SQ", "DC", "DD", "ED", "DE", "EE")}
-    challenge = 1.0 - p["SQ"]
+    challenge = sum(v for k, v in p.items() if k != "SQ")
     escalation = p["ED"] + p["DE"] + p["EE"]
     if challenge < 0.01:
         kind = "deterrence"
@@ -134,7 +135,7 @@ def _aeg_summary(sol: Solution) -> AEGResult:
 
 def solve_aeg(p_ch: float, p_def: Mapping[str, float] | tuple[float, float, float, float],
               ch_utils: Mapping[str, float] | None = None,
-              def_utils: Mapping[str, float] | None = None, **solver: float) -> AEGResult:
+              def_utils: Mapping[str, float] | None = None, **solver: Any) -> AEGResult:
     """PBE of the AEG with incomplete information; probabilities of challenge, concession,
     limited conflict, escalation (any E on the path) and war (all-out conflict EE)."""
     g = aeg_game(p_ch, p_def, ch_utils, def_utils)
@@ -240,14 +241,14 @@ def tcg_game(p_ch: float, p_def: float, p_pro: float, pay: TCGPayoffs | None = N
 
 
 def solve_tcg(p_ch: float, p_def: float, p_pro: float, pay: TCGPayoffs | None = None,
-              **solver: float) -> TCGResult:
+              **solver: Any) -> TCGResult:
     """PBE of the tripartite crisis game; probabilities of challenge (overall and by a Hard
     challenger), defender support given a challenge, war and realignment."""
     g = tcg_game(p_ch, p_def, p_pro, pay)
     sol = solve_pbe(g, **solver)
     o = sol.outcome_probs
     p = {k: o.get(k, 0.0) for k in ("SQ", "CB", "W", "PC", "RA")}
-    challenge = 1.0 - p["SQ"]
+    challenge = sum(v for k, v in p.items() if k != "SQ")
     hard = sol.strategy.get("Ch[H]:start", {}).get("Demand", 0.0)
     support = (p["CB"] + p["W"]) / challenge if challenge > 1e-12 else 0.0
     if challenge < 0.01:

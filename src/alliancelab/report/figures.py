@@ -143,19 +143,28 @@ def forecast_figure(results: Any) -> go.Figure:
                 hovertemplate=f"status quo {sq.value:.4g}<extra></extra>",
             ), row=r, col=1)
         pad = 0.02 * sc.width
-        tv, tt = _end_ticks(case, issue)
-        fig.update_xaxes(range=[sc.min - pad, sc.max + pad], row=r, col=1)
-        # labelled ends plus plain ticks in between
-        fig.update_xaxes(tickmode="array", tickvals=[*tv, *_inner_ticks(sc.min, sc.max)],
-                         ticktext=[*tt, *[f"{v:g}" for v in _inner_ticks(sc.min, sc.max)]],
-                         row=r, col=1)
+        ticks = [sc.min, *_inner_ticks(sc.min, sc.max), sc.max]
+        fig.update_xaxes(range=[sc.min - pad, sc.max + pad], tickmode="array", tickvals=ticks,
+                         ticktext=[_tick(v) for v in ticks], row=r, col=1)
+        # the scale's labelled ends, under the axis at either side
+        axis = "" if r == 1 else str(r)
+        for x, label, anchor in ((0, sc.low, "left"), (1, sc.high, "right")):
+            if label:
+                fig.add_annotation(
+                    x=x, y=0, xref=f"x{axis} domain", yref=f"y{axis} domain",
+                    text=("\u25c0 " + label) if x == 0 else (label + " \u25b6"),
+                    showarrow=False, xanchor=anchor, yanchor="top", yshift=-20,
+                    font=dict(size=11, color="#555"))
         fig.update_yaxes(categoryorder="array", categoryarray=rows_y[::-1], row=r, col=1)
-    fig.update_xaxes(ticklabeloverflow="allow")
-    height = 60 + d * (34 * (len(models) + 1) + 95)
-    _layout(fig, height=height, margin=dict(l=10, r=50, t=40, b=30),
+    height = 60 + d * (34 * (len(models) + 1) + 105)
+    _layout(fig, height=height, margin=dict(l=10, r=20, t=40, b=40),
             legend=dict(orientation="h", y=1.0, yanchor="bottom", x=0, xanchor="left"))
     fig.update_layout(legend=dict(y=1 + 30 / height))
     return fig
+
+
+def _tick(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:g}"
 
 
 def _inner_ticks(lo: float, hi: float, n: int = 4) -> list[float]:
@@ -221,7 +230,7 @@ def trajectory_figure(results: Any, source: str) -> go.Figure | None:
     rows = math.ceil(len(issues) / cols)
     titles = [_issue_title(case, k) for k in issues]
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles,
-                        vertical_spacing=min(0.35 / rows, 0.09), horizontal_spacing=0.085)
+                        vertical_spacing=min(0.35 / rows, 0.09), horizontal_spacing=0.06)
     colours = actor_colours(case)
     sim = results.simulation if source == "dynamics" else None
     for idx, issue in enumerate(issues):
@@ -243,13 +252,13 @@ def trajectory_figure(results: Any, source: str) -> go.Figure | None:
                 hovertemplate="outcome, round %{x}: %{y:.4g}<extra></extra>",
             ), row=r, col=c)
         sc = case.issue(issue).scale
-        tv, tt = _end_ticks(case, issue)
+        ticks = [sc.min, *_inner_ticks(sc.min, sc.max), sc.max]
         fig.update_yaxes(range=[sc.min - 0.03 * sc.width, sc.max + 0.03 * sc.width],
-                         tickmode="array", tickvals=tv + _inner_ticks(sc.min, sc.max),
-                         ticktext=[t.replace("<br>", " ") for t in tt]
-                         + [f"{v:g}" for v in _inner_ticks(sc.min, sc.max)],
+                         tickmode="array", tickvals=ticks, ticktext=[_tick(v) for v in ticks],
                          tickfont=dict(size=10), row=r, col=c)
-        fig.update_xaxes(title_text="round" if r == rows else None, dtick=1, row=r, col=c)
+        n_rounds = int(traj["round"].max())
+        fig.update_xaxes(title_text="round" if r == rows else None, range=[-0.3, n_rounds + 0.3],
+                         dtick=max(1, math.ceil(n_rounds / 10)), row=r, col=c)
     return _layout(fig, height=120 + 260 * rows,
                    legend=dict(orientation="h", y=-0.04 - 20 / (260 * rows), yanchor="top", x=0))
 
@@ -287,6 +296,42 @@ def movement_figure(results: Any) -> go.Figure | None:
     fig.update_yaxes(autorange="reversed", title_text="mover", row=1, col=1)
     n = len(actors)
     return _layout(fig, height=220 + 26 * n, margin=dict(l=10, r=10, t=40, b=20))
+
+
+def interaction_figure(results: Any) -> go.Figure | None:
+    """Who presses whom, from the engines' diagnostics: per engine, how often the row actor
+    made an offer to (BDM) or challenged (SMP) the column actor, over all rounds and issues."""
+    it = results.interactions
+    if it is None or it.empty:
+        return None
+    sources = list(dict.fromkeys(it["source"]))
+    actors = list(results.scenario.actor_names)
+    fig = make_subplots(rows=1, cols=len(sources), shared_yaxes=True,
+                        subplot_titles=[f"<b>{s}</b>" for s in sources],
+                        horizontal_spacing=0.1 if len(sources) > 1 else 0.05)
+    for c, src in enumerate(sources, start=1):
+        sub = it[it["source"] == src]
+        total = sub.groupby(["from", "to"])["count"].sum()
+        detail: dict[tuple[str, str], str] = {}
+        for a, b, kind, n in sub[["from", "to", "kind", "count"]].itertuples(
+                index=False, name=None):
+            key = (str(a), str(b))
+            part = f"{kind} {n}"
+            detail[key] = f"{detail[key]}, {part}" if key in detail else part
+        z = np.full((len(actors), len(actors)), np.nan)
+        txt = np.full((len(actors), len(actors)), "", dtype=object)
+        for (a, b), n in total.items():
+            if a in actors and b in actors:
+                z[actors.index(a), actors.index(b)] = n
+                txt[actors.index(a), actors.index(b)] = detail[(a, b)]
+        fig.add_trace(go.Heatmap(
+            z=z, x=actors, y=actors, colorscale="Blues", xgap=1, ygap=1, customdata=txt,
+            showscale=False, zmin=0,
+            hovertemplate="<b>%{y}</b> \u2192 %{x}: %{z}<br>%{customdata}<extra></extra>",
+        ), row=1, col=c)
+        fig.update_xaxes(tickangle=-40, title_text="to (receiver / target)", row=1, col=c)
+    fig.update_yaxes(autorange="reversed", title_text="from (proposer / challenger)", row=1, col=1)
+    return _layout(fig, height=220 + 26 * len(actors), margin=dict(l=10, r=10, t=40, b=20))
 
 
 # -- perceptions -------------------------------------------------------------------------
@@ -401,14 +446,25 @@ def dynamics_figure(results: Any) -> go.Figure | None:
 # -- interventions -----------------------------------------------------------------------
 
 
-def effect_heatmap(results: Any, metric: str, model: str = "") -> go.Figure | None:
-    """Effect of every shock and lever (rows) on every item (columns) of one metric. For
-    forecasts and outcomes the colour is the change in % of the issue's scale and the
-    text the change in the issue's units; for indicators and gaps both are the raw change."""
+EFFECT_COLOURS = [[0.0, "#2d004b"], [0.25, "#8073ac"], [0.5, "#f7f7f7"], [0.75, "#e08214"],
+                  [1.0, "#7f3b08"]]
+
+
+def effect_heatmap(results: Any, metric: str | tuple[str, ...],
+                   model: str = "", *, transpose: bool = False) -> go.Figure | None:
+    """Effect of every shock and lever (rows) on every item (columns) of one metric (or
+    several, whose items are then prefixed). For forecasts and outcomes the colour is the
+    change in % of the issue's scale (hover: in the issue's units, with its 5-95% band);
+    for indicators and gaps both are the raw change. Orange: up; purple: down."""
     e = results.effects
-    sub = e[(e["metric"] == metric) & (e["model"] == model)]
+    metrics = (metric,) if isinstance(metric, str) else tuple(metric)
+    sub = e[e["metric"].isin(metrics) & (e["model"] == model)]
     if sub.empty:
         return None
+    if len(metrics) > 1:
+        sub = sub.assign(item=[f"{m.split(': ')[-1]}: {i}"
+                               for m, i in zip(sub["metric"], sub["item"], strict=True)])
+    metric = metrics[0]
     scen = list(dict.fromkeys(sub["scenario"]))
     items = list(dict.fromkeys(sub["item"]))
     kinds = dict(zip(sub["scenario"], sub["kind"], strict=False))
@@ -426,37 +482,36 @@ def effect_heatmap(results: Any, metric: str, model: str = "") -> go.Figure | No
         txt[i, j] = f"{r.effect:+.3g}{band}"
     zmax = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
     zmax = zmax or 1.0
+    shown = np.where(np.abs(np.nan_to_num(z)) >= 0.01 * zmax,
+                     np.vectorize(lambda v: f"{v:+.2g}")(np.nan_to_num(z)), "")
     ylabels = [f"{s} ({kinds.get(s, '')})" for s in scen]
+    xs, ys = items, ylabels
+    hover = "<b>%{y}</b><br>%{x}: %{customdata}<extra></extra>"
+    if transpose:
+        z, txt, shown = z.T, txt.T, shown.T
+        xs, ys = [s if len(s) < 30 else s[:28] + "\u2026" for s in scen], items
+        hover = "<b>%{x}</b><br>%{y}: %{customdata}<extra></extra>"
     fig = go.Figure(go.Heatmap(
-        z=z, x=items, y=ylabels, zmid=0, zmin=-zmax, zmax=zmax, colorscale="PuOr",
-        customdata=txt, xgap=1, ygap=1,
-        texttemplate="%{z:.2g}" if len(items) * len(scen) <= 400 else None,
+        z=z, x=xs, y=ys, zmid=0, zmin=-zmax, zmax=zmax, colorscale=EFFECT_COLOURS,
+        customdata=txt, xgap=1, ygap=1, text=shown,
+        texttemplate="%{text}" if len(xs) <= 16 else None,
         textfont=dict(size=9),
         colorbar=dict(title="% of scale" if is_issue else "change"),
-        hovertemplate="<b>%{y}</b><br>%{x}: %{customdata}<extra></extra>",
+        hovertemplate=hover,
     ))
     fig.update_xaxes(tickangle=-35, showgrid=False)
     fig.update_yaxes(autorange="reversed", showgrid=False)
-    return _layout(fig, height=150 + 30 * len(scen) + 6 * max(len(i) for i in items),
+    return _layout(fig, height=150 + (26 if transpose else 30) * len(ys)
+                   + 6 * max(len(str(i)) for i in xs),
                    margin=dict(l=10, r=10, t=20, b=20))
 
 
 def alliance_figure(results: Any) -> go.Figure | None:
-    """Alliance-model indicators (issue 4) under the baseline and each shock and lever."""
+    """Alliance-model indicators (issue 4): the effect of each shock and lever on each."""
     a = results.alliance
     if a is None or a.empty:
         return None
-    fig = go.Figure()
-    for item, g in a.groupby("item", sort=False):
-        err = None
-        if "effect_p5" in g and g["effect_p5"].notna().any():
-            err = dict(type="data", symmetric=False,
-                       array=(g["effect_p95"] - g["effect"]).clip(lower=0).fillna(0),
-                       arrayminus=(g["effect"] - g["effect_p5"]).clip(lower=0).fillna(0))
-        fig.add_trace(go.Bar(x=g["scenario"], y=g["value"], name=str(item), error_y=err))
-    fig.update_layout(barmode="group")
-    fig.update_xaxes(tickangle=-30)
-    return _layout(fig, height=420, legend=dict(orientation="h", y=1.02, yanchor="bottom"))
+    return effect_heatmap(results, "alliance model", "", transpose=True)
 
 
 def frame_or_empty(df: pd.DataFrame | None) -> pd.DataFrame:

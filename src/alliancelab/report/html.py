@@ -57,6 +57,8 @@ def _fmt(x: Any) -> str:
     if isinstance(x, float | np.floating):
         if not np.isfinite(x):
             return ""
+        if abs(x) >= 1000:
+            return f"{x:,.0f}" if x == round(x) or abs(x) >= 10000 else f"{x:,.1f}"
         return f"{x:.4g}"
     return str(x)
 
@@ -147,7 +149,7 @@ def _effect_figs(results: Any) -> list[dict[str, str]]:
     if e.empty:
         return []
     out = []
-    specs: list[tuple[str, str, str, str]] = []
+    specs: list[tuple[str | tuple[str, ...], str, str, str]] = []
     for m in results.models:
         specs.append(("forecast", m, f"Effect on the {m} forecast",
                       f"change of the <b>{m}</b> forecast per issue"))
@@ -156,10 +158,10 @@ def _effect_figs(results: Any) -> list[dict[str, str]]:
          "change of the outcome per issue after the rounds of the perception dynamics"),
         ("indicator", "compromise", "Effect on the dynamics indicators",
          "change of each named indicator at the last round of the dynamics"),
-        ("gap: threat", "", "Effect on the perception gap: threats",
-         "change of the ROK-minus-US gap in perceived threat (0-1)"),
-        ("gap: reliability", "", "Effect on the perception gap: partner reliability",
-         "change of the ROK-minus-US gap in perceived reliability of the partner (0-1)"),
+        (("gap: threat", "gap: reliability"), "",
+         "Effect on the perception gap: threats and the partner's reliability",
+         "change of the ROK-minus-US gap in perceived threat and in the perceived "
+         "reliability of the partner (0-1)"),
         ("gap: issue", "", "Effect on the perception gap: issue positions",
          "change of the ROK-minus-US gap in positions (scale widths)"),
     ]
@@ -177,7 +179,11 @@ def _effect_figs(results: Any) -> list[dict[str, str]]:
         caption = (f"<b>How to read:</b> rows = shocks and levers (each alone"
                    f"{', and the chosen combination' if len(results.interventions) > 1 else ''}),"
                    f" columns = items; the cell is the {what} against the baseline: {unit}. "
-                   f"Orange: up, purple: down.")
+                   f"Orange: up, purple: down; blank: no change.")
+        if metric == "forecast":
+            caption += (" The engines forecast from positions, saliences and capabilities; "
+                        "a shock that changes only perceptions moves them only through the "
+                        "perception dynamics below.")
         out.append({"title": title, "caption": caption, "fig": fig_html(fig, f"effect-{k}")})
     return out
 
@@ -266,12 +272,15 @@ def render(results: Any, *, command: str | None = None, created: datetime | None
         "models": list(results.models),
         "n_draws": results.n_draws,
         "n_effect_draws": results.n_effect_draws,
+        "alliance_draws": results.alliance_draws,
+        "band_models": list(results.band_models),
         "seed": results.seed,
         "toc": [("summary", "Summary"), ("forecasts", "Forecasts"),
                 ("trajectories", "Rounds"), ("gap", "Perception gap"),
                 ("interventions", "Shocks & levers"), ("alliance", "Alliance models"),
                 ("inputs", "Inputs & sources"), ("provenance", "Provenance")],
         "summary_text": _summary_text(results),
+        "headlines": headlines(results),
         "kpis": kpis,
         "summary_table": table_html(summary_table(results), numeric=()),
         "notes": [n for n in results.notes],
@@ -285,11 +294,12 @@ def render(results: Any, *, command: str | None = None, created: datetime | None
         "dynamics_rounds": (sim.positions.shape[0] - 1) if sim is not None else 0,
         "trajectories": trajectories,
         "fig_movement": fig_html(F.movement_figure(results), "movement"),
+        "fig_interactions": fig_html(F.interaction_figure(results), "interactions"),
         "fig_dynamics": fig_html(F.dynamics_figure(results), "dynamics"),
         "interventions": list(results.interventions),
         "fig_gap": fig_html(F.gap_figure(results), "gap"),
         "fig_gap_shift": fig_html(F.gap_shift_figure(results), "gap-shift"),
-        "gap_table": table_html(results.gaps),
+        "gap_table": table_html(_gap_wide(results.gaps)),
         "gap_missing": gap_missing,
         "n_snapshots": n_snap,
         "intervention_list": ilist,
@@ -299,7 +309,9 @@ def render(results: Any, *, command: str | None = None, created: datetime | None
         "chosen_table": chosen_table,
         "interventions_missing": inter_missing,
         "fig_alliance": fig_html(F.alliance_figure(results), "alliance"),
-        "alliance_table": table_html(results.alliance) if results.alliance is not None else "",
+        "alliance_table": _alliance_table(results),
+        "alliance_note": next((n for n in results.notes
+                               if n.startswith("alliance models not applied")), ""),
         "n_inputs": len(inputs),
         "n_uncertain": int(inputs["range_low"].notna().sum()),
         "n_unsourced": n_unsourced,
@@ -309,6 +321,30 @@ def render(results: Any, *, command: str | None = None, created: datetime | None
         "uncertain_table": table_html(unc),
     }
     return str(tmpl.render(**ctx))
+
+
+def _gap_wide(g: pd.DataFrame) -> pd.DataFrame:
+    """The gaps as one row per item, US / ROK / gap columns per snapshot."""
+    if g.empty:
+        return g
+    out = pd.DataFrame({"kind": g["kind"], "item": g["item"]}).drop_duplicates()
+    for snap in dict.fromkeys(g["snapshot"]):
+        sub = g[g["snapshot"] == snap][["kind", "item", "a_value", "b_value", "gap"]]
+        sub = sub.rename(columns={"a_value": f"{snap}: US", "b_value": f"{snap}: ROK",
+                                  "gap": f"{snap}: gap"})
+        out = out.merge(sub, on=["kind", "item"], how="left")
+    return out
+
+
+def _alliance_table(results: Any) -> str:
+    """Alliance indicators: one row per indicator, its baseline and each scenario's value."""
+    a = results.alliance
+    if a is None or a.empty:
+        return ""
+    wide = a.pivot_table(index="item", columns="scenario", values="value", sort=False)
+    order = ["baseline", *[c for c in dict.fromkeys(a["scenario"]) if c != "baseline"]]
+    wide = wide.reindex(columns=[c for c in order if c in wide.columns])
+    return table_html(wide.reset_index().rename(columns={"item": "indicator"}))
 
 
 def _template(name: str) -> str:
@@ -344,9 +380,31 @@ def _kpis(results: Any) -> list[dict[str, str]]:
         if not own.empty:
             i = own["gap"].abs().to_numpy().argmax()
             r = own.iloc[i]
-            k.append({"value": f"{r.gap:+.2f}",
-                      "label": f"largest ROK-US gap: {r.kind} {r.item}"})
+            k.append({"value": f"{r['gap']:+.2f}",
+                      "label": f"largest ROK-US gap ({r['snapshot']}): {r['kind']} {r['item']}"})
     return k
+
+
+def headlines(results: Any, top: int = 6) -> list[str]:
+    """The largest effects of single shocks and levers on the dynamics' indicators, as
+    sentences (with their 5-95% band when there is one)."""
+    e = results.effects
+    if e.empty:
+        return []
+    sub = e[(e["metric"] == "indicator") & (e["kind"] != "combination")]
+    sub = sub[sub["effect"].abs() > 1e-9]
+    if sub.empty:
+        return []
+    sub = sub.reindex(sub["effect"].abs().sort_values(ascending=False).index).head(top)
+    out = []
+    for r in sub.itertuples():
+        band = ""
+        if np.isfinite(r.effect_p5) and np.isfinite(r.effect_p95):
+            band = f" (5-95%: {r.effect_p5:+.3f} to {r.effect_p95:+.3f})"
+        verb = "raises" if r.effect > 0 else "lowers"
+        out.append(f"{r.scenario} ({r.kind}) {verb} {r.item} by {abs(r.effect):.3f}, "
+                   f"from {r.baseline:.3f} to {r.value:.3f}{band}.")
+    return out
 
 
 def _summary_text(results: Any) -> str:

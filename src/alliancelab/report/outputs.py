@@ -31,6 +31,7 @@ OUTPUT_FILES = {
     "trajectories.csv": "positions per round (source = engine or dynamics, actor, issue)",
     "dynamics.csv": "the perception dynamics per round: outcomes, indicators, perceptions",
     "movement.csv": "who moves toward whom: share of the distance closed, per source",
+    "interactions.csv": "offers (BDM) and challenges (SMP) between actors, counted",
     "perception_gaps.csv": "US vs ROK perception gap per item, per snapshot",
     "interventions.csv": "effect of every shock and lever (and the chosen combination)",
     "alliance_models.csv": "alliance-model indicators per scenario (when available)",
@@ -76,7 +77,7 @@ def result_files(results: Any, *, command: str | None = None,
     def csv(name: str, df: pd.DataFrame | None) -> None:
         if df is None:
             return
-        files[name] = df.to_csv(index=False, float_format="%.10g", lineterminator="\n").encode()
+        files[name] = df.to_csv(index=False, lineterminator="\n").encode()
 
     csv("forecasts.csv", results.forecast_table())
     csv("forecast_draws.csv", results.draws_table())
@@ -84,6 +85,7 @@ def result_files(results: Any, *, command: str | None = None,
     csv("trajectories.csv", results.trajectory_table())
     csv("dynamics.csv", results.dynamics_table())
     csv("movement.csv", results.movement)
+    csv("interactions.csv", results.interactions)
     csv("perception_gaps.csv", results.gaps)
     csv("interventions.csv", results.effects)
     csv("alliance_models.csv", results.alliance)

@@ -85,9 +85,7 @@ def scales(draw: st.DrawFn) -> dict[str, Any]:
     return out
 
 
-def _value(
-    draw: st.DrawFn, x: float, lo: float, hi: float, rich: bool
-) -> float | dict[str, Any]:
+def _value(draw: st.DrawFn, x: float, lo: float, hi: float, rich: bool) -> float | dict[str, Any]:
     """``x`` bare, or (rich) with source, note and a range [lo', hi'] around it."""
     if not rich or not draw(st.booleans()):
         return x
@@ -108,24 +106,31 @@ def case_dicts(
     draw: st.DrawFn,
     *,
     min_actors: int = 1,
-    max_actors: int = 8,
+    max_actors: int | None = None,
     min_issues: int = 1,
-    max_issues: int = 3,
+    max_issues: int | None = None,
     unanimous: bool = False,
     degenerate: bool = False,
     rich: bool = False,
     name_kind: str = "simple",
     status_quo: bool | None = None,
+    estimates: bool = False,
 ) -> dict[str, Any]:
-    """A valid case as a plain mapping (what :func:`cases` validates).
+    """A valid case as a plain mapping (what :func:`cases` validates): ``min_actors`` to
+    ``max_actors`` actors (default up to 8) and ``min_issues`` to ``max_issues`` issues
+    (default up to 3).
 
     ``unanimous``: every actor takes the same position on each issue (saliences and
     capabilities still differ). ``degenerate``: capabilities and saliences may be exactly 0
     (otherwise capabilities lie in [0.01, 1000] and saliences in [0.05, 1]). ``rich``: add
     descriptions, sources, notes, ranges, perceptions and estimates, dynamics, links,
-    feedback, shocks, levers and meta. ``status_quo``: always (True), never (False) or
-    sometimes (None) give issues a status quo.
+    feedback, indicators, shocks and levers (with their rounds) and meta. ``status_quo``:
+    always (True), never (False) or sometimes (None) give issues a status quo.
+    ``estimates``: actors may misperceive others (``perceptions.estimates``: positions,
+    saliences, capabilities), which the perception-aware models (``bdm``) read.
     """
+    max_actors = max(min_actors, 8) if max_actors is None else max_actors
+    max_issues = max(min_issues, 3) if max_issues is None else max_issues
     if not 1 <= min_actors <= max_actors:
         raise ValueError("need 1 <= min_actors <= max_actors")
     if not 1 <= min_issues <= max_issues:
@@ -171,6 +176,10 @@ def case_dicts(
         }
         if rich:
             actor.update(_rich_actor(draw, actor_names, issues, i))
+        elif estimates and draw(st.booleans()):
+            est = _estimates(draw, actor_names, issues, i)
+            if est:
+                actor["perceptions"] = {"estimates": est}
         actors.append(actor)
 
     data: dict[str, Any] = {"name": draw(names(name_kind)), "issues": issues, "actors": actors}
@@ -197,24 +206,36 @@ def _rich_actor(
         perceptions["threats"] = {k: _value(draw, draw(_unit()), 0.0, 1.0, True) for k in keys}
     if draw(st.booleans()):
         perceptions["partner_reliability"] = _value(draw, draw(_unit()), 0.0, 1.0, True)
-    others = [a for j, a in enumerate(actor_names) if j != i]
-    if others and draw(st.booleans()):
-        estimates = {}
-        for other in draw(st.lists(st.sampled_from(others), unique=True, max_size=2)):
-            est: dict[str, Any] = {}
-            for issue in draw(st.lists(st.sampled_from(issues), max_size=2)):
-                sc = issue["scale"]
-                est.setdefault("positions", {})[issue["name"]] = _clip(
-                    sc["min"] + (sc["max"] - sc["min"]) * draw(_unit()), sc
-                )
-                est.setdefault("saliences", {})[issue["name"]] = draw(_unit())
-            if draw(st.booleans()):
-                est["capability"] = draw(st.floats(0.0, 1000.0, allow_subnormal=False))
-            estimates[other] = est
-        perceptions["estimates"] = estimates
+    if draw(st.booleans()):
+        estimates = _estimates(draw, actor_names, issues, i)
+        if estimates:
+            perceptions["estimates"] = estimates
     if perceptions:
         out["perceptions"] = perceptions
     return out
+
+
+def _estimates(
+    draw: st.DrawFn, actor_names: Sequence[str], issues: list[dict[str, Any]], i: int
+) -> dict[str, Any]:
+    """Actor ``i``'s estimates of up to two other actors' positions, saliences and
+    capability (valid values, generally different from the truth)."""
+    others = [a for j, a in enumerate(actor_names) if j != i]
+    estimates: dict[str, Any] = {}
+    if not others:
+        return estimates
+    for other in draw(st.lists(st.sampled_from(others), unique=True, max_size=2)):
+        est: dict[str, Any] = {}
+        for issue in draw(st.lists(st.sampled_from(issues), max_size=2)):
+            sc = issue["scale"]
+            est.setdefault("positions", {})[issue["name"]] = _clip(
+                sc["min"] + (sc["max"] - sc["min"]) * draw(_unit()), sc
+            )
+            est.setdefault("saliences", {})[issue["name"]] = draw(_unit())
+        if draw(st.booleans()):
+            est["capability"] = draw(st.floats(0.0, 1000.0, allow_subnormal=False))
+        estimates[other] = est
+    return estimates
 
 
 def _rich_case(
@@ -267,9 +288,29 @@ def _rich_case(
                             "value": draw(st.floats(-10, 10, allow_subnormal=False)),
                         }
                     ],
+                    "at_round": draw(st.integers(1, 5)),
                 }
                 for label in labels
             ]
+    if draw(st.booleans()):
+        out["indicators"] = [
+            {
+                "name": label,
+                "description": draw(notes()),
+                "terms": [
+                    {"kind": "constant", "weight": _value(draw, draw(weight), -2.0, 2.0, True)},
+                    {"kind": "outcome", "issue": draw(issue_name), "weight": draw(weight)},
+                    {
+                        "kind": "perception",
+                        "perception": draw(perception),
+                        "actors": draw(st.lists(st.sampled_from(list(actor_names)), unique=True)),
+                        "weight": draw(weight),
+                        "source": draw(notes()),
+                    },
+                ],
+            }
+            for label in draw(st.lists(names(), unique=True, min_size=1, max_size=2))
+        ]
     if draw(st.booleans()):
         out["meta"] = draw(
             st.dictionaries(names(), st.integers(-100, 100) | notes() | st.booleans(), max_size=3)
@@ -280,7 +321,7 @@ def _rich_case(
 def cases(**kwargs: Any) -> st.SearchStrategy[Case]:
     """Random valid :class:`Case` objects; keyword arguments as for :func:`case_dicts`
     (``min_actors``, ``max_actors``, ``min_issues``, ``max_issues``, ``unanimous``,
-    ``degenerate``, ``rich``, ``name_kind``, ``status_quo``)."""
+    ``degenerate``, ``rich``, ``name_kind``, ``status_quo``, ``estimates``)."""
     return case_dicts(**kwargs).map(Case.model_validate)
 
 

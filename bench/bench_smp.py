@@ -1,0 +1,147 @@
+"""Benchmark: ``smp`` to convergence on random cases of 40, 80 and 160 actors, against KTAB's
+C++ ``smpc`` on the same inputs (issue 2, "Fast").
+
+Each case is seeded (capabilities 10-200, positions 0-100, saliences summing to 60-99 per
+actor, 2 or 3 dimensions), built as a :class:`~alliancelab.case.Case`, written as KTAB CSV
+into a temporary folder and read back, so both programs see the same numbers. ``smpc`` is
+taken from ``$SMPC`` or ``/tmp/ktab/build/smpc`` (build it from GitHub KAPSARC/KTAB in a
+temporary folder); without it the comparison is skipped with a note.
+
+    python bench/bench_smp.py [--sizes 40 80 160] [--smpc-timeout 7200]
+
+Prints seconds, smpc seconds, ratio (target: ours <= smpc), states of each, whether the
+final positions agree, and peak memory (ours: tracemalloc; smpc: max RSS). Exits 1 when a
+measured ratio misses the target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+from alliancelab import forecast
+from alliancelab.case import Case
+from alliancelab.formats import read_case, write_case
+
+SIZES = {40: (2, 40), 80: (3, 80), 160: (2, 160)}  # actors -> (dimensions, seed)
+LOGGER_CONF = """* GLOBAL:
+    FORMAT = %msg
+    FILENAME = "smpc-log.txt"
+    ENABLED = true
+    TO_FILE = true
+    TO_STANDARD_OUTPUT = false
+"""
+RSS_WRAPPER = (
+    "import resource, subprocess, sys, time\n"
+    "t = time.perf_counter()\n"
+    "r = subprocess.run(sys.argv[2:], cwd=sys.argv[1], stdout=subprocess.DEVNULL,"
+    " stderr=subprocess.DEVNULL)\n"
+    "t = time.perf_counter() - t\n"
+    "print(r.returncode, t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+)
+
+
+def random_case(n: int, d: int, seed: int) -> Case:
+    """A KTAB-style random case (two-decimal numbers, as in KTAB's sample files)."""
+    g = np.random.default_rng(seed)
+    cap = np.round(g.uniform(10, 200, n), 2)
+    pos = np.round(g.uniform(0, 100, (n, d)), 2)
+    raw = g.uniform(0.1, 1.0, (n, d))
+    sal = np.floor(raw / raw.sum(axis=1, keepdims=True) * g.uniform(60, 99, (n, 1)) * 100) / 100
+    issues = [f"Dim{k + 1}" for k in range(d)]
+    return Case.model_validate({
+        "name": f"bench-a{n:03d}",
+        "description": "seeded random case",
+        "issues": [{"name": k, "scale": {"min": 0, "max": 100}} for k in issues],
+        "actors": [
+            {
+                "name": f"A{i:03d}",
+                "capability": float(cap[i]),
+                "positions": {k: float(pos[i, m]) for m, k in enumerate(issues)},
+                "saliences": {k: float(sal[i, m]) / 100 for m, k in enumerate(issues)},
+            }
+            for i in range(n)
+        ],
+    })
+
+
+def run_ours(case: Case) -> tuple[float, int, float, np.ndarray]:
+    """Seconds, states, peak MiB (tracemalloc), final positions."""
+    forecast(case, "smp", rounds=1)  # warm up imports
+    tracemalloc.start()
+    t = time.perf_counter()
+    result = forecast(case, "smp", rng=0)
+    seconds = time.perf_counter() - t
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return seconds, int(result.diagnostics["states"]), peak, result.rounds[-1]
+
+
+def run_smpc(smpc: str, csv: Path, n: int, timeout: float) -> tuple[float, int, float, np.ndarray]:
+    """Seconds, states, peak MiB (max RSS), final positions (KTAB's 4-decimal log)."""
+    work = Path(tempfile.mkdtemp(prefix="smpc-", dir=csv.parent))
+    (work / "smpc-logger.conf").write_text(LOGGER_CONF)
+    cmd = [sys.executable, "-c", RSS_WRAPPER, str(work), smpc, "--logmin", "--csv", str(csv),
+           "--connstr", "Driver=QSQLITE;Database=bench"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=True)
+    code, seconds, rss = out.stdout.split()
+    if code != "0":
+        raise RuntimeError(f"smpc exited with {code}")
+    log = (work / "smpc-log.txt").read_text()
+    states = int(re.search(r"There were (\d+) states", log).group(1))
+    lines = log.splitlines()
+    finals = [
+        [float(t) for t in lines[k + 1].split()]
+        for k, ln in enumerate(lines)
+        if re.match(r"\s*postn\s+\d+\s*,\s*0\s*:\s*$", ln)
+    ][-n:]
+    return float(seconds), states, int(rss) / 1024, np.array(finals)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), choices=list(SIZES))
+    ap.add_argument("--smpc", default=os.environ.get("SMPC", "/tmp/ktab/build/smpc"))
+    ap.add_argument("--smpc-timeout", type=float, default=4 * 3600.0)
+    args = ap.parse_args()
+    have_smpc = Path(args.smpc).is_file() and os.access(args.smpc, os.X_OK)
+    if not have_smpc:
+        print(f"note: no smpc at {args.smpc} (set $SMPC); comparison skipped")
+    header = (f"{'actors':>6} {'dims':>4} {'ours s':>8} {'smpc s':>9} {'ratio':>7} "
+              f"{'states':>6} {'smpc st':>7} {'same':>5} {'ours MiB':>9} {'smpc MiB':>9}")
+    print(header)
+    missed = False
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in args.sizes:
+            d, seed = SIZES[n]
+            csv = Path(tmp, f"bench-a{n:03d}.csv")
+            write_case(random_case(n, d, seed), csv, fmt="ktab")
+            case = read_case(csv)
+            secs, states, peak, final = run_ours(case)
+            row = f"{n:>6} {d:>4} {secs:>8.2f}"
+            if have_smpc:
+                s_secs, s_states, s_rss, s_final = run_smpc(args.smpc, csv, n, args.smpc_timeout)
+                ratio = secs / s_secs
+                same = (s_states == states and s_final.shape == final.shape
+                        and bool(np.abs(s_final - final).max() <= 5e-5 + 1e-9))
+                missed |= ratio > 1.0
+                row += (f" {s_secs:>9.2f} {ratio:>7.3f} {states:>6} {s_states:>7} "
+                        f"{'yes' if same else 'NO':>5} {peak:>9.1f} {s_rss:>9.1f}")
+            else:
+                row += f" {'-':>9} {'-':>7} {states:>6} {'-':>7} {'-':>5} {peak:>9.1f} {'-':>9}"
+            print(row, flush=True)
+    print("target: ours <= smpc seconds (ratio <= 1)" + ("; MISSED" if missed else ""))
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

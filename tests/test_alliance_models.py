@@ -1,0 +1,112 @@
+"""alliance_models.assess: the alliance models applied to the shipped US-ROK case."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+
+from alliancelab import alliance_models as am
+from alliancelab.case import Case
+from alliancelab.cases import resolve_case
+from alliancelab.errors import AllianceLabError
+from alliancelab.formats import read_case
+from alliancelab.games.deterrence import solve_aeg
+
+
+@pytest.fixture(scope="module")
+def case() -> Case:
+    return read_case(resolve_case("us_rok_2025"))
+
+
+def _fresh(case: Case, **kw) -> dict[str, float]:  # noqa: ANN003
+    am._aeg.cache_clear()
+    am._tcg.cache_clear()
+    return am.assess(case, **kw)
+
+
+def test_assess_baseline(case):
+    t = time.perf_counter()
+    r = _fresh(case)
+    assert time.perf_counter() - t < 1.5
+    assert all(isinstance(v, float) and math.isfinite(v) for v in r.values())
+    for k, v in r.items():
+        if k.startswith(("deterrence.p_", "tripartite.p_", "dilemma.")):
+            assert 0.0 <= v <= 1.0, k
+    # the AEG indicators are the equilibrium at the mapped priors
+    m = am.model_inputs(case)
+    pt, ps = m["p_tactical"], m["p_strategic"]
+    direct = solve_aeg(m["p_ch_hard"], (pt * ps, pt * (1 - ps), (1 - pt) * ps,
+                                        (1 - pt) * (1 - ps)))
+    assert r["deterrence.p_challenge"] == pytest.approx(direct.p_challenge, abs=1e-2)
+    assert r["deterrence.stable"] == float(direct.p_challenge < 0.01)
+    # Seoul spends more of its GDP than Washington: no exploitation in the pair, and the pure
+    # public-good model (which predicts complete ROK free-riding) cannot explain it
+    assert r["burden.exploitation_ratio"] > 1.0
+    assert r["burden.oz_rok_burden"] == 0.0
+    assert r["burden.joint_product_beta"] < 0 < r["burden.joint_product_gamma"]
+    assert r["tension.korea_stable"] == 1.0 and r["tension.us_china_stable"] == 1.0
+
+
+def _with(case: Case, name: str) -> dict[str, float]:
+    interventions = pytest.importorskip("alliancelab.interventions")
+    return am.assess(interventions.apply_interventions(case, [name]))
+
+
+def test_interventions_move_the_indicators_the_right_way(case):
+    base = am.assess(case)
+    cut = _with(case, "rapid_troop_reduction")
+    assert cut["dilemma.rok_abandonment"] > base["dilemma.rok_abandonment"] + 0.03
+    stay = _with(case, "sustained_usfk_presence")
+    assert stay["dilemma.rok_abandonment"] < base["dilemma.rok_abandonment"]
+    anti = _with(case, "overt_anti_china_policy")
+    assert anti["dilemma.rok_entrapment"] > base["dilemma.rok_entrapment"] + 0.03
+    assert anti["tension.us_china"] > base["tension.us_china"]
+    test = _with(case, "dprk_nuclear_test")
+    assert test["tension.korea"] > base["tension.korea"]
+    talk = _with(case, "strategic_diplomacy")
+    assert talk["tension.korea"] < base["tension.korea"]
+    assert talk["tripartite.p_challenge"] < base["tripartite.p_challenge"]
+
+
+def test_outcomes_override(case):
+    base = am.assess(case)
+    gone = am.assess(case, outcomes={"usfk_troops": 0.0, "ncg_extended_deterrence": 0.0,
+                                      "joint_exercises": 0.0})
+    assert gone["inputs.p_tactical"] < base["inputs.p_tactical"]
+    assert gone["inputs.p_strategic"] < base["inputs.p_strategic"]
+    assert gone["dilemma.rok_abandonment"] > base["dilemma.rok_abandonment"]
+    assert gone["deterrence.p_challenge"] >= base["deterrence.p_challenge"]
+
+
+def test_missing_issue_is_a_user_error(case):
+    small = case.model_copy(update={
+        "issues": [i for i in case.issues if i.name != "ncg_extended_deterrence"],
+        "actors": [a.model_copy(update={
+            "positions": {k: v for k, v in a.positions.items() if k != "ncg_extended_deterrence"},
+            "saliences": {k: v for k, v in a.saliences.items() if k != "ncg_extended_deterrence"},
+        }) for a in case.actors]})
+    with pytest.raises(AllianceLabError, match="ncg_extended_deterrence"):
+        am.assess(small)
+
+
+def test_fast_solver_settings_match_defaults():
+    """The Monte Carlo settings of assess find the same equilibria as the defaults."""
+    for p_ch in (0.2, 0.8):
+        for pt in (0.1, 0.5, 0.9):
+            for ps in (0.1, 0.5, 0.9):
+                pd = (pt * ps, pt * (1 - ps), (1 - pt) * ps, (1 - pt) * (1 - ps))
+                fast = solve_aeg(p_ch, pd, **am._SOLVER)
+                slow = solve_aeg(p_ch, pd, tol=5e-3)
+                assert fast.p_challenge == pytest.approx(slow.p_challenge, abs=1e-2)
+                assert fast.p_war == pytest.approx(slow.p_war, abs=5e-3)
+
+
+def test_joint_product_fit_is_exact_when_identified():
+    inc = np.array([20.0, 2.0])
+    q = np.array([0.8, 0.04])  # large ally carries more: beta, gamma > 0
+    beta, gamma = am._joint_product_fit(inc, q)
+    assert beta > 0 and gamma > 0
+    assert am.check_joint_product_fit(inc, q) < 1e-6
