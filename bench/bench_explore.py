@@ -16,6 +16,7 @@ measured / target / ratio per line and exits 1 on any miss.
 
     python bench/bench_explore.py            # 1e4 (1 and 2 workers), 1e5 (2 workers)
     python bench/bench_explore.py --big      # also 1e6 (long)
+    python bench/bench_explore.py --runner   # 1e6 with the compromise engine only
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ TARGET_SPEEDUP = 1.6
 TARGET_MEMORY_GROWTH = 1.25  # peak(1e5) / peak(1e4)
 
 
-def one(n: int, workers: int) -> dict[str, float]:
+def one(n: int, workers: int, models: tuple[str, ...] = ("compromise", "bdm")
+        ) -> dict[str, float]:
     """One sweep of ``n`` experiments in this process (called in a child process)."""
     from alliancelab.cases import resolve_case
     from alliancelab.explore import explore
@@ -44,7 +46,7 @@ def one(n: int, workers: int) -> dict[str, float]:
     case = read_case(resolve_case("us_rok_2025"))
     with tempfile.TemporaryDirectory(prefix="bench-explore-") as store:
         t0 = time.perf_counter()
-        ex = explore(case, n=n, sampler="lhs", models=("compromise", "bdm"), seed=1,
+        ex = explore(case, n=n, sampler="lhs", models=models, seed=1,
                      store=store, workers=workers)
         wall = time.perf_counter() - t0
         assert ex.complete, ex
@@ -63,9 +65,10 @@ def one(n: int, workers: int) -> dict[str, float]:
     }
 
 
-def run_child(n: int, workers: int) -> dict[str, float]:
+def run_child(n: int, workers: int, models: str = "compromise,bdm") -> dict[str, float]:
     out = subprocess.run([sys.executable, __file__, "--one", str(n), "--workers",
-                          str(workers)], capture_output=True, text=True, check=True)
+                          str(workers), "--models", models], capture_output=True, text=True,
+                         check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
@@ -74,10 +77,26 @@ def main() -> int:
     ap.add_argument("--big", action="store_true", help="also run 10^6 experiments")
     ap.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--models", default="compromise,bdm", help=argparse.SUPPRESS)
+    ap.add_argument("--runner", action="store_true",
+                    help="only check the runner and store at 10^6 experiments with the "
+                         "compromise engine alone (no BDM): time and peak memory")
     args = ap.parse_args()
     if args.one is not None:
-        print(json.dumps(one(args.one, args.workers)))
+        print(json.dumps(one(args.one, args.workers, tuple(args.models.split(",")))))
         return 0
+    if args.runner:
+        r = run_child(1_000_000, 2, "compromise")
+        print(f"runner + store alone (compromise only), 10^6 experiments, 2 workers: "
+              f"{r['seconds']:.0f} s, {r['rate']:.0f} exp/s, overhead "
+              f"{r['overhead_ms']:.4f} ms/experiment, peak {r['peak_mb']:.0f} MB "
+              f"(main {r['main_mb']:.0f}, worker {r['worker_mb']:.0f})")
+        ok = r["seconds"] <= TARGET_SECONDS_1E6 and r["peak_mb"] <= TARGET_PEAK_MB
+        print(f"seconds {r['seconds']:.0f} / target {TARGET_SECONDS_1E6:.0f} / ratio "
+              f"{r['seconds'] / TARGET_SECONDS_1E6:.2f}; peak MB {r['peak_mb']:.0f} / target "
+              f"{TARGET_PEAK_MB:.0f} / ratio {r['peak_mb'] / TARGET_PEAK_MB:.2f}: "
+              f"{'ok' if ok else 'MISS'}")
+        return 0 if ok else 1
 
     runs = [run_child(10_000, 1), run_child(10_000, 2), run_child(100_000, 2)]
     if args.big:
@@ -85,11 +104,13 @@ def main() -> int:
     print(f"US-ROK 2025, compromise + BDM (10 rounds), LHS over "
           f"{int(runs[0]['parameters'])} uncertainties")
     print(f"{'experiments':>12} {'workers':>7} {'seconds':>9} {'exp/s':>8} {'model ms':>9} "
-          f"{'model cpu ms':>12} {'overhead ms':>11} {'peak MB':>8} {'failed':>6}")
+          f"{'model cpu ms':>12} {'overhead ms':>11} {'peak MB':>8} {'main MB':>8} "
+          f"{'worker MB':>9} {'failed':>6}")
     for r in runs:
         print(f"{int(r['n']):>12,} {int(r['workers']):>7} {r['seconds']:>9.1f} "
               f"{r['rate']:>8.0f} {r['model_ms']:>9.3f} {r['model_cpu_ms']:>12.3f} "
-              f"{r['overhead_ms']:>11.4f} {r['peak_mb']:>8.0f} {int(r['failed']):>6}")
+              f"{r['overhead_ms']:>11.4f} {r['peak_mb']:>8.0f} {r['main_mb']:>8.0f} "
+              f"{r['worker_mb']:>9.0f} {int(r['failed']):>6}")
     load = os.getloadavg()[0]
     print(f"load average during the runs: {load:.1f} on {os.cpu_count()} cores (a shared "
           "machine slows wall times; 'model cpu ms' is the CPU time per experiment)")

@@ -18,7 +18,8 @@ from alliancelab.bargaining.bdm_scholz import BDMScholz, simulate_batch
 from alliancelab.testing import cases, permuted, scaled_capabilities
 
 DATA = Path(__file__).parent / "data"
-REFS = ["ec", "random_a", "random_b", "random_c"]
+REFS = ["ec", "random_a", "random_b", "random_c", "small_eu"]
+ROUNDS = 10
 
 #: Scholz, Calbert & Smith (2011), Table 2, rounds 1-8
 PAPER_MEDIAN = [8.4, 9.9, 9.9, 9.9, 9.9, 7.4, 8.8, 9.6]
@@ -42,19 +43,22 @@ def _problem(ref: dict) -> Problem:
 def test_per_round_positions_match_the_reference_to_1e_9(name: str) -> None:
     ref = _ref(name)
     case = alliancelab.read_case(DATA.parent.parent / ref["input"])
-    f = alliancelab.forecast(case, "bdm-scholz", rounds=ref["rounds"])
+    f = alliancelab.forecast(case, "bdm-scholz", rounds=ROUNDS)
     assert f.actors == tuple(ref["actors"])
-    want = np.array(ref["positions"])
-    assert f.rounds.shape == (ref["rounds"] + 1, len(ref["actors"]), 1)
+    want = np.array(ref["positions"])[: ROUNDS + 1]
+    assert f.rounds.shape == (ROUNDS + 1, len(ref["actors"]), 1)
     np.testing.assert_allclose(f.rounds[:, :, 0], want, rtol=0, atol=1e-9)
     np.testing.assert_allclose(
-        f.diagnostics["risk_exponent"][:, :, 0], np.array(ref["risk_exponent"]), atol=1e-9
+        f.diagnostics["risk_exponent"][:, :, 0], np.array(ref["risk_exponent"][:ROUNDS]),
+        atol=1e-9,
     )
-    np.testing.assert_allclose(f.diagnostics["mean"][:, 0], ref["mean"], atol=1e-9)
+    np.testing.assert_allclose(f.diagnostics["mean"][:, 0], ref["mean"][: ROUNDS + 1],
+                               atol=1e-9)
     # the reference's median is a sequential Condorcet scan over positions; where the
     # weighted median is unique (all these rounds) it is the same number
-    np.testing.assert_allclose(f.diagnostics["median"][:, 0], ref["median"], atol=1e-9)
-    assert f.forecast[0] == pytest.approx(ref["median"][-1], abs=1e-9)
+    np.testing.assert_allclose(f.diagnostics["median"][:, 0], ref["median"][: ROUNDS + 1],
+                               atol=1e-9)
+    assert f.forecast[0] == pytest.approx(ref["median"][ROUNDS], abs=1e-9)
 
 
 @pytest.mark.parametrize("name", REFS)
@@ -63,8 +67,8 @@ def test_offers_and_their_attribution_match_the_reference(name: str) -> None:
     identical offers (France/Italy, Netherlands/Germany, Belgium/Greece/Ireland at 7), which
     the reference attributes to the actor listed first; so do we."""
     ref = _ref(name)
-    f = alliancelab.forecast(_problem(ref), "bdm-scholz", rounds=ref["rounds"])
-    for t, round_offers in enumerate(ref["offers"], start=1):
+    f = alliancelab.forecast(_problem(ref), "bdm-scholz", rounds=ROUNDS)
+    for t, round_offers in enumerate(ref["offers"][:ROUNDS], start=1):
         mine = [o for o in f.diagnostics["offers"] if o["round"] == t]
         assert [(o["receiver"], o["type"], o["proposer"]) for o in mine] == [
             (o["receiver"], o["type"], o["proposer"]) for o in round_offers
@@ -73,6 +77,30 @@ def test_offers_and_their_attribution_match_the_reference(name: str) -> None:
             assert a["to"] == pytest.approx(b["position"], abs=1e-9)
             assert a["eu_challenge"] == pytest.approx(b["eu"], abs=1e-9)
             assert a["eu_response"] == pytest.approx(b["other_eu"], abs=1e-9)
+
+
+def test_ties_between_different_offers() -> None:
+    """In round 1 of this case actor a7 at 6 has two confrontation offers at the same
+    distance, from a3 at 9 and a8 at 3. The reference takes the one listed first (a3); with
+    ``ties="input-order"`` so do we, and the whole run matches the reference. The default
+    ("invariant") takes the more enforceable offer (a8's, larger E(U_ji)) whatever the
+    order of the actors -- a documented difference from the reference."""
+    ref = _ref("distance_tie")
+    case = alliancelab.read_case(DATA.parent.parent / ref["input"])
+    want = np.array(ref["positions"])
+    exact = alliancelab.forecast(case, "bdm-scholz", rounds=ref["rounds"], ties="input-order")
+    np.testing.assert_allclose(exact.rounds[:, :, 0], want, atol=1e-9)
+    inv = alliancelab.forecast(case, "bdm-scholz", rounds=ref["rounds"])
+    np.testing.assert_array_equal(inv.rounds[0], exact.rounds[0])
+    assert inv.rounds[1, 7, 0] == 3.0 and exact.rounds[1, 7, 0] == 9.0
+    first = [o for o in inv.diagnostics["offers"] if o["round"] == 1 and o["receiver"] == "a7"]
+    assert first[0]["proposer"] == "a8"
+    order = list(range(9, -1, -1))
+    rev = alliancelab.forecast(permuted(case, order), "bdm-scholz", rounds=ref["rounds"])
+    np.testing.assert_array_equal(rev.rounds, inv.rounds[:, order, :])
+    rev_exact = alliancelab.forecast(permuted(case, order), "bdm-scholz", rounds=ref["rounds"],
+                                     ties="input-order")
+    assert rev_exact.rounds[1, order.index(7), 0] == 3.0  # input order decides: a8 first now
 
 
 def test_scholz_table_2_within_its_one_decimal_rounding() -> None:
@@ -170,7 +198,8 @@ def test_multi_issue_cases_run_issue_by_issue() -> None:
 
 @pytest.mark.parametrize(
     "options",
-    [{"rounds": 0}, {"rounds": 2.5}, {"q": 1.5}, {"q": "high"}, {"tie_tol": -1.0}],
+    [{"rounds": 0}, {"rounds": 2.5}, {"q": 1.5}, {"q": "high"}, {"tie_tol": -1.0},
+     {"ties": "first"}],
 )
 def test_bad_options_are_user_errors(options: dict) -> None:
     with pytest.raises(alliancelab.AllianceLabError):

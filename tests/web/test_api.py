@@ -255,3 +255,54 @@ def test_pages_work_offline(client: httpx.Client) -> None:
     assert js.status_code == 200 and len(js.content) > 1_000_000
     assert "default-src 'self'" in client.get("/").headers["content-security-policy"]
     assert client.get("/openapi.json").json()["info"]["title"] == "alliancelab"
+
+
+def test_serve_command_imports_the_case(tmp_path: Path, monkeypatch: Any, capsys: Any) -> None:
+    import uvicorn
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(app=app, **kw))
+    data = tmp_path / "data"
+    assert cli_main(["serve", str(DATA / "ec_emissions.csv"), "--data", str(data),
+                     "--port", "0"]) == 0
+    settings = seen["app"].state.settings
+    assert settings.initial_case == "ec_emissions" and settings.token is None
+    assert seen["host"] == "127.0.0.1"
+    assert read_case(data / "cases" / "ec_emissions.yaml") == read_case(DATA / "ec_emissions.csv")
+    assert "http://127.0.0.1:0/" in capsys.readouterr().err
+    # a shipped case by name; its YAML is copied as it is, comments and all
+    assert cli_main(["serve", "us_rok_2007", "--data", str(data), "--port", "0"]) == 0
+    from alliancelab.cases import shipped_cases
+
+    assert (data / "cases" / "us_rok_2007.yaml").read_text() == (
+        shipped_cases()["us_rok_2007"].read_text())
+    # the CLI's own messages for a bad case, before any server starts
+    seen.clear()
+    assert cli_main(["serve", str(tmp_path / "missing.yaml"), "--data", str(data)]) == 2
+    assert "missing.yaml: no such file" in capsys.readouterr().err
+    assert cli_main(["serve", "--host", "0.0.0.0", "--token", "short", "--data",
+                     str(data)]) == 2
+    assert seen == {}
+
+
+def test_job_requests_are_checked_before_any_work(client: httpx.Client) -> None:
+    client.post("/api/cases/open", json={"shipped": "us_rok_2025"})
+    before = (len(client.get("/api/runs").json()), len(client.get("/api/explorations").json()))
+    r = client.post("/api/explorations", json={"case": "us_rok_2025", "sampler": "sobol",
+                                               "n": 4096})
+    assert r.status_code == 422
+    assert "exceed the app's limit" in r.json()["error"]
+    r = client.post("/api/explorations", json={"case": "us_rok_2025", "sampler": "morris",
+                                               "n": 1})
+    assert r.status_code == 422 and r.json()["error"] == "n: morris needs at least 2 trajectories"
+    r = client.post("/api/explorations", json={"case": "us_rok_2025", "levers": ["nope"]})
+    assert r.status_code == 422 and "unknown lever 'nope'" in r.json()["error"]
+    r = client.post("/api/runs", json={"case": "us_rok_2025", "draws": 10**6})
+    assert r.status_code == 422 and "at most" in r.json()["error"]
+    r = client.post("/api/runs", json={"case": "us_rok_2025", "interventions": ["nope"]})
+    assert r.status_code == 422
+    # nothing was queued
+    assert (len(client.get("/api/runs").json()),
+            len(client.get("/api/explorations").json())) == before
+    assert client.get("/api/runs/doesnotexist").status_code == 404
+    assert client.get("/api/explorations/doesnotexist").status_code == 404

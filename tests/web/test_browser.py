@@ -37,10 +37,13 @@ def open_shipped(page: Any, name: str = "us_rok_2025") -> None:
     page.wait_for_function(f"document.getElementById('case-title').textContent.startsWith('{name}')")
 
 
-def test_open_edit_validate_save_download(page: Any, tmp_path: Path, monkeypatch: Any,
-                                          capsys: Any) -> None:
+def test_open_edit_validate_save_download(page: Any, live: Any, tmp_path: Path,
+                                          monkeypatch: Any, capsys: Any) -> None:
+    import httpx
+
+    httpx.delete(f"{live.url}/api/cases/us_rok_2025")  # start from the shipped file
     open_shipped(page)
-    shipped = yaml.safe_load(shipped_cases()["us_rok_2025"].read_text())
+    shipped = httpx.get(f"{live.url}/api/cases/us_rok_2025").json()["data"]
     cap = page.locator("input[data-path='actors[0].capability']")
     assert "source:" in cap.get_attribute("title")  # the source is shown on hover
 
@@ -183,8 +186,8 @@ def test_explore_progress_and_analyses(page: Any) -> None:
     page.click("#tab-explore")
     page.select_option("#ex-sampler", "morris")
     page.fill("#ex-n", "2")
-    page.check("#ex-levers-joint_threat_assessment")
-    page.check("#ex-levers-strategic_diplomacy")
+    page.check("#ex-levers-sustained_usfk_presence")
+    page.check("#ex-levers-rapid_troop_reduction")
     page.click("#ex-run")
     page.wait_for_selector("#ex-result:not([hidden])", timeout=120_000)
     statuses = page.evaluate("window.__exStatus")
@@ -233,3 +236,25 @@ def test_report_view_and_download(page: Any, tmp_path: Path) -> None:
     df = pd.read_csv(path)
     assert {"model", "issue", "forecast", "p5", "p95"} <= set(df.columns)
     assert len(df) > 0
+
+
+def test_page_with_a_token(browser: Any, tmp_path: Path) -> None:
+    from alliancelab.web import Settings
+
+    from .conftest import start_server
+
+    token = "a-token-of-sufficient-length"
+    srv = start_server(Settings(data_dir=tmp_path / "data", token=token))
+    ctx = browser.new_context()
+    try:
+        pg = ctx.new_page()
+        assert pg.goto(srv.url + "/").status == 401
+        pg.goto(f"{srv.url}/?token={token}")
+        pg.wait_for_selector("body[data-ready='1']")
+        open_shipped(pg, "us_rok_2007")
+        pg.click("#tab-forecast")
+        pg.click("#fc-run")
+        pg.wait_for_selector("#plot-trajectory .main-svg")
+    finally:
+        ctx.close()
+        srv.stop()

@@ -122,7 +122,7 @@ class BDM(Engine):
 
     Options: ``rounds`` (10), ``q`` (probability of the status quo, 1.0), ``range_mode``
     ("current", "initial", "scale"), ``offer_selection`` ("least-move", "enforceability"),
-    ``tie_tol`` (1e-12: expected utilities closer than this, and positions closer than this
+    ``tie_tol`` (1e-14: expected utilities closer than this, and positions closer than this
     times the range, count as equal).
     """
 
@@ -136,7 +136,7 @@ class BDM(Engine):
         q: float = 1.0,
         range_mode: str = "current",
         offer_selection: str = "least-move",
-        tie_tol: float = 1e-12,
+        tie_tol: float = 1e-14,
     ) -> None:
         self.rounds = _eu.check_rounds(rounds)
         self.q = _eu.check_unit(q, "q")

@@ -57,6 +57,10 @@ from .problem import Problem
 
 #: draws per block in :func:`simulate_batch` (keeps the temporaries in cache)
 CHUNK = 512
+#: default tolerance below which two expected utilities (or positions, times the range) tie
+TIE_TOL = 1e-14
+#: how ties between different offers are broken
+TIES = ("invariant", "input-order")
 
 
 def _votes(dist: np.ndarray, w: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -69,13 +73,12 @@ def _votes(dist: np.ndarray, w: np.ndarray, out: np.ndarray) -> np.ndarray:
     only; the normaliser sum_{k, a, b} |v_k(a, b)| is 2 sum_{i<j} T_ij.
     """
     n, _, m = dist.shape
-    wk = w[:, None, :]
-    wd = (wk * dist).sum(axis=0)  # sum_k w_k D_ki, (n, m)
+    wdist = dist * w[:, None, :]  # w_k D_ki; w_k >= 0, so w_k |D_kj - D_ki| = |wD_kj - wD_ki|
+    wd = wdist.sum(axis=0)  # sum_k w_k D_ki, (n, m)
     den = np.zeros(m)
     for i in range(n - 1):  # pairs (i, j > i): slices, no gathers
-        diff = dist[:, i + 1 :, :] - dist[:, i : i + 1, :]
+        diff = wdist[:, i + 1 :, :] - wdist[:, i : i + 1, :]
         np.abs(diff, out=diff)
-        diff *= wk
         t = diff.sum(axis=0)  # T_ij, (n - i - 1, m)
         s = wd[i + 1 :] - wd[i]  # S_ij
         den += t.sum(axis=0)
@@ -100,9 +103,11 @@ def _select(
     perm: np.ndarray,
     tol_x: np.ndarray,
     tol_eu: float,
+    input_order: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`._eu.select` for the draws-last layout: receivers i on axis 0, proposers j on
-    axis 1, draws on axis 2; ``perm[j, m]`` is j's place in the input."""
+    axis 1, draws on axis 2; ``perm[j, m]`` is j's place in the input. ``input_order``:
+    break every tie by the place in the input, as the reference does."""
     k = np.where(mask, key, np.inf)
     near = k <= k.min(axis=1, keepdims=True) + tol_x
     near &= mask
@@ -112,12 +117,13 @@ def _select(
     if tied.any():  # rare: resolve on the tied receivers only
         ii, mm = np.nonzero(tied)
         nr = near[ii, :, mm]  # (r, n)
-        en = enforce[ii, :, mm]
-        e = np.where(nr, en, -np.inf)
-        nr &= en >= e.max(axis=1, keepdims=True) - tol_eu
-        tg = target[ii, :, mm]
-        tt = np.where(nr, tg, np.inf)
-        nr &= tg <= tt.min(axis=1, keepdims=True) + tol_x[0, 0, mm][:, None]
+        if not input_order:
+            en = enforce[ii, :, mm]
+            e = np.where(nr, en, -np.inf)
+            nr &= en >= e.max(axis=1, keepdims=True) - tol_eu
+            tg = target[ii, :, mm]
+            tt = np.where(nr, tg, np.inf)
+            nr &= tg <= tt.min(axis=1, keepdims=True) + tol_x[0, 0, mm][:, None]
         big = np.iinfo(np.int64).max
         chosen[ii, mm] = np.argmin(np.where(nr, perm[:, mm].T, big), axis=1)
     return count > 0, chosen
@@ -131,6 +137,7 @@ def _run(
     q: float,
     tie_tol: float,
     record: bool,
+    input_order: bool = False,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """One block of draws ``(m, n)``; returns positions ``(m, rounds+1, n)`` and, if
     ``record``, the per-round diagnostics in input order (draws first)."""
@@ -140,7 +147,7 @@ def _run(
         # summation instead of in order; two copies keep every block's rounding the same,
         # so a draw gives the same bits alone and in a batch.
         two = [np.repeat(v, 2, axis=0) for v in (capability, position, salience)]
-        pos2, diag2 = _run(two[0], two[1], two[2], rounds, q, tie_tol, record)
+        pos2, diag2 = _run(two[0], two[1], two[2], rounds, q, tie_tol, record, input_order)
         return pos2[:1], {k: v[:, :1] for k, v in diag2.items()}
     # canonical order: initial position, then capability, then salience (stable)
     perm_mn = np.lexsort((salience, capability, position), axis=-1)
@@ -199,9 +206,9 @@ def _run(
         bb *= gap
         bb *= s_row
         np.subtract(base, bb, out=bb)
-        valid = adx > 0
-        conf = valid & (a > tie_tol) & (bb > a + tie_tol)
-        comp = valid & (a < -tie_tol) & (bb > tie_tol - a)
+        # where x_i = x_j, a = b exactly, so neither test passes: no mask needed
+        conf = (a > tie_tol) & (bb > a + tie_tol)
+        comp = (a < -tie_tol) & (bb > tie_tol - a)
         # compromise positions and the reference's ranking key, where there is a compromise
         ci = np.nonzero(comp)
         abs_a, abs_b = -a[ci], bb[ci]
@@ -211,8 +218,9 @@ def _run(
         comp_key = np.zeros((n, n, m))
         comp_key[ci] = (abs_a * xi_c + abs_b * xj_c) / (abs_a + abs_b)
         xj = np.broadcast_to(x[None, :, :], (n, n, m))
-        has_conf, j_conf = _select(conf, adx, bb, xj, perm, tol_x, tie_tol)
-        has_comp, j_comp = _select(comp, comp_key, bb, comp_pos, perm, tol_x, tie_tol)
+        has_conf, j_conf = _select(conf, adx, bb, xj, perm, tol_x, tie_tol, input_order)
+        has_comp, j_comp = _select(comp, comp_key, bb, comp_pos, perm, tol_x, tie_tol,
+                                      input_order)
         new_conf = x[j_conf, draw]
         new_comp = np.take_along_axis(comp_pos, j_comp[:, None, :], axis=1)[:, 0, :]
         new = np.where(has_conf, new_conf, np.where(has_comp, new_comp, x))
@@ -265,7 +273,8 @@ def simulate_batch(
     rounds: int = 10,
     *,
     q: float = 1.0,
-    tie_tol: float = 1e-12,
+    tie_tol: float = TIE_TOL,
+    ties: str = "invariant",
     chunk: int = CHUNK,
 ) -> np.ndarray:
     """Run ``bdm-scholz`` on m independent one-issue cases at once.
@@ -282,10 +291,12 @@ def simulate_batch(
     rounds = _eu.check_rounds(rounds)
     q = _eu.check_unit(q, "q")
     tie_tol = _eu.check_tol(tie_tol)
+    by_order = _eu.check_choice(ties, "ties", TIES) == "input-order"
     out = np.empty((pos.shape[0], rounds + 1, pos.shape[1]))
     for lo in range(0, pos.shape[0], max(1, int(chunk))):
         hi = lo + max(1, int(chunk))
-        out[lo:hi] = _run(cap[lo:hi], pos[lo:hi], sal[lo:hi], rounds, q, tie_tol, False)[0]
+        out[lo:hi] = _run(cap[lo:hi], pos[lo:hi], sal[lo:hi], rounds, q, tie_tol, False,
+                          by_order)[0]
     return out
 
 
@@ -293,18 +304,24 @@ class BDMScholz(Engine):
     """Bueno de Mesquita's expected-utility model as the Scholz et al. reference code runs it.
 
     Options: ``rounds`` (10, as the reference's published run), ``q`` (probability of the
-    status quo, 1.0 as Scholz et al. chose), ``tie_tol`` (1e-12: expected utilities closer
-    than this, and positions closer than this times the range, count as equal).
+    status quo, 1.0 as Scholz et al. chose), ``tie_tol`` (1e-14: expected utilities closer
+    than this, and positions closer than this times the range, count as equal), ``ties``
+    ("invariant": ties between different offers go to the most enforceable offer, then the
+    lower position, whatever the order of the actors; "input-order": to the actor listed
+    first, exactly as the reference -- which then depends on the order of the actors).
     """
 
     name = "bdm-scholz"
     min_actors = 2
     iterative = True
 
-    def __init__(self, rounds: int = 10, q: float = 1.0, tie_tol: float = 1e-12) -> None:
+    def __init__(
+        self, rounds: int = 10, q: float = 1.0, tie_tol: float = TIE_TOL, ties: str = "invariant"
+    ) -> None:
         self.rounds = _eu.check_rounds(rounds)
         self.q = _eu.check_unit(q, "q")
         self.tie_tol = _eu.check_tol(tie_tol)
+        self.ties = _eu.check_choice(ties, "ties", TIES)
 
     def solve(self, problem: Problem, rng: np.random.Generator) -> Outcome:
         n, d = problem.position.shape
@@ -317,6 +334,7 @@ class BDMScholz(Engine):
             self.q,
             self.tie_tol,
             True,
+            self.ties == "input-order",
         )
         return finish(problem, pos, diag)
 

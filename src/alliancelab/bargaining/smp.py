@@ -539,8 +539,12 @@ class _Run:
             return [_Bargains(ii, jj, iij_i, iij_j)]
         # j's estimate of i's expected gain; KTAB passes it as the "probability" of i
         # (smpbcn.cpp: pjiJ = get<1>(Vjij)) - kept as in KTAB.
-        u_j = self._util_h(jj, st)
-        _, g_ji = self._contest(u_j, jj, ii, ii, jj)
+        g_ji = np.empty(len(ii))
+        step = max(1, K.CHUNK_ELEMENTS // (self.n * self.n))
+        for b0 in range(0, len(ii), step):
+            sl = slice(b0, b0 + step)
+            u_j = self._util_h(jj[sl], st)
+            g_ji[sl] = self._contest(u_j, jj[sl], ii[sl], ii[sl], jj[sl])[1]
         q = g_ji[:, None]
         jij_i, jij_j = K.interpolate(e.interpolation, x[ii], s[ii], q, x[jj], s[jj], 1 - q)
         if e.bargain == "init-rcvr":
@@ -559,7 +563,7 @@ class _Run:
         x, own = st["x"], st["own"]
         target, prob, gain = self.best_challenges(st)
         sets = self.bargains(st, target, prob)
-        log = [
+        log: list[dict[str, Any]] = [
             {"initiator": int(i), "target": int(target[i]), "probability": float(prob[i]),
              "gain": float(gain[i])}
             for i in np.flatnonzero(target >= 0)
@@ -573,7 +577,6 @@ class _Run:
         rcvr = np.stack([b.rcvr for b in sets], axis=1).ravel()
         p_init = np.stack([b.pos_init for b in sets], axis=1).reshape(-1, self.d)
         p_rcvr = np.stack([b.pos_rcvr for b in sets], axis=1).reshape(-1, self.d)
-        m = len(init)
         r = st["risk"]
         # posUtil: utility to every actor a of each bargain's two positions, (n, m)
         pu_i = K.bs_util(

@@ -17,6 +17,7 @@ from ..errors import AllianceLabError
 
 DEFAULT_DATA = "alliancelab-data"
 DEFAULT_PORT = 8765
+KEEP_ALIVE_SECONDS = 75
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -99,5 +100,8 @@ def run(args: argparse.Namespace) -> int:
     url = f"http://{shown}:{args.port}/" + (f"?token={token}" if token else "")
     print(f"alliancelab web app on {url}  (data: {settings.data_dir}; Ctrl-C stops)",
           file=sys.stderr, flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    # keep idle connections longer than uvicorn's 5 s: a busy page (or a loaded machine)
+    # must not see a connection closed under a request it is just sending
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning",
+                timeout_keep_alive=KEEP_ALIVE_SECONDS)
     return 0

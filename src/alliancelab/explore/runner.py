@@ -46,6 +46,10 @@ from .store import Store
 IDENTITY = ("case_hash", "sampler", "n", "parameters", "policies", "shocks", "models",
             "rounds", "n_scenarios", "n_experiments", "outcomes")
 
+#: largest automatic batch: big enough to vectorise (BDM works in blocks of 256), small
+#: enough that a worker's memory does not depend on the number of experiments.
+MAX_BATCH = 1024
+
 Progress = Callable[[int, int, int], None]  # (stored, total, failed)
 
 _WORKER_MODELS: dict[str, ExperimentModel] = {}
@@ -279,7 +283,7 @@ def _run(st: Store, model: ExperimentModel, n_scen: int, pols: Sequence[Any],
         client = getattr(executor, "_client", None)
         if client is not None and type(executor).__module__.startswith("distributed"):
             ref = client.scatter(model, broadcast=True, hash=False)
-        size = batch_size or int(min(4096, max(16, math.ceil(len(pending) / (8 * n_workers)))))
+        size = batch_size or int(min(MAX_BATCH, max(16, math.ceil(len(pending) / (8 * n_workers)))))
         window = 2 * n_workers + 1
         inflight: set[cf.Future[BatchResult]] = set()
         batches = _batches(pending, size)

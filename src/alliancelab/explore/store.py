@@ -50,6 +50,8 @@ class Store:
             raise AllianceLabError(
                 f"cannot open the store: {str(exc).splitlines()[0]}", file=str(self.directory)
             ) from None
+        # bound DuckDB's buffer pool (default: 80% of RAM) so memory stays flat in N
+        self.con.execute("SET memory_limit = '512MB'")
         self.con.execute("CREATE TABLE IF NOT EXISTS manifest (key VARCHAR PRIMARY KEY, "
                          "value VARCHAR)")
 

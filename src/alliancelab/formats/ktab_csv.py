@@ -110,7 +110,7 @@ def read(text: str, file: str) -> Case:
         )
     issue_names = _unique_names([header[3 + 2 * k] or f"Dim{k + 1}" for k in range(n_dim)])
 
-    actors = []
+    actors: list[dict[str, object]] = []
     seen: dict[str, int] = {}
     for lineno, raw in numbered[2:]:
         row = _fields(raw)

@@ -266,6 +266,7 @@ class Workspace:
         for sub in ("cases", "runs", "explorations", "uploads"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         self._cache: dict[Path, tuple[tuple[int, int], Case]] = {}
+        self._scenarios: dict[tuple[int, tuple[str, ...]], tuple[Case, Case]] = {}
         self._lock = threading.Lock()
 
     def path(self, *parts: str) -> Path:
@@ -304,6 +305,25 @@ class Workspace:
         with self._lock:
             self._cache[path] = (key, case)
         return case
+
+    def scenario(self, name: str, interventions: tuple[str, ...]) -> tuple[Case, Case]:
+        """The case and the case with ``interventions`` applied (cached per file state)."""
+        from ..interventions import apply_interventions
+
+        case = self.load(name)
+        if not interventions:
+            return case, case
+        key = (id(case), interventions)
+        with self._lock:
+            hit = self._scenarios.get(key)
+        if hit is not None and hit[0] is case:
+            return case, hit[1]
+        scenario = apply_interventions(case, interventions)
+        with self._lock:
+            if len(self._scenarios) > 256:
+                self._scenarios.clear()
+            self._scenarios[key] = (case, scenario)
+        return case, scenario
 
     def save(self, name: str, text: str) -> Path:
         from ..io import atomic_write_text
@@ -368,6 +388,8 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(
         title="alliancelab",
         version=_version(),
+        docs_url=None,  # Swagger UI and ReDoc load their assets from a CDN: not offline
+        redoc_url=None,
         description="Edit a negotiation case, forecast it with any engine, compare shocks and "
         "levers, explore thousands of variants and read the report - the JSON API behind the "
         "pages of `alliancelab serve`.",
@@ -539,16 +561,14 @@ def create_app(settings: Settings) -> FastAPI:
     # -- forecasts ------------------------------------------------------------------------
 
     @app.post("/api/forecast", summary="Forecast a case with one engine, rounds included")
-    def run_forecast(body: ForecastRequest) -> dict[str, Any]:
-        from ..interventions import apply_interventions
+    def run_forecast(body: ForecastRequest) -> Any:
         from ..runjob import ModelRun, movement_table
 
-        case = ws.load(body.case)
         if body.model not in models:
             raise AllianceLabError(f"engine {body.model!r} is not available in this "
                                    f"installation; available: {', '.join(models)}",
                                    field="model")
-        scenario = apply_interventions(case, body.interventions)
+        case, scenario = ws.scenario(body.case, tuple(body.interventions))
         opts: dict[str, Any] = {}
         if body.rounds is not None and engine_class(body.model).iterative:
             opts["rounds"] = body.rounds
@@ -581,7 +601,7 @@ def create_app(settings: Settings) -> FastAPI:
                 "indicators": dict(sim.indicators),
                 "movement": _frame(movement_table({}, sim, scenario)),
             }
-        return clean(out)  # type: ignore[no-any-return]
+        return JSONResponse(clean(out))
 
     # -- report runs ----------------------------------------------------------------------
 
@@ -619,8 +639,10 @@ def create_app(settings: Settings) -> FastAPI:
                 snapshots=other_snapshots(case, path), progress=tick,
             )
             job.stage = "writing the report"
+            shocks = {s.name for s in case.shocks}
             command = " ".join(["alliancelab", "run", f"{body.case}.yaml",
-                                *[x for n in body.interventions for x in ("--lever", n)],
+                                *[x for n in body.interventions
+                                  for x in ("--shock" if n in shocks else "--lever", n)],
                                 "--models", ",".join(chosen), "--draws", str(body.draws),
                                 "--seed", str(body.seed)])
             write_outputs(results, ws.path("runs", job.id), command=command)
@@ -639,7 +661,8 @@ def create_app(settings: Settings) -> FastAPI:
         folder = ws.path("runs", ws.check_name(run_id, "run"))
         if job is None and not (folder / "manifest.json").exists():
             raise HTTPException(404, f"no run {run_id!r}")
-        out = job.public() if job else {"id": run_id, "kind": "run", "status": "done"}
+        out: dict[str, Any] = (job.public() if job
+                               else {"id": run_id, "kind": "run", "status": "done"})
         out["files"] = _files(folder) if out["status"] == "done" else []
         return out
 

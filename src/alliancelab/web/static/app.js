@@ -148,15 +148,17 @@ function renderTables() {
   const d = state.draft;
   const issues = d.issues.map((i) => i.name);
   const ta = $("table-actors"); ta.replaceChildren(
-    el("tr", {}, ...["actor", "group", "capability", "description"].map((c) => el("th", { text: c }))));
+    el("tr", {}, ...["actor", "group", "capability", "description", ""].map((c) => el("th", { text: c }))));
   d.actors.forEach((a, i) => {
+    const remove = el("button", { class: "remove-actor", "data-actor": i, title: "remove this actor", text: "✕" });
+    remove.addEventListener("click", () => { d.actors.splice(i, 1); renderTables(); scheduleValidate(); });
     ta.append(el("tr", {},
       el("td", {}, cellInput(`actors[${i}].name`, a.name, (v) => { a.name = v; }, true)),
       el("td", {}, cellInput(`actors[${i}].group`, a.group ?? "", (v) => {
         if (v === "") delete a.group; else a.group = v; })),
       el("td", {}, cellInput(`actors[${i}].capability`, a.capability,
         (v) => setVal(a, "capability", v))),
-      el("td", { class: "muted", text: (a.description || "").slice(0, 90) })));
+      el("td", { class: "muted", text: (a.description || "").slice(0, 90) }), el("td", {}, remove)));
   });
   for (const kind of ["positions", "saliences"]) {
     const t = $(`table-${kind}`);
@@ -234,6 +236,20 @@ $("save-case").addEventListener("click", async () => {
   } catch (e) { setValidation(e); }
 });
 $("revert-case").addEventListener("click", () => showCase(state.doc));
+$("add-actor").addEventListener("click", () => {
+  // a new actor at the status quo (or mid-scale) on every issue, caring moderately
+  const d = state.draft;
+  const names = new Set(d.actors.map((a) => a.name));
+  let k = 1; while (names.has(`New actor ${k}`)) k += 1;
+  const positions = {}, saliences = {};
+  for (const i of d.issues) {
+    const sq = getVal(i.status_quo);
+    positions[i.name] = sq ?? (i.scale.min + i.scale.max) / 2;
+    saliences[i.name] = 0.5;
+  }
+  d.actors.push({ name: `New actor ${k}`, capability: 1, positions, saliences });
+  renderTables(); scheduleValidate();
+});
 
 function fillChoices(doc) {
   for (const prefix of ["fc", "rp", "ex"]) {
@@ -328,6 +344,13 @@ function drawCompare() {
         const s = r.dynamics && r.dynamics.indicators[name];
         return el("td", { text: s ? fmt(s[s.length - 1]) : "" });
       })));
+  }
+  if (runs[runs.length - 1].dynamics) {
+    issues.forEach((name, k) => t.append(el("tr", {}, el("th", { text: `${name} (after dynamics)` }),
+      el("td", { text: "" }), ...runs.map((r) => {
+        const o = r.dynamics && r.dynamics.outcomes[r.dynamics.outcomes.length - 1];
+        return el("td", { text: o ? fmt(o[r.issues.indexOf(name)]) : "" });
+      }))));
   }
   const sc = state.doc ? state.doc.issues : [];
   const norm = (r, k) => { const i = sc.find((x) => x.name === r.issues[k]); return i ? (r.forecast[k] - i.min) / (i.max - i.min) : r.forecast[k]; };
