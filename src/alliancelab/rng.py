@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 
 RngLike = int | np.random.SeedSequence | np.random.Generator | None
@@ -29,7 +31,12 @@ def make_rng(rng: RngLike) -> tuple[np.random.Generator, int | None]:
 
 
 def versions() -> dict[str, str]:
-    """Versions of the packages a result depends on."""
+    """Versions of the packages a result depends on (a fresh copy of a cached lookup)."""
+    return dict(_versions())
+
+
+@cache
+def _versions() -> dict[str, str]:
     import platform
     from importlib.metadata import PackageNotFoundError, version
 

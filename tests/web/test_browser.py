@@ -98,8 +98,8 @@ def test_open_edit_validate_save_download(page: Any, live: Any, tmp_path: Path,
     assert case.actors[5:] == original.actors[5:]
 
 
-def test_upload_every_format_and_bad_file(page: Any, tmp_path: Path, monkeypatch: Any,
-                                          capsys: Any) -> None:
+def test_upload_every_format_edit_actors_and_bad_file(page: Any, live: Any, tmp_path: Path,
+                                                      monkeypatch: Any, capsys: Any) -> None:
     for file, first_actor in ((DATA / "ec_emissions.csv", "Netherlands"),
                               (DATA / "ktab" / "dummyData_3Dim.csv", None),
                               (DATA / "two_issues.yaml", None)):
@@ -112,6 +112,25 @@ def test_upload_every_format_and_bad_file(page: Any, tmp_path: Path, monkeypatch
         assert names.count() == len(expected.actors)
         assert names.first.input_value() == (first_actor or expected.actors[0].name)
     shot(page, "case-uploaded")
+
+    # add an actor and remove another, then save
+    import httpx
+
+    name = page.text_content("#case-title").split(":")[0]
+    url = f"{live.url}/api/cases/{name}"
+    before = [a["name"] for a in httpx.get(url).json()["actors"]]
+    page.click("#add-actor")
+    page.wait_for_selector("#validation.ok")
+    assert page.locator("input[data-path$='].name']").count() == len(before) + 1
+    page.locator(f"input[data-path='actors[{len(before)}].capability']").fill("2")
+    page.click("button.remove-actor[data-actor='0']")
+    page.wait_for_selector("#validation.ok")
+    page.click("#save-case")
+    page.wait_for_function("document.getElementById('toast').textContent.startsWith('saved')")
+    after = httpx.get(url).json()["data"]["actors"]
+    assert [a["name"] for a in after] == [*before[1:], "New actor 1"]
+    assert after[-1]["capability"] == 2
+
     bad = tmp_path / "up" / "bad.csv"
     bad.parent.mkdir()
     content = b"Actor,Capability,Position,Salience\nA,1,2,0.5\nB,-1,2,0.5\n"

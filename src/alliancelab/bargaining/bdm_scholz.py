@@ -28,11 +28,13 @@ One round (``BDMScholzModel.update_risk_aversions`` then ``update_positions``):
    missing there, and here too).
 
 Differences from the reference, all invisible on its own cases (docs/bdm.md lists them
-with the differences from ``bdm``): ties between offers are broken by rules that do not
-depend on the order of the actors (:func:`._eu.select`); comparisons that rounding
+with the differences from ``bdm``): ties between different offers are broken by rules that
+do not depend on the order of the actors (:func:`._eu.select`; ``ties="input-order"``
+restores the reference's "first listed wins", which does); comparisons that rounding
 decides (values within ``tie_tol``) count as ties; where every security level is equal the
-reference divides by zero and we set r = 1; a case with all positions equal (R = 0) or
-no votes at all returns positions unchanged instead of dividing by zero. Sums run over the
+reference divides by zero and we set r = 1; a case with all positions equal (R = 0)
+returns the positions unchanged, and with no votes at all (every c*s = 0) P = 0, instead
+of dividing by zero. Sums run over the
 actors in a canonical order (initial position, capability, salience), so that permuting
 the actors changes no bit of the result.
 

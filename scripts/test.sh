@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs and run it: the package with its test extra, and
+# Debian's headless Chromium for the browser tests (Playwright drives /usr/bin/chromium; its
+# own browser download is not used).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -x /usr/bin/chromium ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+        echo "note: /usr/bin/chromium is missing and cannot be installed here; browser tests will be skipped" >&2
+    fi
+fi
+pip install -q ".[test]"
+python -m pytest -n 2 "$@"
