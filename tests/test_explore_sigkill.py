@@ -25,9 +25,9 @@ def _cmd(store: Path) -> list[str]:
     except ImportError:
         models = "compromise"
     return [sys.executable, "-m", "alliancelab.cli", "explore", str(DATA / "explore_case.yaml"),
-            "--n", "1500", "--sampler", "lhs", "--lever", "sustained_presence",
+            "--n", "6000", "--sampler", "lhs", "--lever", "sustained_presence",
             "--lever", "common_vision", "--shock", "china_retaliation", "--models", models,
-            "--store", str(store), "--seed", "5", "--batch-size", "100"]
+            "--store", str(store), "--seed", "5", "--batch-size", "50"]
 
 
 def _stored(store: Path) -> pd.DataFrame:
@@ -54,7 +54,7 @@ def test_sigkill_then_rerun_stores_every_experiment_once(tmp_path):
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
     partial = _stored(store)
-    total = 1500 * 3
+    total = 6000 * 3
     assert 0 < len(partial) < total, "the kill must land mid-run"
 
     rerun = subprocess.run(_cmd(store), capture_output=True, text=True, env=env, timeout=300)

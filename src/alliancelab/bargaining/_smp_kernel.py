@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import AllianceLabError
+
 #: KTAB ``Model::coalitions``: floor of every coalition strength.
 MIN_COALITION = 1e-8
 #: KTAB ``SMPState::probEduChlg``: floor of the principals' coalitions.
@@ -153,7 +155,7 @@ def markov_uniform_pce(pv: np.ndarray) -> np.ndarray:
         p = (p + q) / 2.0
         if change <= 1e-6:
             return p
-    raise ArithmeticError("markov-uniform PCE did not converge in 1000 iterations")
+    raise _no_convergence("markov-uniform")
 
 
 def markov_incentive_pce(c: np.ndarray, pv: np.ndarray) -> np.ndarray:
@@ -172,7 +174,15 @@ def markov_incentive_pce(c: np.ndarray, pv: np.ndarray) -> np.ndarray:
         p = (p + q) / 2.0
         if change <= 1e-8:
             return p
-    raise ArithmeticError("markov-incentive PCE did not converge in 1000 iterations")
+    raise _no_convergence("markov-incentive")
+
+
+def _no_convergence(model: str) -> AllianceLabError:
+    return AllianceLabError(
+        f"smp: the {model} Condorcet election did not converge in 1000 iterations (KTAB stops "
+        "here too); try pce='conditional' or another victory model",
+        field="pce",
+    )
 
 
 def pce(model: str, victory: str, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -121,6 +121,7 @@ class _Progress:
         self._last = 0.0
         self._t0 = time.perf_counter()
         self._first: int | None = None
+        self._shown = False  # a line once the first batch is stored, then at most 1/s
 
     def __enter__(self) -> _Progress:
         if self.live:
@@ -152,8 +153,8 @@ class _Progress:
             if self._task is None:
                 self._task = self._bar.add_task("explore", total=total, rate="-", failed=0)
             self._bar.update(self._task, completed=done, rate=f"{rate:,.0f}", failed=failed)
-        elif now - self._last >= 1.0 or done == total:
-            self._last = now
+        elif now - self._last >= 1.0 or done == total or (done > 0 and not self._shown):
+            self._last, self._shown = now, done > 0
             eta = (total - done) / rate if rate > 0 else float("nan")
             print(f"explore: {done}/{total} experiments stored, {failed} failed, "
                   f"{rate:,.0f} exp/s, ETA {eta:,.0f} s", file=sys.stderr, flush=True)
