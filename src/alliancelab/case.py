@@ -317,19 +317,30 @@ class Case(_Frozen):
                     raise _located(
                         f"position {pos.value:g} lies outside the scale "
                         f"[{scale.min:g}, {scale.max:g}]",
-                        "actors", a_idx, "positions", issue_name,
+                        "actors",
+                        a_idx,
+                        "positions",
+                        issue_name,
                     )
             for other, est in actor.perceptions.estimates.items():
                 if other not in actor_names:
                     raise _located(
                         f"estimate of unknown actor {other!r}",
-                        "actors", a_idx, "perceptions", "estimates", other,
+                        "actors",
+                        a_idx,
+                        "perceptions",
+                        "estimates",
+                        other,
                     )
                 for name in [*est.positions, *est.saliences]:
                     if name not in issues:
                         raise _located(
                             f"unknown issue {name!r}",
-                            "actors", a_idx, "perceptions", "estimates", other,
+                            "actors",
+                            a_idx,
+                            "perceptions",
+                            "estimates",
+                            other,
                         )
         for kind in ("links", "feedback"):
             for l_idx, link in enumerate(getattr(self, kind)):
@@ -345,19 +356,30 @@ class Case(_Frozen):
                 if term.issue is not None and term.issue not in issues:
                     raise _located(
                         f"unknown issue {term.issue!r}",
-                        "indicators", n_idx, "terms", t_idx, "issue",
+                        "indicators",
+                        n_idx,
+                        "terms",
+                        t_idx,
+                        "issue",
                     )
                 for sel in ("actors", "a", "b"):
                     for name in getattr(term, sel) or []:
                         if name not in selectable:
                             raise _located(
                                 f"unknown actor or group {name!r}",
-                                "indicators", n_idx, "terms", t_idx, sel,
+                                "indicators",
+                                n_idx,
+                                "terms",
+                                t_idx,
+                                sel,
                             )
                 if term.kind in ("perception", "perception_gap") and not term.perception:
                     raise _located(
                         f"a {term.kind!r} term needs 'perception'",
-                        "indicators", n_idx, "terms", t_idx,
+                        "indicators",
+                        n_idx,
+                        "terms",
+                        t_idx,
                     )
                 if term.kind in ("outcome",) and term.issue is None:
                     raise _located(
@@ -394,7 +416,8 @@ class Case(_Frozen):
 
     def values(self) -> Iterator[tuple[str, Value]]:
         """Every number in the case with its dotted path (for audits and explorations)."""
-        yield from _walk_values(self, "")
+        for label, _, value in walk_values(self):
+            yield label, value
 
 
 class LocatedValueError(ValueError):
@@ -417,19 +440,27 @@ def _unique(what: str, names: list[str]) -> None:
         seen.add(n)
 
 
-def _walk_values(obj: Any, prefix: str) -> Iterator[tuple[str, Value]]:
-    if isinstance(obj, Value):
-        yield prefix, obj
-    elif isinstance(obj, BaseModel):
-        for name in type(obj).model_fields:
-            key = getattr(obj, "name", None) if name == "name" else None
-            if key is not None:
-                continue
-            yield from _walk_values(getattr(obj, name), f"{prefix}.{name}" if prefix else name)
-    elif isinstance(obj, dict):
-        for k, v in obj.items():
-            yield from _walk_values(v, f"{prefix}.{k}")
-    elif isinstance(obj, list):
-        for idx, v in enumerate(obj):
-            label = getattr(v, "name", idx)
-            yield from _walk_values(v, f"{prefix}.{label}")
+def walk_values(obj: Any) -> Iterator[tuple[str, tuple[str | int, ...], Value]]:
+    """Every :class:`Value` under ``obj`` as ``(label, location, value)``: ``label`` is the
+    dotted path with list items named (``actors.DPRK.capability``), ``location`` the key path
+    into ``obj.model_dump()`` (``("actors", 8, "capability")``)."""
+
+    def rec(
+        node: Any, loc: tuple[str | int, ...], label: str
+    ) -> Iterator[tuple[str, tuple[str | int, ...], Value]]:
+        if isinstance(node, Value):
+            yield label, loc, node
+        elif isinstance(node, BaseModel):
+            for name in type(node).model_fields:
+                if name != "name":
+                    yield from rec(
+                        getattr(node, name), (*loc, name), f"{label}.{name}" if label else name
+                    )
+        elif isinstance(node, dict):
+            for key, v in node.items():
+                yield from rec(v, (*loc, key), f"{label}.{key}")
+        elif isinstance(node, list):
+            for idx, v in enumerate(node):
+                yield from rec(v, (*loc, idx), f"{label}.{getattr(v, 'name', idx)}")
+
+    yield from rec(obj, (), "")

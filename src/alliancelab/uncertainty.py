@@ -28,10 +28,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel
 
 from .bargaining.problem import Problem
-from .case import Case, Value
+from .case import Case, walk_values
 from .errors import AllianceLabError
 from .rng import RngLike, make_rng
 
@@ -60,34 +59,12 @@ class Uncertain:
 def uncertain_values(case: Case) -> list[Uncertain]:
     """Every number in ``case`` that has a range, in a stable order."""
     out: list[Uncertain] = []
-    for path, label, value in _walk(case):
+    for label, path, value in walk_values(case):
         if value.range is None:
             continue
         lo, hi = value.range
         out.append(Uncertain(path, label, value.value, lo, hi, _domain(case, path)))
     return out
-
-
-def _walk(case: Case) -> Iterator[tuple[Path, str, Value]]:
-    """(dump path, dotted label, Value) for every number in the case."""
-
-    def rec(obj: Any, path: Path, label: str) -> Iterator[tuple[Path, str, Value]]:
-        if isinstance(obj, Value):
-            yield path, label, obj
-        elif isinstance(obj, BaseModel):
-            for name in type(obj).model_fields:
-                if name == "name":
-                    continue
-                sub = f"{label}.{name}" if label else name
-                yield from rec(getattr(obj, name), (*path, name), sub)
-        elif isinstance(obj, dict):
-            for k, v in obj.items():
-                yield from rec(v, (*path, k), f"{label}.{k}")
-        elif isinstance(obj, list):
-            for idx, v in enumerate(obj):
-                yield from rec(v, (*path, idx), f"{label}.{getattr(v, 'name', idx)}")
-
-    yield from rec(case, (), "")
 
 
 def _domain(case: Case, path: Path) -> tuple[float, float]:
@@ -110,8 +87,9 @@ def _domain(case: Case, path: Path) -> tuple[float, float]:
 # -- sampling --------------------------------------------------------------------------
 
 
-def sample_unit(u: np.ndarray, params: list[Uncertain] | tuple[Uncertain, ...],
-                distribution: str = "triangular") -> np.ndarray:
+def sample_unit(
+    u: np.ndarray, params: list[Uncertain] | tuple[Uncertain, ...], distribution: str = "triangular"
+) -> np.ndarray:
     """Map uniform numbers ``u`` ``(draws, P)`` to parameter values by inverse transform."""
     if distribution not in DISTRIBUTIONS:
         raise AllianceLabError(
@@ -192,8 +170,9 @@ def draw(
     return Draws(case, params, samples, distribution, seed)
 
 
-def with_values(case: Case, params: tuple[Uncertain, ...] | list[Uncertain],
-                values: np.ndarray) -> Case:
+def with_values(
+    case: Case, params: tuple[Uncertain, ...] | list[Uncertain], values: np.ndarray
+) -> Case:
     """``case`` with ``values[p]`` substituted at ``params[p].path`` (validated again)."""
     from .formats.yaml_case import validate
 
@@ -206,8 +185,9 @@ def with_values(case: Case, params: tuple[Uncertain, ...] | list[Uncertain],
     return validate(data, file=f"<{case.name} draw>")
 
 
-def problems_from_samples(case: Case, params: tuple[Uncertain, ...] | list[Uncertain],
-                          samples: np.ndarray) -> list[Problem]:
+def problems_from_samples(
+    case: Case, params: tuple[Uncertain, ...] | list[Uncertain], samples: np.ndarray
+) -> list[Problem]:
     """Problems for every row of ``samples``, vectorised over draws."""
     base = Problem.from_case(case)
     m = int(samples.shape[0])

@@ -16,13 +16,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
-
-from ..case import Case, Value
+from ..case import Case, walk_values
 from ..errors import AllianceLabError
 
 #: array kinds an uncertain path maps to; ``other`` only matters to the dynamics.
@@ -119,28 +117,12 @@ def policies(case: Case, levers: Sequence[str] = ()) -> list[Policy]:
 
 def value_locations(case: Case) -> dict[str, tuple[str | int, ...]]:
     """Dotted path (as :meth:`Case.values` spells it) -> location in ``case.model_dump()``."""
-
-    def rec(obj: Any, loc: tuple[str | int, ...], label: str) -> Iterator[tuple[str, Any]]:
-        if isinstance(obj, Value):
-            yield label, loc
-        elif isinstance(obj, BaseModel):
-            for name in type(obj).model_fields:
-                if name == "name" and getattr(obj, "name", None) is not None:
-                    continue
-                sub = f"{label}.{name}" if label else name
-                yield from rec(getattr(obj, name), (*loc, name), sub)
-        elif isinstance(obj, dict):
-            for key, v in obj.items():
-                yield from rec(v, (*loc, key), f"{label}.{key}")
-        elif isinstance(obj, list):
-            for idx, v in enumerate(obj):
-                yield from rec(v, (*loc, idx), f"{label}.{getattr(v, 'name', idx)}")
-
-    return dict(rec(case, (), ""))
+    return {label: loc for label, loc, _ in walk_values(case)}
 
 
-def case_with(case: Case, updates: dict[str, float],
-              locations: dict[str, tuple[str | int, ...]] | None = None) -> Case:
+def case_with(
+    case: Case, updates: dict[str, float], locations: dict[str, tuple[str | int, ...]] | None = None
+) -> Case:
     """``case`` with the numbers at the given dotted paths replaced (validated again)."""
     locations = locations if locations is not None else value_locations(case)
     data = case.model_dump()
