@@ -29,7 +29,7 @@ import pandas as pd
 
 from .api import forecast
 from .bargaining import Problem, engine_class
-from .case import Case
+from .case import Case, walk_values
 from .errors import AllianceLabError
 from .result import Forecast
 from .rng import versions
@@ -740,11 +740,9 @@ def interaction_table(runs: dict[str, ModelRun]) -> pd.DataFrame:
 
 def inputs_table(case: Case) -> pd.DataFrame:
     """Every input number with its source: actor, issue, field, value, range, source, note."""
-    from .uncertainty import _walk
-
     rows = []
     issue_names = set(case.issue_names)
-    for path, label, v in _walk(case):
+    for label, path, v in walk_values(case):
         actor = issue = ""
         fld = label
         if path[0] == "actors":
