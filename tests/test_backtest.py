@@ -3,7 +3,6 @@ and the ``alliancelab backtest`` command."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from shared_data import DATA as SHARED_DATA
 
 from alliancelab import backtest as bt
 from alliancelab.bargaining import ENGINES, Engine, Outcome, Problem, engine_class
@@ -19,14 +19,12 @@ from alliancelab.cli import main
 from alliancelab.errors import AllianceLabError
 from alliancelab.formats.deu import read_deu
 
-REPO = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
 
 
 def deu_file() -> Path:
     """``$ALLIANCELAB_SHARED/data/deu3/deu3.csv``, else ``<repo>/../shared/...``."""
-    shared = Path(os.environ.get("ALLIANCELAB_SHARED") or REPO.parent / "shared")
-    path = shared / "data" / "deu3" / "deu3.csv"
+    path = SHARED_DATA / "deu3" / "deu3.csv"
     if not path.is_file():
         pytest.skip(f"DEU III data not found at {path} (set ALLIANCELAB_SHARED to the shared dir)")
     return path

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from shared_data import DATA
 
 from alliancelab.calibration import alliances, cinc, spending, troops
-from alliancelab.calibration.sources import shared_data_dir
 from alliancelab.calibration.vendor import make_slices
 from alliancelab.errors import AllianceLabError
 
-SHARED = shared_data_dir()
-needs_shared = pytest.mark.skipif(SHARED is None, reason="shared data not present")
+SHARED = DATA
+needs_shared = pytest.mark.skipif(not DATA.is_dir(), reason="shared data not present")
 
 
 def test_cinc_recomputed_from_vendored_slice():

@@ -4,25 +4,16 @@ shipped cases against their documented derivation."""
 from __future__ import annotations
 
 import csv
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import DATA
 
 import alliancelab
 from alliancelab.calibration import capability as cap
 from alliancelab.cases import resolve_case
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def shared_dir() -> Path:
-    """``$ALLIANCELAB_SHARED`` or ``<repo>/../shared``."""
-    return Path(os.environ.get("ALLIANCELAB_SHARED", REPO.parent / "shared"))
-
-
-FULL_NMC = shared_dir() / "data" / "nmc" / "NMC-60-abridged.csv"
+FULL_NMC = DATA / "nmc" / "NMC-60-abridged.csv"
 needs_shared = pytest.mark.skipif(not FULL_NMC.exists(), reason="shared data not present")
 
 

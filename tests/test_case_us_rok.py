@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 import pytest
+from shared_data import SHARED
 
 import alliancelab
 from alliancelab.cases import resolve_case, shipped_cases
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("ALLIANCELAB_SHARED", REPO.parent / "shared"))
 CASES = ["us_rok_2025", "us_rok_2007"]
 
 ACTORS = {

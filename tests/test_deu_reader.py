@@ -3,7 +3,6 @@ synthetic DEU-format text."""
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shared_data import DATA
 
 from alliancelab.errors import AllianceLabError, CaseError
 from alliancelab.formats.deu import (
@@ -22,13 +22,10 @@ from alliancelab.formats.deu import (
     sniff,
 )
 
-REPO = Path(__file__).resolve().parents[1]
-
 
 def deu_file() -> Path:
     """``$ALLIANCELAB_SHARED/data/deu3/deu3.csv``, else ``<repo>/../shared/...``."""
-    shared = Path(os.environ.get("ALLIANCELAB_SHARED") or REPO.parent / "shared")
-    path = shared / "data" / "deu3" / "deu3.csv"
+    path = DATA / "deu3" / "deu3.csv"
     if not path.is_file():
         pytest.skip(f"DEU III data not found at {path} (set ALLIANCELAB_SHARED to the shared dir)")
     return path
