@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
+
+import yaml
 
 from ..api import forecast
 from ..bargaining import ENGINES
 from ..cases import resolve_case
+from ..errors import AllianceLabError
 from ..formats import read_case
 from ..result import Forecast
 
@@ -19,17 +23,43 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--rounds", type=int, default=None, help="rounds for iterative models")
     p.add_argument("--seed", type=int, default=None, help="seed (recorded with the result)")
     p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an engine option, e.g. --option disagreement=status_quo (repeatable; see docs)",
+    )
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    options = parse_options(args.option)
     case = read_case(resolve_case(args.case))
-    result = forecast(case, args.model, rng=args.seed, rounds=args.rounds)
+    result = forecast(case, args.model, rng=args.seed, rounds=args.rounds, **options)
     if args.json:
         sys.stdout.write(result.to_json(indent=2) + "\n")
     else:
         print_forecast(result)
     return 0
+
+
+def parse_options(items: list[str]) -> dict[str, Any]:
+    """``["k=v", ...]`` -> ``{k: v}``, each value read as a YAML scalar (number, bool, text)."""
+    options: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise AllianceLabError(f"expected KEY=VALUE, got {item!r}", field="--option")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            value = raw
+        if isinstance(value, dict | list):
+            value = raw
+        options[key] = value
+    return options
 
 
 def print_forecast(result: Forecast) -> None:
