@@ -67,7 +67,7 @@ class Forecast:
         rounds = []
         for r in range(self.rounds.shape[0]):
             pos = {
-                a: (_plain(self.rounds[r, i]) if multi else float(self.rounds[r, i, 0]))
+                a: (jsonable(self.rounds[r, i]) if multi else float(self.rounds[r, i, 0]))
                 for i, a in enumerate(self.actors)
             }
             rounds.append({"round": r, "positions": pos})
@@ -77,8 +77,8 @@ class Forecast:
             "issues": list(self.issues),
             "forecast": {k: float(v) for k, v in zip(self.issues, self.forecast, strict=True)},
             "rounds": rounds,
-            "diagnostics": _plain(dict(self.diagnostics)),
-            "settings": _plain(dict(self.settings)),
+            "diagnostics": jsonable(dict(self.diagnostics)),
+            "settings": jsonable(dict(self.settings)),
             "seed": self.seed,
             "versions": dict(self.versions),
         }
@@ -87,16 +87,16 @@ class Forecast:
         return json.dumps(self.to_dict(), **kwargs)
 
 
-def _plain(obj: Any) -> Any:
-    """Convert numpy containers to JSON-ready Python objects (NaN becomes ``None``)."""
+def jsonable(obj: Any) -> Any:
+    """JSON-ready data: numpy containers to Python objects, NaN and infinities to ``None``."""
     if isinstance(obj, np.ndarray):
-        return _plain(obj.tolist())
+        return jsonable(obj.tolist())
     if isinstance(obj, Mapping):
-        return {str(k): _plain(v) for k, v in obj.items()}
+        return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [_plain(v) for v in obj]
+        return [jsonable(v) for v in obj]
     if isinstance(obj, np.generic):
-        return _plain(obj.item())
+        return jsonable(obj.item())
     if isinstance(obj, float) and not np.isfinite(obj):
         return None
     return obj

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import AllianceLabError
-from ..result import _plain
+from ..result import jsonable
 
 #: file name -> what it holds (listed in the manifest and docs/report.md).
 OUTPUT_FILES = {
@@ -114,7 +114,7 @@ def results_document(results: Any) -> dict[str, Any]:
             "status_quo": r.status_quo, "units": r.units,
         }
     sim = results.simulation
-    return _plain({
+    return jsonable({
         "case": results.case.name,
         "date": results.case.date,
         "interventions": list(results.interventions),
@@ -134,7 +134,7 @@ def results_document(results: Any) -> dict[str, Any]:
 
 
 def _json(doc: Any) -> bytes:
-    return (json.dumps(_plain(doc), indent=2, sort_keys=False, allow_nan=False) + "\n").encode()
+    return (json.dumps(jsonable(doc), indent=2, sort_keys=False, allow_nan=False) + "\n").encode()
 
 
 def write_outputs(results: Any, out: str | os.PathLike[str], *, command: str | None = None,

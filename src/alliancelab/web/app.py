@@ -22,7 +22,6 @@ a loopback name are refused (DNS rebinding).
 
 from __future__ import annotations
 
-import math
 import re
 import secrets
 import shutil
@@ -52,6 +51,7 @@ from ..case import Case
 from ..cases import shipped_cases
 from ..errors import AllianceLabError, CaseError
 from ..formats import read_case, read_text
+from ..result import jsonable
 
 #: names of cases, runs and explorations: no dots or slashes, so never a path.
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
@@ -200,28 +200,13 @@ class Jobs:
 # -- helpers -----------------------------------------------------------------------------
 
 
-def clean(obj: Any) -> Any:
-    """JSON-ready data: numpy to Python, NaN and infinities to ``None``."""
-    if isinstance(obj, np.ndarray):
-        return clean(obj.tolist())
-    if isinstance(obj, dict):
-        return {str(k): clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [clean(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return clean(obj.item())
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
 def _frame(df: Any) -> list[dict[str, Any]]:
     """A pandas frame as a list of records (index included when named)."""
     if df is None:
         return []
     if any(n is not None for n in df.index.names):
         df = df.reset_index()
-    return clean(df.to_dict(orient="records"))  # type: ignore[no-any-return]
+    return jsonable(df.to_dict(orient="records"))  # type: ignore[no-any-return]
 
 
 def _fig(fig: Any) -> dict[str, Any]:
@@ -601,7 +586,7 @@ def create_app(settings: Settings) -> FastAPI:
                 "indicators": dict(sim.indicators),
                 "movement": _frame(movement_table({}, sim, scenario)),
             }
-        return JSONResponse(clean(out))
+        return JSONResponse(jsonable(out))
 
     # -- report runs ----------------------------------------------------------------------
 
@@ -775,7 +760,7 @@ def create_app(settings: Settings) -> FastAPI:
         out["prim"] = _part(lambda: _prim(ex, outcome, threshold, direction))
         if len(ex.policies) > 1:
             out["robustness"] = _part(lambda: _robustness(ex, outcome, sense))
-        return clean(out)  # type: ignore[no-any-return]
+        return jsonable(out)  # type: ignore[no-any-return]
 
     return app
 
