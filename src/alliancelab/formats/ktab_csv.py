@@ -25,6 +25,7 @@ import math
 
 from ..case import Case
 from ..errors import CaseError
+from ._cells import parse_number
 from .yaml_case import validate
 
 #: KTAB ``Model::maxNumActor`` and its sanity limit on a capability (smpread.cpp).
@@ -132,7 +133,7 @@ def read(text: str, file: str) -> Case:
                 file=file, line=lineno, field=header[0] or "Actor",
             )
         seen[name] = lineno
-        cap = _number(row[2], file, lineno, header[2] or "capability")
+        cap = parse_number(row[2], file, lineno, header[2] or "capability")
         if cap < 0:
             raise CaseError(
                 f"capability must be >= 0, got {cap:g}", file=file, line=lineno, field=header[2]
@@ -146,8 +147,8 @@ def read(text: str, file: str) -> Case:
         total = 0.0
         for k, issue in enumerate(issue_names):
             p_col, s_col = header[3 + 2 * k], header[4 + 2 * k]
-            p = _number(row[3 + 2 * k], file, lineno, p_col)
-            s = _number(row[4 + 2 * k], file, lineno, s_col)
+            p = parse_number(row[3 + 2 * k], file, lineno, p_col)
+            s = parse_number(row[4 + 2 * k], file, lineno, s_col)
             if not 0 <= p <= 100:
                 raise CaseError(
                     f"position must lie in [0, 100], got {p:g}", file=file, line=lineno, field=p_col
@@ -245,13 +246,3 @@ def _unique_names(names: list[str]) -> list[str]:
             candidate, k = f"{nm} ({k})", k + 1
         out.append(candidate)
     return out
-
-
-def _number(cell: str, file: str, line: int, field: str) -> float:
-    try:
-        value = float(cell)
-    except ValueError:
-        raise CaseError(f"not a number: {cell!r}", file=file, line=line, field=field) from None
-    if not math.isfinite(value):
-        raise CaseError(f"must be a finite number, got {cell!r}", file=file, line=line, field=field)
-    return value

@@ -13,6 +13,7 @@ import math
 
 from ..case import Case
 from ..errors import CaseError
+from ._cells import parse_number
 from .yaml_case import validate
 
 HEADER = ["Actor", "Capability", "Position", "Salience"]
@@ -51,7 +52,7 @@ def read(text: str, file: str) -> Case:
                 field="Actor",
             )
         seen[name] = lineno
-        cap, pos, sal = (_number(row[k], file, lineno, HEADER[k]) for k in (1, 2, 3))
+        cap, pos, sal = (parse_number(row[k], file, lineno, HEADER[k]) for k in (1, 2, 3))
         if cap < 0:
             raise CaseError(
                 f"capability must be >= 0, got {cap:g}", file=file, line=lineno, field="Capability"
@@ -110,22 +111,6 @@ def write(case: Case) -> str:
             ]
         )
     return out.getvalue()
-
-
-def _number(cell: str, file: str, line: int, field: str) -> float:
-    if not cell.strip():
-        raise CaseError("missing value", file=file, line=line, field=field)
-    try:
-        value = float(cell.strip())
-    except ValueError:
-        raise CaseError(
-            f"not a number: {cell.strip()!r}", file=file, line=line, field=field
-        ) from None
-    if not math.isfinite(value):
-        raise CaseError(
-            f"must be a finite number, got {cell.strip()!r}", file=file, line=line, field=field
-        )
-    return value
 
 
 def _fmt(x: float) -> str:
