@@ -32,8 +32,9 @@ import pandas as pd
 from ..case import Case, Value
 from ..errors import AllianceLabError
 
-#: The vendored slice: NMC v6.0 abridged rows of the US, both Koreas, China and Japan, 1990-2016.
-SLICE = "nmc_v6_abridged_slice.csv"
+#: The vendored slice (shared with :mod:`.cinc`): NMC v6.0 abridged rows of the US, both
+#: Koreas, China and Japan for every year, plus the whole state system in 1970, 1990 and 2016.
+SLICE = "nmc_v6_slice.csv"
 DATASET = "COW NMC v6.0"
 #: Digits the case files keep for a derived capability.
 DIGITS = 4
@@ -41,7 +42,7 @@ DIGITS = 4
 
 def slice_path() -> Path:
     """Path of the vendored NMC slice inside the package."""
-    return Path(str(resources.files("alliancelab").joinpath("data", "capability", SLICE)))
+    return Path(str(resources.files("alliancelab").joinpath("data", "nmc_system", SLICE)))
 
 
 def load_nmc(path: str | Path | None = None) -> pd.DataFrame:
