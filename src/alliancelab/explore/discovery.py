@@ -108,32 +108,38 @@ def prim(X: pd.DataFrame, y: np.ndarray, *, alpha: float = 0.05, mass_min: float
     lower, upper = lo_all.copy(), hi_all.copy()
     inside = np.ones(n, dtype=bool)
     boxes = [make(lower, upper, inside, False)]
+    cont = np.flatnonzero(~np.asarray(few))
     while True:
         k = int(inside.sum())
         mean = t[inside].mean()
-        best: tuple[float, int, int, float, np.ndarray] | None = None
-        xi = x[inside]
+        xi, ti = x[inside], t[inside]
+        # candidate bounds of every dimension at once: quantiles of the continuous ones,
+        # the second value from either end of the few-valued ones (nan: no candidate)
+        bounds = np.full((2, x.shape[1]), np.nan)
+        if len(cont):
+            bounds[:, cont] = np.quantile(xi[:, cont], [alpha, 1 - alpha], axis=0)
+        for j in np.flatnonzero(few):
+            vals = np.unique(xi[:, j])
+            if len(vals) > 1:
+                bounds[:, j] = vals[1], vals[-2]
+        kept_all = np.empty((2, x.shape[1]), dtype=np.int64)
+        hits_all = np.empty((2, x.shape[1]), dtype=np.int64)
+        for side, keep in ((0, xi >= bounds[0]), (1, xi <= bounds[1])):
+            kept_all[side] = keep.sum(axis=0)
+            hits_all[side] = keep[ti].sum(axis=0)  # the target is 0/1: counts are exact
+        best: tuple[float, int, int, float, int] | None = None
         for j in range(x.shape[1]):
-            col = xi[:, j]
-            cands: list[tuple[int, float]] = []
-            if few[j]:
-                vals = np.unique(col)
-                if len(vals) > 1:
-                    cands += [(0, vals[1]), (1, vals[-2])]
-            else:
-                cands += [(0, float(np.quantile(col, alpha))),
-                          (1, float(np.quantile(col, 1 - alpha)))]
-            for side, bound in cands:
-                keep_rel = col >= bound if side == 0 else col <= bound
-                kept = int(keep_rel.sum())
-                if kept == k or kept < mass_min * n or kept == 0:
+            for side in (0, 1):
+                kept = int(kept_all[side, j])
+                if np.isnan(bounds[side, j]) or kept == k or kept < mass_min * n or kept == 0:
                     continue
-                m_new = t[inside][keep_rel].mean()
-                if best is None or m_new > best[0] or (m_new == best[0] and kept > best[4].sum()):
-                    best = (float(m_new), j, side, bound, keep_rel)
+                m_new = hits_all[side, j] / kept
+                if best is None or m_new > best[0] or (m_new == best[0] and kept > best[4]):
+                    best = (float(m_new), j, side, float(bounds[side, j]), kept)
         if best is None or best[0] < mean - 1e-12:
             break
-        m_new, j, side, bound, keep_rel = best
+        m_new, j, side, bound, _ = best
+        keep_rel = xi[:, j] >= bound if side == 0 else xi[:, j] <= bound
         if side == 0:
             lower[j] = bound
         else:
