@@ -110,3 +110,78 @@ def test_joint_product_fit_is_exact_when_identified():
     beta, gamma = am._joint_product_fit(inc, q)
     assert beta > 0 and gamma > 0
     assert am.check_joint_product_fit(inc, q) < 1e-6
+
+
+def test_morrow_exchange_matches_the_model(case):
+    """assess's Morrow indicators are Morrow's optimum at the mapped inputs."""
+    from alliancelab.games.alliance_dilemma import morrow_concession
+
+    r = am.assess(case)
+    s0, k, g = r["morrow.own_security"], r["morrow.price"], r["morrow.autonomy_weight"]
+    x, ds = morrow_concession(s0, 1.0, k, g)
+    assert r["morrow.optimal_concession"] == pytest.approx(x)
+    assert r["morrow.optimal_security_gained"] == pytest.approx(ds)
+    assert r["morrow.price"] == pytest.approx(
+        r["morrow.security_gained"] / r["morrow.autonomy_conceded"])
+    assert r["morrow.concession_gap"] == pytest.approx(
+        r["morrow.autonomy_conceded"] - r["morrow.optimal_concession"])
+    deal = math.log(1 + r["morrow.security_gained"] / s0) + g * math.log(
+        1 - r["morrow.autonomy_conceded"])
+    assert r["morrow.deal_gain"] == pytest.approx(deal)
+    # the optimum is at least as good for Seoul as the bargained deal
+    assert r["morrow.optimal_gain"] >= r["morrow.deal_gain"] - 1e-12
+    # first-order condition k / (s0 + k x) = gamma / (1 - x) at an interior optimum
+    if 0 < x < 1:
+        assert k / (s0 + k * x) == pytest.approx(g / (1 - x))
+    # Seoul's stated priorities: autonomy weighs about as much as security (saliences)
+    assert 0.5 < g < 2.0
+    assert 0.0 < r["morrow.autonomy_conceded"] < 1.0 and 0.0 < r["morrow.security_gained"] < 1.0
+
+
+def test_morrow_responds_to_levers_as_documented(case):
+    """docs/alliance-models.md: a US troop cut lowers the price of autonomy (less security per
+    unit conceded), so Seoul's optimal concession falls and the gap rises; an overt anti-China
+    policy makes Seoul concede more autonomy for the same security; a DPRK nuclear test makes
+    security dearer to Seoul, so it would concede more."""
+    base = am.assess(case)
+    cut = _with(case, "rapid_troop_reduction")
+    assert cut["morrow.security_gained"] < base["morrow.security_gained"]
+    assert cut["morrow.price"] < base["morrow.price"]
+    assert cut["morrow.optimal_concession"] < base["morrow.optimal_concession"]
+    assert cut["morrow.concession_gap"] > base["morrow.concession_gap"]
+    assert cut["morrow.deal_gain"] < base["morrow.deal_gain"]
+    anti = _with(case, "overt_anti_china_policy")
+    assert anti["morrow.autonomy_conceded"] > base["morrow.autonomy_conceded"] + 0.03
+    assert anti["morrow.concession_gap"] > base["morrow.concession_gap"] + 0.03
+    test = _with(case, "dprk_nuclear_test")
+    assert test["morrow.own_security"] < base["morrow.own_security"]
+    assert test["morrow.optimal_concession"] > base["morrow.optimal_concession"]
+    vision = _with(case, "common_end_state_vision")
+    assert vision["morrow.autonomy_conceded"] < base["morrow.autonomy_conceded"]
+
+
+def test_evaluate_labels(case):
+    ind, labels = am.evaluate(case)
+    assert ind == am.assess(case)
+    assert {"deterrence.type", "tripartite.type", "dilemma.game"} <= set(labels)
+    assert labels["deterrence.type"] == "deterrence"  # the 2025 baseline (docs)
+    assert labels["dilemma.game"] in ("prisoners-dilemma", "assurance", "other")
+    solved = solve_aeg(0.4, (0.5, 0.3, 0.1, 0.1))
+    assert ("deterrence.family" in labels) == bool(getattr(solved, "family", ""))
+    assert ind["solver.aeg_failed"] == 0.0 and ind["solver.tcg_failed"] == 0.0
+
+
+def test_solver_failure_is_reported_not_raised(case, monkeypatch):
+    """A game the solver cannot solve gives NaN indicators and a failure flag."""
+    def fail(*args, **kwargs):  # noqa: ANN002, ANN003
+        raise AllianceLabError("no equilibrium")
+
+    monkeypatch.setattr(am, "solve_aeg", fail)
+    am._aeg.cache_clear()
+    try:
+        ind, labels = am.evaluate(case)
+    finally:
+        am._aeg.cache_clear()
+    assert ind["solver.aeg_failed"] == 1.0 and math.isnan(ind["deterrence.p_challenge"])
+    assert labels["deterrence.type"] == "solver failed"
+    assert math.isfinite(ind["tripartite.p_challenge"])

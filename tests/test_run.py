@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from alliancelab import read_case
+from alliancelab.cases import resolve_case
 from alliancelab.cli import main
 from alliancelab.runjob import movement_table, run_job
 
@@ -21,7 +22,7 @@ MODELS = "compromise,bdm,smp"
 FAST = ["--draws", "8", "--effect-draws", "2", "--workers", "1", "--models", MODELS]
 CSV_FILES = ["forecasts.csv", "forecast_draws.csv", "parameter_draws.csv", "trajectories.csv",
              "dynamics.csv", "movement.csv", "interactions.csv", "perception_gaps.csv",
-             "interventions.csv", "inputs.csv"]
+             "interventions.csv", "inputs.csv", "alliance_models.csv", "alliance_families.csv"]
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +134,7 @@ def test_same_seed_identical_results(tmp_path):
         out = tmp_path / f"o{k}"
         assert main(["run", "us_rok_2025", "--lever", "strategic_diplomacy", "--seed", "5",
                      "--out", str(out), "--draws", "5", "--effect-draws", "1",
-                     "--models", "compromise,smp",
+                     "--alliance-draws", "2", "--models", "compromise,smp",
                      "--workers", str(k + 1)]) == 0
         outs.append(out)
     for name in [*CSV_FILES, "results.json"]:
@@ -141,6 +142,7 @@ def test_same_seed_identical_results(tmp_path):
     m0, m1 = (json.loads((o / "manifest.json").read_text()) for o in outs)
     for m in (m0, m1):
         m.pop("command")
+        m["files"].pop("report.html")  # its size varies with the run times it prints
     assert m0 == m1
 
 
@@ -223,3 +225,109 @@ def test_movement_table_signs():
     assert get[("A", "C")] == pytest.approx(0.0)  # passed C: as far on the other side
     assert get[("B", "A")] == pytest.approx(0.0)
     assert get[("A", "A")] == pytest.approx(0.5)
+
+
+# -- alliance models (issue 4) -------------------------------------------------------------
+#: indicators whose inputs carry ranges in the shipped case, so their bands have width.
+RANGED = ["dilemma.rok_abandonment", "dilemma.rok_entrapment", "tension.korea",
+          "tension.us_china", "morrow.price", "morrow.security_gained", "inputs.p_tactical",
+          "inputs.p_strategic", "burden.rok_share_of_pair"]
+
+
+def test_default_run_has_alliance_bands(shipped_run):
+    """Without --alliance-draws every alliance indicator gets a 5-95% band over the Monte
+    Carlo draws (min(draws, DEFAULT_ALLIANCE_DRAWS) of them), baseline and per scenario."""
+    m = json.loads((shipped_run / "manifest.json").read_text())
+    assert m["alliance_draws"] == 8  # --draws 8 < DEFAULT_ALLIANCE_DRAWS
+    a = pd.read_csv(shipped_run / "alliance_models.csv", keep_default_na=True)
+    case = read_case(resolve_case("us_rok_2025"))
+    scenarios = {"baseline", *(s.name for s in case.shocks), *(lv.name for lv in case.levers),
+                 "dprk_nuclear_test + joint_threat_assessment"}
+    assert set(a["scenario"]) == scenarios
+    items = set(a["item"])
+    assert {*RANGED, "deterrence.p_challenge", "tripartite.p_war", "morrow.concession_gap",
+            "burden.exploitation_ratio"} <= items
+    assert all((a[a["scenario"] == s]["item"].nunique() == len(items)) for s in scenarios)
+    solved = a[a["draws"] > 0]
+    assert len(solved) >= 0.95 * len(a)  # solver failures are rare and counted in a note
+    tol = 1e-9
+    assert (solved["p5"] <= solved["p50"] + tol).all()
+    assert (solved["p50"] <= solved["p95"] + tol).all()
+    eff = solved[solved["kind"] != "baseline"]
+    assert eff["effect_p5"].notna().all()
+    assert (eff["effect_p5"] <= eff["effect_p50"] + tol).all()
+    assert (eff["effect_p50"] <= eff["effect_p95"] + tol).all()
+    base = a[a["kind"] == "baseline"].set_index("item")
+    for item in RANGED:
+        assert base.loc[item, "p5"] < base.loc[item, "p95"], item
+    # a troop cut raises abandonment risk in (nearly) every draw, not just as stated
+    cut = a[(a["scenario"] == "rapid_troop_reduction")
+            & (a["item"] == "dilemma.rok_abandonment")].iloc[0]
+    assert cut["effect"] > 0 and cut["effect_p5"] >= 0 and cut["effect_p95"] > 0
+    # the effect rows are in interventions.csv too
+    e = pd.read_csv(shipped_run / "interventions.csv")
+    assert (e["metric"] == "alliance model").sum() == (a["kind"] != "baseline").sum()
+
+
+def test_alliance_families_share_of_draws(shipped_run):
+    f = pd.read_csv(shipped_run / "alliance_families.csv")
+    assert {"deterrence.type", "tripartite.type", "dilemma.game"} <= set(f["item"])
+    for _, sub in f.groupby(["scenario", "item"]):
+        assert sub["share"].sum() == pytest.approx(1.0)
+        assert sub["modal"].sum() == 1
+        assert sub[sub["modal"]]["share"].iloc[0] == sub["share"].max()
+        assert (sub["draws"] == 8).all()
+
+
+def test_report_shows_alliance_bands(shipped_run):
+    html = (shipped_run / "report.html").read_text()
+    sec = html[html.index('<section id="alliance">'):]
+    sec = sec[:sec.index("</section>")]
+    assert 'id="fig-alliance"' in sec and 'id="fig-alliance-bands"' in sec
+    assert "baseline: median [5%, 95%]" in sec and "over 8 Monte Carlo draws" in sec
+    assert "morrow.concession_gap" in sec and "Equilibrium families" in sec
+    # a band cell: median [lo, hi]
+    import re
+    assert re.search(r"<td[^>]*>-?[0-9.]+ \[-?[0-9.]+, -?[0-9.]+\]</td>", sec)
+
+
+def test_alliance_draws_zero_reports_the_case_as_stated(tmp_path):
+    case = read_case(resolve_case("us_rok_2025"))
+    res = run_job(case, models=["compromise"], draws=3, effect_draws=0, alliance_draws=0,
+                  seed=2)
+    a = res.alliance
+    assert res.alliance_draws == 0 and a is not None
+    assert a["p50"].isna().all() and (a["draws"] == 0).all()
+    assert a[a["kind"] == "baseline"]["value"].notna().all()
+    assert set(res.alliance_labels["share"]) == {1.0}
+    with pytest.raises(Exception, match="non-negative"):
+        run_job(case, models=["compromise"], draws=3, alliance_draws=-1, seed=2)
+
+
+def test_alliance_solver_failures_are_counted(monkeypatch):
+    """A game the solver cannot solve is counted in a note and left out of the bands; the
+    other models' indicators keep theirs."""
+    from alliancelab import alliance_models as am
+    from alliancelab.errors import AllianceLabError
+
+    def fail(*args, **kwargs):  # noqa: ANN002, ANN003
+        raise AllianceLabError("no equilibrium")
+
+    case = read_case(resolve_case("us_rok_2025"))
+    monkeypatch.setattr(am, "solve_tcg", fail)
+    am._tcg.cache_clear()
+    try:
+        res = run_job(case, models=["compromise"], draws=2, effect_draws=0, alliance_draws=2,
+                      seed=4)
+    finally:
+        am._tcg.cache_clear()
+    n = 3 * (1 + len(case.shocks) + len(case.levers))
+    assert any(f"tripartite crisis game solver found no equilibrium on {n} of {n}" in note
+               for note in res.notes)
+    a = res.alliance
+    tri = a[a["item"] == "tripartite.p_war"]
+    assert (tri["draws"] == 0).all() and tri["value"].isna().all()
+    ab = a[a["item"] == "dilemma.rok_abandonment"]
+    assert (ab["draws"] == 2).all()
+    lab = res.alliance_labels
+    assert set(lab[lab["item"] == "tripartite.type"]["label"]) == {"solver failed"}

@@ -51,12 +51,35 @@ Mapping (judgements)
       Richardson process, see docs): a = b = 1; Korea: k = ROK DPRK threat, l = DPRK
       alliance threat x (0.5 + 0.5 exercises / 100); US-China: k = US China threat,
       l = PRC alliance threat x (0.5 + 0.5 china / 100). Tension = k l / (a b).
+    Morrow (1991) autonomy-for-security exchange, minor power = ROK, U = ln s + gamma ln a
+      (:func:`alliancelab.games.alliance_dilemma.morrow_concession`). Autonomy in Morrow's
+      sense is the ability to pursue the changes one wants, so
+      autonomy conceded X = mean over strategic_flexibility, opcon_transfer, china_stance,
+        missile_defence and nuclear_submarines (the issues where Washington asks Seoul for
+        freedom of action) of |outcome - ROK position| / scale width, the ROK position being
+        the capability x salience weighted mean of the ROK actors' positions; a0 = 1;
+      security gained dS = t x rho x P with t = ROK DPRK threat, rho = ROK reliability of the
+        US and P = mean(min(usfk / 28,500, 1), ncg / 100, exercises / 100): the share of the
+        felt threat the US guarantee removes, as far as Seoul believes it;
+      own security s0 = 1 - t; price k = dS / X (security per unit of autonomy at the
+        bargained terms); gamma = ROK salience on the five autonomy issues / ROK salience on
+        usfk, ncg and exercises (capability-weighted group means: Seoul's stated weight of
+        autonomy against security).
+      Indicators: the optimum x* = (k - gamma s0) / (k (1 + gamma)) (clipped to [0, 1]), the
+      gap X - x* (> 0: Seoul concedes more autonomy than its priorities justify at these
+      terms, pressure to take autonomy back; < 0: room for further US asks), the utility of
+      the bargained deal against no alliance, ln((s0 + dS) / s0) + gamma ln(1 - X), and of the
+      optimal one.
+
+Labels (:func:`evaluate`): the AEG's equilibrium family (Zagare & Kilgour's name when
+:class:`~alliancelab.games.deterrence.AEGResult` has ``family``) and path-based type, the
+tripartite game's family / type, and Snyder's game type (prisoners-dilemma, assurance).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -66,7 +89,7 @@ from .case import Case
 from .economics.arms_race import Richardson
 from .economics.burden_sharing import joint_product, olson_zeckhauser
 from .errors import AllianceLabError
-from .games.alliance_dilemma import AllyPayoffs, alliance_game
+from .games.alliance_dilemma import AllyPayoffs, alliance_game, morrow_concession
 from .games.deterrence import solve_aeg, solve_tcg
 
 USFK_AUTHORISED = 28_500.0
@@ -78,6 +101,12 @@ _FALLBACK: dict[str, Any] = {"lam_max": 1e4, "steps": 40, "tol": 5e-3}
 
 EQUILIBRIUM_CODES = {"deterrence": 0.0, "challenger-wins": 1.0, "limited-conflict": 2.0,
                      "escalation": 3.0, "all-out-conflict": 4.0}
+#: Morrow (1991) mapping: the issues on which Seoul concedes autonomy to Washington.
+AUTONOMY_ISSUES = ("strategic_flexibility", "opcon_transfer", "china_stance", "missile_defence",
+                   "nuclear_submarines")
+#: ... and the issues on which the US provides security (with their full-protection level).
+SECURITY_ISSUES = {"usfk_troops": USFK_AUTHORISED, "ncg_extended_deterrence": 100.0,
+                   "joint_exercises": 100.0}
 
 
 @lru_cache(maxsize=64)
@@ -140,30 +169,98 @@ def _clip(x: float, lo: float = 0.0, hi: float = 1.0) -> float:
 
 
 @lru_cache(maxsize=4096)
-def _aeg(p_ch: float, p_def: tuple[float, float, float, float]) -> tuple[float, ...]:
+def _aeg(p_ch: float, p_def: tuple[float, float, float, float]
+         ) -> tuple[tuple[float, ...], tuple[str, str]]:
+    """AEG indicators (p_challenge, p_concede, p_limited, p_escalation, p_war, code, mixed)
+    and labels (family -- Zagare & Kilgour's name when the solver provides it, else "" --
+    and the path-based type); NaNs and ``("solver failed", ...)`` when no equilibrium."""
     try:
         r = solve_aeg(p_ch, p_def, **_SOLVER)
     except AllianceLabError:
         try:
             r = solve_aeg(p_ch, p_def, **_FALLBACK)
         except AllianceLabError:
-            return (float("nan"),) * 7
+            return (float("nan"),) * 7, ("solver failed", "solver failed")
     code = EQUILIBRIUM_CODES.get(r.equilibrium_type.removeprefix("mixed (").rstrip(")"), 5.0)
     probs = (r.p_challenge, r.p_concede, r.p_limited, r.p_escalation, r.p_war)
-    return (*(round(x, 9) for x in probs), code, float(r.equilibrium_type.startswith("mixed")))
+    floats = (*(round(x, 9) for x in probs), code,
+              float(r.equilibrium_type.startswith("mixed")))
+    return floats, (str(getattr(r, "family", "") or ""), r.equilibrium_type)
 
 
 @lru_cache(maxsize=4096)
-def _tcg(p_ch: float, p_def: float, p_pro: float) -> tuple[float, float, float, float]:
+def _tcg(p_ch: float, p_def: float, p_pro: float
+         ) -> tuple[tuple[float, float, float, float], tuple[str, str]]:
+    """Tripartite-game indicators (p_challenge, p_support, p_war, p_realign) and labels
+    (family when the solver provides it, else "", and the type)."""
     try:
         r = solve_tcg(p_ch, p_def, p_pro, **_SOLVER)
     except AllianceLabError:
         try:
             r = solve_tcg(p_ch, p_def, p_pro, **_FALLBACK)
         except AllianceLabError:
-            return (float("nan"),) * 4
-    return (round(r.p_challenge, 9), round(r.p_support, 9), round(r.p_war, 9),
-            round(r.p_realign, 9))
+            return (float("nan"),) * 4, ("solver failed", "solver failed")
+    return ((round(r.p_challenge, 9), round(r.p_support, 9), round(r.p_war, 9),
+             round(r.p_realign, 9)),
+            (str(getattr(r, "family", "") or ""), r.equilibrium_type))
+
+
+def group_position(case: Case, group: str, issue: str) -> float:
+    """Capability x salience weighted mean position of ``group``'s actors on ``issue``."""
+    w, x = [], []
+    for a in case.actors:
+        if a.group == group and issue in a.positions:
+            sal = a.saliences[issue].value if issue in a.saliences else 1.0
+            w.append(a.capability.value * sal)
+            x.append(a.positions[issue].value)
+    if not x:
+        raise AllianceLabError(f"no actor of group {group!r} states a position on {issue!r}",
+                               field="actors")
+    wa = np.array(w)
+    return float(np.average(x, weights=wa) if wa.sum() > 0 else np.mean(x))
+
+
+def group_salience(case: Case, group: str, issues: Iterable[str]) -> float:
+    """Capability-weighted mean over the actors of ``group`` of their mean salience on
+    ``issues`` (0 when the group has no actors or states none)."""
+    vals, wts = [], []
+    for a in case.actors:
+        if a.group != group:
+            continue
+        sal = [a.saliences[i].value for i in issues if i in a.saliences]
+        if sal:
+            vals.append(float(np.mean(sal)))
+            wts.append(max(a.capability.value, 1e-12))
+    return float(np.average(vals, weights=wts)) if vals else 0.0
+
+
+def morrow_exchange(case: Case, out: Mapping[str, float], m: Mapping[str, float]
+                    ) -> dict[str, float]:
+    """Morrow's (1991) autonomy-for-security exchange for Seoul (see the module docstring):
+    the bargained terms (autonomy conceded X, security gained dS, price k = dS / X), Seoul's
+    weight gamma and own security s0, Morrow's optimal concession x* at that price, the gap
+    X - x* and the utility gains (log units) of the bargained and the optimal deal."""
+    widths = {i.name: i.scale.width for i in case.issues}
+    conceded = [abs(_need(out, i) - group_position(case, "ROK", i)) / widths[i]
+                for i in AUTONOMY_ISSUES]
+    x_obs = _clip(float(np.mean(conceded)), 1e-6, 1 - 1e-6)
+    protection = float(np.mean([min(_need(out, i) / full, 1.0)
+                                for i, full in SECURITY_ISSUES.items()]))
+    threat = _clip(m["ROK.threats.dprk"], 1e-6, 1 - 1e-6)
+    gained = threat * m["ROK.partner_reliability"] * max(protection, 0.0)
+    s0 = 1.0 - threat
+    price = max(gained / x_obs, 1e-9)
+    gamma = max(group_salience(case, "ROK", AUTONOMY_ISSUES), 1e-6) / max(
+        group_salience(case, "ROK", SECURITY_ISSUES), 1e-6)
+    x_opt, ds_opt = morrow_concession(s0, 1.0, price, gamma)
+    x_opt = min(x_opt, 1 - 1e-6)
+    deal = math.log((s0 + gained) / s0) + gamma * math.log(1.0 - x_obs)
+    best = math.log((s0 + ds_opt) / s0) + gamma * math.log(1.0 - x_opt)
+    return {"morrow.autonomy_conceded": x_obs, "morrow.security_gained": gained,
+            "morrow.price": price, "morrow.autonomy_weight": gamma, "morrow.own_security": s0,
+            "morrow.optimal_concession": x_opt, "morrow.optimal_security_gained": ds_opt,
+            "morrow.concession_gap": x_obs - x_opt, "morrow.deal_gain": deal,
+            "morrow.optimal_gain": best}
 
 
 def model_inputs(case: Case, outcomes: Mapping[str, float] | None = None) -> dict[str, float]:
@@ -195,15 +292,25 @@ def assess(case: Case, outcomes: Mapping[str, float] | None = None) -> dict[str,
     equilibrium_code (0 deterrence, 1 challenger wins, 2 limited conflict, 3 escalation,
     4 all-out conflict), mixed, stable), ``tripartite.*`` (p_challenge, p_support, p_war,
     p_realign), ``dilemma.*`` (rok_abandonment, rok_entrapment, p_commit_rok, p_commit_us),
-    ``burden.*`` and ``tension.*`` (see the module docstring), and the derived credibilities
-    ``inputs.*``."""
+    ``morrow.*``, ``burden.*`` and ``tension.*`` (see the module docstring), the derived
+    credibilities ``inputs.*``, and ``solver.aeg_failed`` / ``solver.tcg_failed`` (1 when
+    the equilibrium solver found no equilibrium; that game's indicators are then NaN)."""
+    return evaluate(case, outcomes)[0]
+
+
+def evaluate(case: Case, outcomes: Mapping[str, float] | None = None
+             ) -> tuple[dict[str, float], dict[str, str]]:
+    """:func:`assess`'s indicators and the models' categorical results: ``deterrence.family``
+    (Zagare & Kilgour's PBE family, when the solver names it), ``deterrence.type`` (path-based
+    equilibrium type), ``tripartite.family`` / ``tripartite.type`` and ``dilemma.game``."""
     m = model_inputs(case, outcomes)
+    out = dict(_outcomes(case)) | dict(outcomes or {})
     r3 = lambda x: round(float(x), 3)  # noqa: E731 - cache key granularity
     p_t, p_s = r3(m["p_tactical"]), r3(m["p_strategic"])
     p_def = (r3(p_t * p_s), r3(p_t * (1 - p_s)), r3((1 - p_t) * p_s), 0.0)
     p_def = (*p_def[:3], r3(1 - sum(p_def)))
-    aeg = _aeg(r3(m["p_ch_hard"]), p_def)
-    tcg = _tcg(r3(m["p_ch_hard"]), p_s, r3(m["p_protege"]))
+    aeg, aeg_labels = _aeg(r3(m["p_ch_hard"]), p_def)
+    tcg, tcg_labels = _tcg(r3(m["p_ch_hard"]), p_s, r3(m["p_protege"]))
 
     flex, china = m["flexibility"] / 100, m["china"] / 100
     rok = AllyPayoffs(benefit=m["ROK.threats.dprk"], cost=0.5 * (flex + china),
@@ -256,10 +363,16 @@ def assess(case: Case, outcomes: Mapping[str, float] | None = None) -> dict[str,
         "tension.korea": korea.tension(), "tension.us_china": uscn.tension(),
         "tension.korea_stable": float(korea.stable),
         "tension.us_china_stable": float(uscn.stable),
+        **morrow_exchange(case, out, m),
         **{f"inputs.{k}": float(m[k]) for k in
            ("p_tactical", "p_strategic", "p_ch_hard", "p_protege")},
+        "solver.aeg_failed": float(not math.isfinite(aeg[0])),
+        "solver.tcg_failed": float(not math.isfinite(tcg[0])),
     }
-    return res
+    labels = {"deterrence.family": aeg_labels[0], "deterrence.type": aeg_labels[1],
+              "tripartite.family": tcg_labels[0], "tripartite.type": tcg_labels[1],
+              "dilemma.game": dil.game}
+    return res, {k: v for k, v in labels.items() if v}
 
 
 def _joint_product_fit(income: np.ndarray, q: np.ndarray) -> tuple[float, float]:

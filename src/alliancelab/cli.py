@@ -20,6 +20,7 @@ COMMANDS = {
     "backtest": "backtest",
     "run": "run",
     "explore": "explore",
+    "report": "report",
     "serve": "serve",
 }
 

@@ -44,8 +44,13 @@ DEFAULT_EFFECT_DRAWS = 20
 #: model the perception dynamics bargain with.
 DYNAMICS_MODEL = "compromise"
 QUANTILES = (0.05, 0.5, 0.95)
-#: where the optional alliance-model indicators come from (issue 4); see :func:`_alliance_assess`.
+#: where the optional alliance-model indicators come from (issue 4); see :func:`_alliance`.
 ALLIANCE_MODULE = "alliancelab.alliance_models"
+#: Monte Carlo draws on which the alliance models are evaluated (with every shock and lever)
+#: for their bands by default. Each draw solves the deterrence games once per variant whose
+#: game inputs differ (~45 ms per variant; about 0.5 s of CPU per draw for the shipped case's
+#: 12 shocks and levers, ~20 s for 40 draws); see docs/alliance-models.md section 8.
+DEFAULT_ALLIANCE_DRAWS = 40
 
 Progress = Callable[[str, int, int], None]
 
@@ -96,6 +101,11 @@ class RunResults:
     versions: dict[str, str]
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    #: the built-in exploration sweep (:mod:`alliancelab.explore.sweep`); None when skipped.
+    exploration: Any | None = None
+    #: share of the alliance draws per categorical result (equilibrium family, game type)
+    #: and scenario; see :func:`alliance_label_table`.
+    alliance_labels: pd.DataFrame | None = None
 
     # -- tidy tables ---------------------------------------------------------------------
     def forecast_table(self) -> pd.DataFrame:
@@ -214,11 +224,19 @@ def run_job(
     case_bytes: bytes | None = None,
     snapshots: dict[str, Case] | None = None,
     band_models: Sequence[str] | None = None,
-    alliance_draws: int = 0,
+    alliance_draws: int | None = None,
     workers: int = 1,
     progress: Progress | None = None,
+    explore_n: int = 0,
+    explore_outcome: str | None = None,
+    explore_sense: str = "max",
 ) -> RunResults:
     """Run everything ``alliancelab run`` reports (see the module docstring).
+
+    ``explore_n`` > 0 adds the built-in exploration sweep (:mod:`alliancelab.explore.sweep`:
+    that many Latin-hypercube scenarios crossed with the levers, plus a Morris screening),
+    analysed for ``explore_outcome`` (default the first issue) with ``explore_sense``
+    ``"max"`` (more is better) or ``"min"``.
 
     ``snapshots`` maps a label (e.g. ``"2007"``) to other dated versions of the case for
     the perception-gap comparison; ``case_bytes`` is hashed for the manifest (the case's
@@ -226,8 +244,10 @@ def run_job(
     ``band_models`` are the engines whose intervention effects get Monte Carlo bands
     (default: the one-shot engines; an iterative engine costs one full run per draw and
     intervention, so its effects are reported for the case as stated unless named here).
-    ``alliance_draws`` of the effect draws also evaluate the alliance models (issue 4), whose
-    equilibrium solvers cost far more than a forecast; 0 reports them for the case as stated.
+    ``alliance_draws`` of the Monte Carlo draws also evaluate the alliance models (issue 4)
+    with every shock and lever, for their 5-95% bands (default: min(draws,
+    ``DEFAULT_ALLIANCE_DRAWS``)); their equilibrium solvers cost far more than a forecast; 0
+    reports them for the case as stated only.
     ``workers`` > 1 runs the Monte Carlo of the iterative engines and the intervention
     variants in that many processes; the results do not depend on it (every draw has its
     own seed).
@@ -241,6 +261,17 @@ def run_job(
     n_eff = min(draws, DEFAULT_EFFECT_DRAWS) if effect_draws is None else int(effect_draws)
     if n_eff < 0:
         raise AllianceLabError(f"must be >= 0, got {effect_draws!r}", field="effect_draws")
+    if alliance_draws is None:
+        n_alliance = min(draws, DEFAULT_ALLIANCE_DRAWS)
+    elif isinstance(alliance_draws, bool) or not isinstance(alliance_draws, int) \
+            or alliance_draws < 0:
+        raise AllianceLabError(f"must be a non-negative integer, got {alliance_draws!r}",
+                               field="alliance_draws")
+    else:
+        n_alliance = min(alliance_draws, draws)
+        if alliance_draws > draws:
+            notes.append(f"alliance models: {alliance_draws} draws asked, {draws} drawn; "
+                         f"using {draws}")
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1)[0])
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
@@ -265,6 +296,9 @@ def run_job(
                     field="interventions",
                 )
     scenario = _apply(case, interventions)
+    from .explore.sweep import check_options, explore_sweep
+
+    explore_outcome = check_options(case, explore_n, explore_outcome, explore_sense)
     root = np.random.SeedSequence(seed)
     seq_draws, seq_models, seq_effects, seq_dyn = root.spawn(4)
 
@@ -313,11 +347,27 @@ def run_job(
 
         # 4. effects of every shock and lever --------------------------------------------------
         t0 = time.perf_counter()
-        effects, alliance = _effects(
+        effects = _effects(
             case, mc, names, interventions, models, band_models, n_eff, seq_effects,
-            tick, notes, min(max(int(alliance_draws), 0), n_eff), executor,
+            tick, notes, executor,
         )
         timings["effects"] = time.perf_counter() - t0
+
+        # the built-in exploration sweep (its own child of the seed tree) ---------------------
+        t0 = time.perf_counter()
+        exploration = explore_sweep(case, explore_n, root.spawn(1)[0], outcome=explore_outcome,
+                                    sense=explore_sense, notes=notes, progress=tick)
+        if explore_n:
+            timings["exploration"] = time.perf_counter() - t0
+
+        # 5. alliance models (issue 4) over the Monte Carlo draws ------------------------------
+        t0 = time.perf_counter()
+        alliance_effects, alliance, alliance_labels = _alliance(
+            case, mc, names, interventions, n_alliance, tick, notes, executor,
+        )
+        if not alliance_effects.empty:
+            effects = pd.concat([effects, alliance_effects], ignore_index=True)
+        timings["alliance models"] = time.perf_counter() - t0
 
         return RunResults(
             case=case,
@@ -330,7 +380,7 @@ def run_job(
             n_draws=draws,
             n_effect_draws=n_eff,
             band_models=band_models,
-            alliance_draws=min(max(int(alliance_draws), 0), n_eff),
+            alliance_draws=n_alliance if alliance is not None else 0,
             distribution=distribution,
             draws=mc,
             runs=runs,
@@ -345,6 +395,8 @@ def run_job(
             versions=_versions(),
             notes=notes,
             timings=timings,
+            exploration=exploration,
+            alliance_labels=alliance_labels,
         )
 
 
@@ -527,11 +579,11 @@ def _gap_items(case: Case) -> dict[tuple[str, str], float]:
 
 def _measure(
     c: Case, s: np.random.SeedSequence, j: int, models: tuple[str, ...],
-    band_models: tuple[str, ...], alliance_draws: int,
+    band_models: tuple[str, ...],
 ) -> tuple[dict[tuple[str, str, str], float], dict[str, str]]:
     """Every metric of one case, ``(metric, model, item) -> value``, and the optional parts
-    that failed on it (``{part: error}``). ``j`` is the variant (0: the case as stated);
-    ``alliance_draws`` < 0 skips the alliance models."""
+    that failed on it (``{part: error}``). ``j`` is the variant (0: the case as stated).
+    The alliance models are evaluated separately (:func:`_alliance`)."""
     out: dict[tuple[str, str, str], float] = {}
     failed: dict[str, str] = {}
     problem = Problem.from_case(c)
@@ -554,29 +606,20 @@ def _measure(
             out[("indicator", DYNAMICS_MODEL, name)] = float(arr[-1])
     for (kind, item), v in _gap_items(c).items():
         out[(f"gap: {kind}", "", item)] = v
-    assess = _optional(ALLIANCE_MODULE, "assess") if alliance_draws >= 0 else None
-    if assess is not None and j <= alliance_draws:
-        try:
-            indicators = assess(c)
-        except Exception as exc:  # noqa: BLE001 - an optional model failing on a variant
-            failed["alliance models"] = f"{type(exc).__name__}: {exc}"
-            indicators = {}
-        for name, v in indicators.items():
-            out[("alliance model", "", str(name))] = float(v)
     return out, failed
 
 
 def _variant_task(
     case: Case, params: tuple[Any, ...], sample: np.ndarray | None, j: int,
     combos: list[tuple[str, ...]], seq: np.random.SeedSequence, models: tuple[str, ...],
-    band_models: tuple[str, ...], alliance_draws: int,
+    band_models: tuple[str, ...],
 ) -> list[tuple[dict[tuple[str, str, str], float], dict[str, str]]]:
     """One variant of the case (the stated one, ``j == 0``, or draw ``j - 1``) measured under
     every combination of interventions, each with the same seed (common random numbers)."""
     from .uncertainty import with_values
 
     base = case if sample is None or not params else with_values(case, params, sample)
-    return [_measure(_apply(base, combo), _fresh(seq), j, models, band_models, alliance_draws)
+    return [_measure(_apply(base, combo), _fresh(seq), j, models, band_models)
             for combo in combos]
 
 
@@ -591,40 +634,23 @@ def _effects(
     seq: np.random.SeedSequence,
     tick: Progress,
     notes: list[str],
-    alliance_draws: int = 0,
     executor: Executor | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+) -> pd.DataFrame:
     """Effect of each shock and lever alone, and of the chosen combination, on forecasts
-    (per model), dynamics outcomes and indicators, the perception gap and (if present)
-    the alliance-model indicators. Point effects use the case as stated; the 5-95% band of
-    each effect comes from ``n_eff`` Monte Carlo draws with common random numbers."""
-    cols = ["scenario", "kind", "metric", "model", "item", "baseline", "value", "effect",
-            "effect_p5", "effect_p50", "effect_p95"]
-    assess = _optional(ALLIANCE_MODULE, "assess")
-    if assess is not None:
-        try:
-            assess(case)
-        except Exception as exc:  # noqa: BLE001 - the optional models may not fit the case
-            notes.append(f"alliance models not applied to this case ({type(exc).__name__}: "
-                         f"{exc})")
-            assess = None
-            alliance_draws = -1
-    has_assess = assess is not None
+    (per model), dynamics outcomes and indicators and the perception gap. Point effects use
+    the case as stated; the 5-95% band of each effect comes from ``n_eff`` Monte Carlo draws
+    with common random numbers."""
+    cols = EFFECT_COLUMNS
     if names is None:
         notes.append("shock and lever effects not available (alliancelab.interventions missing)")
-        return pd.DataFrame(columns=cols), None
-    sets: list[tuple[str, str, tuple[str, ...]]] = [
-        *(("shock", n, (n,)) for n in names["shocks"]),
-        *(("lever", n, (n,)) for n in names["levers"]),
-    ]
-    if len(chosen) > 1:
-        sets.append(("combination", " + ".join(chosen), chosen))
+        return pd.DataFrame(columns=cols)
+    sets = _scenario_sets(names, chosen)
     combos: list[tuple[str, ...]] = [(), *(x[2] for x in sets)]
     labels = ["baseline", *(x[1] for x in sets)]
     draw_seeds = seq.spawn(n_eff + 1)
     tasks = [
         (case, mc.params, None if j == 0 else mc.samples[j - 1], j, combos, draw_seeds[j],
-         models, band_models, alliance_draws)
+         models, band_models)
         for j in range(n_eff + 1)
     ]
     per_variant = _map(executor, _variant_task, tasks,
@@ -654,17 +680,163 @@ def _effects(
                 "item": key[2], "baseline": b, "value": v, "effect": v - b,
                 "effect_p5": band[0], "effect_p50": band[1], "effect_p95": band[2],
             })
-    effects = pd.DataFrame(rows, columns=cols)
-    alliance = None
-    if has_assess:
-        alliance = effects[effects["metric"] == "alliance model"].reset_index(drop=True)
-        base_rows = pd.DataFrame([
-            {"scenario": "baseline", "kind": "baseline", "metric": "alliance model", "model": "",
-             "item": k[2], "baseline": v, "value": v, "effect": 0.0}
-            for k, v in base[0].items() if k[0] == "alliance model"
-        ], columns=cols)
-        alliance = pd.concat([base_rows, alliance], ignore_index=True)
-    return effects, alliance
+    return pd.DataFrame(rows, columns=cols)
+
+
+EFFECT_COLUMNS = ["scenario", "kind", "metric", "model", "item", "baseline", "value", "effect",
+                  "effect_p5", "effect_p50", "effect_p95"]
+#: the alliance table: the effect columns, the 5/50/95% of the value over the draws, and the
+#: number of draws with a finite value.
+ALLIANCE_COLUMNS = [*EFFECT_COLUMNS, "p5", "p50", "p95", "draws"]
+LABEL_COLUMNS = ["scenario", "kind", "item", "label", "share", "draws", "stated", "modal"]
+
+
+def _scenario_sets(names: dict[str, list[str]] | None, chosen: tuple[str, ...]
+                   ) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(kind, label, interventions) of every single shock and lever, and of the chosen
+    combination when more than one is chosen."""
+    if names is None:
+        return []
+    sets: list[tuple[str, str, tuple[str, ...]]] = [
+        *(("shock", n, (n,)) for n in names["shocks"]),
+        *(("lever", n, (n,)) for n in names["levers"]),
+    ]
+    if len(chosen) > 1:
+        sets.append(("combination", " + ".join(chosen), chosen))
+    return sets
+
+
+AllianceEval = tuple[dict[str, float], dict[str, str], str | None]
+
+
+def _alliance_function() -> Callable[[Case], tuple[dict[str, Any], dict[str, Any]]] | None:
+    """The alliance module's ``evaluate(case) -> (indicators, labels)``, or its
+    ``assess(case) -> indicators`` with no labels; ``None`` without the module."""
+    evaluate = _optional(ALLIANCE_MODULE, "evaluate")
+    if evaluate is not None:
+        return evaluate  # type: ignore[no-any-return]
+    assess = _optional(ALLIANCE_MODULE, "assess")
+    if assess is None:
+        return None
+    return lambda c: (assess(c), {})
+
+
+def _alliance_task(
+    case: Case, params: tuple[Any, ...], sample: np.ndarray | None,
+    combos: list[tuple[str, ...]],
+) -> list[AllianceEval]:
+    """The alliance models on one variant of the case (the stated one when ``sample`` is
+    None) under every combination of interventions: (indicators, labels, error or None)."""
+    from .uncertainty import with_values
+
+    fn = _alliance_function()
+    base = case if sample is None or not params else with_values(case, params, sample)
+    out: list[AllianceEval] = []
+    for combo in combos:
+        try:
+            ind, lab = fn(_apply(base, combo))  # type: ignore[misc]
+            out.append(({str(k): float(v) for k, v in ind.items()},
+                        {str(k): str(v) for k, v in lab.items()}, None))
+        except Exception as exc:  # noqa: BLE001 - an optional model failing on a variant
+            out.append(({}, {}, f"{type(exc).__name__}: {exc}"))
+    return out
+
+
+def _alliance(
+    case: Case,
+    mc: Draws,
+    names: dict[str, list[str]] | None,
+    chosen: tuple[str, ...],
+    n_draws: int,
+    tick: Progress,
+    notes: list[str],
+    executor: Executor | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None]:
+    """The alliance models (issue 4) on the case as stated and on ``n_draws`` Monte Carlo
+    draws, each under the baseline and every shock and lever (common random numbers: the
+    effect in a draw is the difference on the same drawn case).
+
+    Returns the effect rows (for the effects table, metric ``alliance model``), the alliance
+    table (:data:`ALLIANCE_COLUMNS`: the stated value, its effect, the 5/50/95% of the value
+    and of the effect over the draws, and the number of finite draws) and the label table
+    (:func:`alliance_label_table`). Without the module, or when it does not fit the case,
+    the tables are ``None`` and a note says why."""
+    empty = pd.DataFrame(columns=EFFECT_COLUMNS)
+    fn = _alliance_function()
+    if fn is None:
+        return empty, None, None
+    try:
+        fn(case)
+    except Exception as exc:  # noqa: BLE001 - the optional models may not fit the case
+        notes.append(f"alliance models not applied to this case ({type(exc).__name__}: "
+                     f"{exc})")
+        return empty, None, None
+    sets = _scenario_sets(names, chosen)
+    combos: list[tuple[str, ...]] = [(), *(x[2] for x in sets)]
+    labels = ["baseline", *(x[1] for x in sets)]
+    kinds = ["baseline", *(x[0] for x in sets)]
+    tasks = [(case, mc.params, None if j == 0 else mc.samples[j - 1], combos)
+             for j in range(n_draws + 1)]
+    per = _map(executor, _alliance_task, tasks,
+               lambda done: tick("alliance models", done, len(tasks)))
+    errors = [e for pv in per for _, _, e in pv if e]
+    if errors:
+        notes.append(f"alliance models failed on {len(errors)} of {len(per) * len(combos)} "
+                     f"variants ({errors[0]}); those variants are left out of the bands")
+    for key, game in (("solver.aeg_failed", "asymmetric escalation game"),
+                      ("solver.tcg_failed", "tripartite crisis game")):
+        failed = sum(ind.get(key, 0.0) > 0 for pv in per for ind, _, _ in pv)
+        if failed:
+            notes.append(f"alliance models: the {game} solver found no equilibrium on "
+                         f"{failed} of {len(per) * len(combos)} variants; its indicators are "
+                         f"left out of the bands there")
+    items = list(dict.fromkeys(k for pv in per for ind, _, _ in pv for k in ind))
+    rows = []
+    for k, (label, kind) in enumerate(zip(labels, kinds, strict=True)):
+        for item in items:
+            stated = per[0][k][0].get(item, np.nan)
+            base_stated = per[0][0][0].get(item, np.nan)
+            vals = np.array([per[j][k][0].get(item, np.nan) for j in range(1, len(per))])
+            band = quantile_bands(vals[:, None])[:, 0] if vals.size else np.full(3, np.nan)
+            row = {"scenario": label, "kind": kind, "metric": "alliance model", "model": "",
+                   "item": item, "baseline": base_stated, "value": stated,
+                   "effect": stated - base_stated, "p5": band[0], "p50": band[1],
+                   "p95": band[2], "draws": int(np.isfinite(vals).sum())}
+            if k == 0:
+                row.update(effect_p5=np.nan, effect_p50=np.nan, effect_p95=np.nan)
+            else:
+                base_vals = np.array([per[j][0][0].get(item, np.nan)
+                                      for j in range(1, len(per))])
+                diffs = vals - base_vals
+                eb = quantile_bands(diffs[:, None])[:, 0] if diffs.size else np.full(3, np.nan)
+                row.update(effect_p5=eb[0], effect_p50=eb[1], effect_p95=eb[2])
+            rows.append(row)
+    alliance = pd.DataFrame(rows, columns=ALLIANCE_COLUMNS)
+    effect_rows = alliance[alliance["kind"] != "baseline"][EFFECT_COLUMNS].reset_index(drop=True)
+    return effect_rows, alliance, alliance_label_table(per, labels, kinds)
+
+
+def alliance_label_table(per: list[list[AllianceEval]], labels: list[str],
+                         kinds: list[str]) -> pd.DataFrame | None:
+    """Categorical alliance results (e.g. the AEG's equilibrium family), which cannot be
+    averaged: per scenario and item, the share of the draws giving each label (over the
+    stated case alone when there are no draws), whether the stated case gives it, and
+    whether it is the modal label."""
+    draws = per[1:] if len(per) > 1 else per[:1]
+    rows = []
+    for k, (label, kind) in enumerate(zip(labels, kinds, strict=True)):
+        items = list(dict.fromkeys(i for pv in per for i in pv[k][1]))
+        for item in items:
+            seen = [pv[k][1][item] for pv in draws if item in pv[k][1]]
+            if not seen:
+                continue
+            counts = pd.Series(seen).value_counts(sort=False)
+            top = max(counts.items(), key=lambda kv: (kv[1], kv[0] == per[0][k][1].get(item)))
+            for lab, cnt in counts.items():
+                rows.append({"scenario": label, "kind": kind, "item": item, "label": lab,
+                             "share": cnt / len(seen), "draws": len(seen),
+                             "stated": per[0][k][1].get(item) == lab, "modal": lab == top[0]})
+    return pd.DataFrame(rows, columns=LABEL_COLUMNS) if rows else None
 
 
 def _map(executor: Executor | None, fn: Callable[..., Any], tasks: list[tuple[Any, ...]],

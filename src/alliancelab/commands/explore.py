@@ -48,6 +48,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="whether more of --analyse OUTCOME is better (max) or worse (min)")
     p.add_argument("--prim", metavar="'OUTCOME>X'", default=None,
                    help="scenario discovery: PRIM boxes for OUTCOME above (>) or below (<) X")
+    p.add_argument("--report", metavar="FILE.html", default=None,
+                   help="write a self-contained HTML report (manifest, outcome distributions, "
+                        "sensitivity with a tornado chart, PRIM boxes, regret of the levers) "
+                        "for --analyse OUTCOME (default: the first outcome) and --prim")
     p.add_argument("--parquet", metavar="FILE", default=None, help="export results to Parquet")
     p.add_argument("--ema", metavar="DIR", default=None,
                    help="export EMA Workbench's (experiments, outcomes) as DIR/experiments.csv "
@@ -70,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
               else ["compromise", "bdm"] if bdm_batch() is not None else ["compromise"])
     models = [m.strip() for m in models if m.strip()]
     prim_spec = _parse_prim(args.prim) if args.prim else None
+    _check_outcomes(case, models, args.analyse, prim_spec)
     with _Progress() as bar:
         t0 = time.perf_counter()
         ex = explore(
@@ -97,7 +102,50 @@ def run(args: argparse.Namespace) -> int:
         _analyse(ex, args.analyse, args.sense)
     if prim_spec:
         _prim(ex, *prim_spec)
+    if args.report:
+        _report(ex, args.report, args.analyse, args.sense, prim_spec, args)
     return 0
+
+
+def _check_outcomes(case: Any, models: list[str], analyse: str | None,
+                    prim_spec: tuple[str, str, float] | None) -> None:
+    """Outcome names given on the command line exist, checked before the sweep runs."""
+    from ..explore.model import ExperimentModel
+    from ..explore.parameters import Policy
+
+    wanted = [o for o in (analyse, prim_spec[0] if prim_spec else None) if o]
+    if not wanted:
+        return
+    names = ExperimentModel.build(case, [], [Policy("none", ())], models=models).outcome_names
+    for o in wanted:
+        if o not in names:
+            raise AllianceLabError(f"unknown outcome {o!r}; choose from {', '.join(names)}",
+                                   field="--analyse" if o == analyse else "--prim")
+
+
+def _report(ex: Any, path: str, outcome: str | None, sense: str,
+            prim_spec: tuple[str, str, float] | None, args: argparse.Namespace) -> None:
+    import shlex
+
+    kw: dict[str, Any] = {}
+    if prim_spec:
+        kw = {"prim_outcome": prim_spec[0], "threshold": prim_spec[2],
+              "direction": "above" if prim_spec[1] == ">" else "below"}
+    m = ex.manifest
+    parts = ["alliancelab", "explore", args.case, "--n", str(m["n"]), "--sampler", m["sampler"]]
+    for pol in m["policies"][1:]:
+        parts += ["--lever", pol["name"]]
+    for shock in m["shocks"]:
+        parts += ["--shock", shock]
+    parts += ["--models", ",".join(m["models"]), "--rounds", str(m["rounds"]),
+              "--store", str(ex.directory), "--seed", str(m["entropy"])]
+    if outcome:
+        parts += ["--analyse", outcome, "--sense", sense]
+    if args.prim:
+        parts += ["--prim", args.prim]
+    parts += ["--report", path]
+    out = ex.report(path, outcome=outcome, sense=sense, command=shlex.join(parts), **kw)
+    print(f"report: {out}")
 
 
 def _parse_prim(text: str) -> tuple[str, str, float]:
@@ -224,10 +272,10 @@ def _analyse(ex: Any, outcome: str, sense: str) -> None:
 def _prim(ex: Any, outcome: str, op: str, x: float) -> None:
     from rich.console import Console
 
-    from ..explore.discovery import discover, tradeoff_plot
+    from ..explore.discovery import tradeoff_plot
 
     console = Console()
-    res = discover(ex, outcome, above=x if op == ">" else None, below=x if op == "<" else None)
+    res = ex.prim(outcome, x, direction="above" if op == ">" else "below")
     b = res.select(0.5)
     box = res.boxes[b]
     console.print(f"[bold]PRIM: {outcome} {op} {x:g}[/] - box {b}: coverage "

@@ -20,10 +20,12 @@ from ..errors import AllianceLabError
 from ..formats import read_case, read_text
 
 DEFAULT_OUT = "alliancelab-out"
+#: scenarios of the built-in exploration sweep (each crossed with every lever of the case).
+DEFAULT_EXPLORE_N = 300
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from ..runjob import DEFAULT_DRAWS, DEFAULT_MODELS
+    from ..runjob import DEFAULT_ALLIANCE_DRAWS, DEFAULT_DRAWS, DEFAULT_MODELS
 
     p = sub.add_parser(
         "run",
@@ -46,10 +48,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--effect-models", default=None, metavar="M1,M2",
                    help="engines whose shock and lever effects get Monte Carlo bands "
                    "(default: the one-shot engines among --models)")
-    p.add_argument("--alliance-draws", type=int, default=0, metavar="N",
-                   help="effect draws that also evaluate the alliance models, for their bands "
-                   "(default: 0, the case as stated; each draw costs about 0.1 s per "
-                   "shock or lever)")
+    p.add_argument("--alliance-draws", type=int, default=None, metavar="N",
+                   help="Monte Carlo draws that also evaluate the alliance models with every "
+                   "shock and lever, for their 5-95%% bands (default: min(draws, "
+                   f"{DEFAULT_ALLIANCE_DRAWS}); 0: the case as stated only; each draw costs "
+                   "about 0.5 s of CPU for the shipped case)")
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="processes for the Monte Carlo (default: up to 2 CPU cores); the "
                    "results do not depend on it")
@@ -59,6 +62,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help=f"engines side by side (default: {','.join(DEFAULT_MODELS)})")
     p.add_argument("--distribution", default="triangular", choices=["triangular", "uniform"],
                    help="how ranges are drawn (default: triangular, mode at the stated value)")
+    p.add_argument("--explore-n", type=int, default=DEFAULT_EXPLORE_N, metavar="N",
+                   help="scenarios of the built-in exploration sweep (Latin hypercube over "
+                   "the case's ranges and shocks, crossed with every lever, compromise model, "
+                   f"plus a Morris screening) for the report's Exploration section (default: "
+                   f"{DEFAULT_EXPLORE_N}; 0 skips it)")
+    p.add_argument("--explore-outcome", default=None, metavar="ISSUE",
+                   help="the sweep's outcome of interest, an issue (default: the first)")
+    p.add_argument("--explore-sense", default="max", choices=["max", "min"],
+                   help="whether more of the outcome of interest is better (max, default) "
+                   "or less (min), for the regret of the levers")
     p.set_defaults(handler=run)
 
 
@@ -72,10 +85,16 @@ def run(args: argparse.Namespace) -> int:
         raise AllianceLabError(f"must be a non-negative integer, got {args.seed}", field="--seed")
     if args.effect_draws is not None and args.effect_draws < 0:
         raise AllianceLabError(f"must be >= 0, got {args.effect_draws}", field="--effect-draws")
+    if args.alliance_draws is not None and args.alliance_draws < 0:
+        raise AllianceLabError(f"must be >= 0, got {args.alliance_draws}",
+                               field="--alliance-draws")
+    if args.explore_n < 0:
+        raise AllianceLabError(f"must be >= 0, got {args.explore_n}", field="--explore-n")
     path = resolve_case(args.case)
     raw = read_text(path).encode("utf-8")
     case = read_case(path)
     _check_interventions(case, args.shock, args.lever)
+    _check_explore(case, args)
     out = check_out_dir(args.out)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     snapshots = other_snapshots(case, path)
@@ -101,6 +120,9 @@ def run(args: argparse.Namespace) -> int:
             alliance_draws=args.alliance_draws,
             workers=_workers(args.workers),
             progress=tick,
+            explore_n=args.explore_n,
+            explore_outcome=args.explore_outcome,
+            explore_sense=args.explore_sense,
         )
         tick("writing the report", 0, 1)
         command = _command(args, results.seed)
@@ -116,6 +138,16 @@ def _workers(requested: int | None) -> int:
             raise AllianceLabError(f"must be >= 1, got {requested}", field="--workers")
         return requested
     return max(1, min(2, os.cpu_count() or 1))
+
+
+def _check_explore(case: Case, args: argparse.Namespace) -> None:
+    """A bad --explore-outcome fails before any work."""
+    from ..explore.sweep import check_options
+
+    try:
+        check_options(case, args.explore_n, args.explore_outcome, args.explore_sense)
+    except AllianceLabError as exc:
+        raise AllianceLabError(exc.message, field="--explore-outcome") from None
 
 
 def _check_interventions(case: Case, shocks: list[str], levers: list[str]) -> None:
@@ -169,12 +201,18 @@ def _command(args: argparse.Namespace, seed: int) -> str:
     parts += ["--models", args.models, "--draws", str(args.draws)]
     if args.effect_draws is not None:
         parts += ["--effect-draws", str(args.effect_draws)]
-    if args.alliance_draws:
+    if args.alliance_draws is not None:
         parts += ["--alliance-draws", str(args.alliance_draws)]
     if args.effect_models is not None:
         parts += ["--effect-models", args.effect_models]
     if args.distribution != "triangular":
         parts += ["--distribution", args.distribution]
+    if args.explore_n != DEFAULT_EXPLORE_N:
+        parts += ["--explore-n", str(args.explore_n)]
+    if args.explore_outcome is not None:
+        parts += ["--explore-outcome", args.explore_outcome]
+    if args.explore_sense != "max":
+        parts += ["--explore-sense", args.explore_sense]
     parts += ["--seed", str(seed), "--out", str(args.out)]
     return shlex.join(parts)
 

@@ -8,6 +8,7 @@ actors in reds, others in their own hues, so a reader can tell the allies apart 
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -506,12 +507,75 @@ def effect_heatmap(results: Any, metric: str | tuple[str, ...],
                    margin=dict(l=10, r=10, t=20, b=20))
 
 
+#: alliance indicators left out of the heat map because their units differ from the 0-1
+#: probabilities and risks (ratios, log utilities, % of GDP, codes); the table lists them.
+ALLIANCE_HEATMAP_SKIP = (
+    "deterrence.equilibrium_code", "burden.us_share_gdp", "burden.rok_share_gdp",
+    "burden.oz_rok_burden", "burden.exploitation_ratio", "burden.joint_product_beta",
+    "burden.joint_product_gamma", "morrow.price", "morrow.autonomy_weight", "morrow.deal_gain",
+    "morrow.optimal_gain", "solver.aeg_failed", "solver.tcg_failed",
+)
+
+
 def alliance_figure(results: Any) -> go.Figure | None:
-    """Alliance-model indicators (issue 4): the effect of each shock and lever on each."""
+    """Alliance-model indicators (issue 4): the effect of each shock and lever on each of
+    those on a 0-1 scale (the others, listed in :data:`ALLIANCE_HEATMAP_SKIP`, would set the
+    colour scale alone; the table shows them)."""
     a = results.alliance
     if a is None or a.empty:
         return None
-    return effect_heatmap(results, "alliance model", "", transpose=True)
+    e = results.effects
+    keep = ~((e["metric"] == "alliance model") & e["item"].isin(ALLIANCE_HEATMAP_SKIP))
+    view = SimpleNamespace(effects=e[keep], case=results.case)
+    return effect_heatmap(view, "alliance model", "", transpose=True)
+
+
+#: alliance indicators on a 0-1 scale shown with their bands (the table lists all of them).
+ALLIANCE_BAND_ITEMS = (
+    "tripartite.p_challenge", "tripartite.p_war", "deterrence.p_challenge", "deterrence.p_war",
+    "dilemma.rok_abandonment", "dilemma.rok_entrapment", "tension.korea", "tension.us_china",
+    "morrow.autonomy_conceded", "morrow.optimal_concession", "morrow.security_gained",
+)
+
+
+def alliance_band_figure(results: Any) -> go.Figure | None:
+    """The main alliance indicators (0-1 scale) with their 5-95% Monte Carlo band: the
+    baseline, and the chosen shocks and levers when there are any (dot: median; bar: band;
+    diamond: the value with every number as stated)."""
+    a = results.alliance
+    if a is None or a.empty or "p50" not in a.columns or not getattr(results, "alliance_draws", 0):
+        return None
+    chosen = " + ".join(results.interventions) if results.interventions else None
+    scen = [("baseline", "#555555")]
+    if chosen and chosen in set(a["scenario"]):
+        scen.append((chosen, "#d95f02"))
+    items = [i for i in ALLIANCE_BAND_ITEMS if i in set(a["item"])]
+    if not items:
+        return None
+    fig = go.Figure()
+    for k, (name, col) in enumerate(scen):
+        sub = a[a["scenario"] == name].set_index("item").reindex(items)
+        offset = 0.0 if len(scen) == 1 else (-0.18 if k == 0 else 0.18)
+        y = np.arange(len(items)) + offset
+        fig.add_trace(go.Scatter(
+            x=sub["p50"], y=y, mode="markers", name=f"{name}: median, 5-95%",
+            marker=dict(color=col, size=8),
+            error_x=dict(type="data", symmetric=False, array=sub["p95"] - sub["p50"],
+                         arrayminus=sub["p50"] - sub["p5"], color=col, thickness=2),
+            customdata=np.stack([sub["p5"], sub["p95"], sub["value"]], axis=-1),
+            text=items,
+            hovertemplate="<b>%{text}</b><br>median %{x:.3f}<br>5-95%: %{customdata[0]:.3f} "
+                          "to %{customdata[1]:.3f}<br>as stated %{customdata[2]:.3f}"
+                          "<extra>" + name + "</extra>",
+        ))
+        fig.add_trace(go.Scatter(
+            x=sub["value"], y=y, mode="markers", name=f"{name}: as stated",
+            marker=dict(color=col, size=9, symbol="diamond-open"), hoverinfo="skip",
+        ))
+    fig.update_yaxes(tickvals=list(range(len(items))), ticktext=items, autorange="reversed")
+    fig.update_xaxes(title="probability / share / risk (0-1)", range=[-0.02, 1.02])
+    return _layout(fig, height=120 + 32 * len(items),
+                   legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1, xanchor="right"))
 
 
 def frame_or_empty(df: pd.DataFrame | None) -> pd.DataFrame:

@@ -199,6 +199,7 @@ def render(results: Any, *, command: str | None = None, created: datetime | None
         undefined=jinja2.StrictUndefined,
     )
     tmpl = env.get_template("report.html.j2")
+    from .explore import run_section as explore_section
     case = results.case
     created = created or datetime.now(UTC)
     scenario_label = " + ".join(results.interventions) if results.interventions else "baseline"
@@ -278,6 +279,7 @@ def render(results: Any, *, command: str | None = None, created: datetime | None
         "toc": [("summary", "Summary"), ("forecasts", "Forecasts"),
                 ("trajectories", "Rounds"), ("gap", "Perception gap"),
                 ("interventions", "Shocks & levers"), ("alliance", "Alliance models"),
+                ("exploration", "Exploration"),
                 ("inputs", "Inputs & sources"), ("provenance", "Provenance")],
         "summary_text": _summary_text(results),
         "headlines": headlines(results),
@@ -309,7 +311,9 @@ def render(results: Any, *, command: str | None = None, created: datetime | None
         "chosen_table": chosen_table,
         "interventions_missing": inter_missing,
         "fig_alliance": fig_html(F.alliance_figure(results), "alliance"),
+        "fig_alliance_bands": fig_html(F.alliance_band_figure(results), "alliance-bands"),
         "alliance_table": _alliance_table(results),
+        "alliance_families": _alliance_families(results),
         "alliance_note": next((n for n in results.notes
                                if n.startswith("alliance models not applied")), ""),
         "n_inputs": len(inputs),
@@ -319,6 +323,7 @@ def render(results: Any, *, command: str | None = None, created: datetime | None
         "sources": sorted(case.sources.items()),
         "provenance": provenance,
         "uncertain_table": table_html(unc),
+        "exploration_html": explore_section(results),
     }
     return str(tmpl.render(**ctx))
 
@@ -336,15 +341,61 @@ def _gap_wide(g: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _alliance_table(results: Any) -> str:
-    """Alliance indicators: one row per indicator, its baseline and each scenario's value."""
+def _signed(x: float) -> str:
+    return "n/a" if not np.isfinite(x) else ("+" if x > 0 else "") + num(x)
+
+
+def alliance_band_table(results: Any) -> pd.DataFrame:
+    """Alliance indicators, one row each: the value as stated, the baseline's median and
+    5-95% band over the alliance draws, and per shock and lever the effect as stated with its
+    5-95% band (common random numbers). Empty without the alliance models."""
     a = results.alliance
     if a is None or a.empty:
-        return ""
-    wide = a.pivot_table(index="item", columns="scenario", values="value", sort=False)
-    order = ["baseline", *[c for c in dict.fromkeys(a["scenario"]) if c != "baseline"]]
-    wide = wide.reindex(columns=[c for c in order if c in wide.columns])
-    return table_html(wide.reset_index().rename(columns={"item": "indicator"}))
+        return pd.DataFrame()
+    has_bands = "p50" in a.columns and bool(getattr(results, "alliance_draws", 0))
+    rows: dict[str, dict[str, str]] = {}
+    for r in a.itertuples():
+        row = rows.setdefault(r.item, {"indicator": r.item})
+        if r.kind == "baseline":
+            row["as stated"] = num(r.value)
+            if has_bands:
+                row["baseline: median [5%, 95%]"] = _band(r.p5, r.p50, r.p95)
+        else:
+            col = f"{r.scenario}: effect"
+            row[col] = _signed(r.effect)
+            if has_bands and np.isfinite(r.effect_p5):
+                row[col] += f" [{_signed(r.effect_p5)}, {_signed(r.effect_p95)}]"
+    return pd.DataFrame(list(rows.values())).fillna("")
+
+
+def alliance_family_table(results: Any) -> pd.DataFrame:
+    """The categorical alliance results (equilibrium family, game type): one row per
+    scenario, one column per result, the cell the modal label with its share of the draws
+    and the other labels seen (``*`` marks the label of the case as stated when it is not
+    the modal one)."""
+    lab = getattr(results, "alliance_labels", None)
+    if lab is None or lab.empty:
+        return pd.DataFrame()
+    rows: dict[str, dict[str, str]] = {}
+    for (scen, item), sub in lab.groupby(["scenario", "item"], sort=False):
+        sub = sub.sort_values(["modal", "share"], ascending=False, kind="stable")
+        parts = [f"{r.label}{'*' if r.stated and not r.modal else ''} ({100 * r.share:.0f}%)"
+                 for r in sub.itertuples()]
+        row = rows.setdefault(scen, {"scenario": scen})
+        row[item] = "; ".join(parts)
+    return pd.DataFrame(list(rows.values())).fillna("")
+
+
+def _alliance_table(results: Any) -> str:
+    """Alliance indicators with their bands (see :func:`alliance_band_table`)."""
+    df = alliance_band_table(results)
+    return "" if df.empty else table_html(df, numeric=tuple(c for c in df.columns
+                                                            if c != "indicator"))
+
+
+def _alliance_families(results: Any) -> str:
+    df = alliance_family_table(results)
+    return "" if df.empty else table_html(df)
 
 
 def _template(name: str) -> str:

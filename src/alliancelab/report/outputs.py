@@ -34,7 +34,10 @@ OUTPUT_FILES = {
     "interactions.csv": "offers (BDM) and challenges (SMP) between actors, counted",
     "perception_gaps.csv": "US vs ROK perception gap per item, per snapshot",
     "interventions.csv": "effect of every shock and lever (and the chosen combination)",
-    "alliance_models.csv": "alliance-model indicators per scenario (when available)",
+    "alliance_models.csv": "alliance-model indicators per scenario: as stated, effect, and "
+    "5/50/95% of the value and of the effect over the alliance draws (when available)",
+    "alliance_families.csv": "share of the alliance draws per equilibrium family / game type, "
+    "per scenario (when available)",
     "inputs.csv": "every input number with its range and source",
     "results.json": "the forecasts with bands, the effects and the gaps as one document",
     "manifest.json": "provenance: seed, draws, versions, case hash, command, file hashes",
@@ -89,6 +92,7 @@ def result_files(results: Any, *, command: str | None = None,
     csv("perception_gaps.csv", results.gaps)
     csv("interventions.csv", results.effects)
     csv("alliance_models.csv", results.alliance)
+    csv("alliance_families.csv", getattr(results, "alliance_labels", None))
     csv("inputs.csv", results.inputs)
     files["results.json"] = _json(results_document(results))
     files["report.html"] = render(results, command=command, created=created).encode("utf-8")
@@ -129,6 +133,8 @@ def results_document(results: Any) -> dict[str, Any]:
         "effects": results.effects.to_dict(orient="records"),
         "alliance_models": None if results.alliance is None
         else results.alliance.to_dict(orient="records"),
+        "alliance_families": None if getattr(results, "alliance_labels", None) is None
+        else results.alliance_labels.to_dict(orient="records"),
         "notes": list(results.notes),
     })
 
