@@ -19,7 +19,8 @@ DATA = Path(__file__).parent / "data"
 MINI = DATA / "mini_alliance.yaml"
 #: few draws keep the tests fast; the engines side by side as in the main job.
 MODELS = "compromise,bdm,smp"
-FAST = ["--draws", "8", "--effect-draws", "2", "--workers", "1", "--models", MODELS]
+FAST = ["--draws", "8", "--effect-draws", "2", "--workers", "1", "--models", MODELS,
+        "--explore-n", "0"]  # the exploration section is tested in test_explore_report.py
 CSV_FILES = ["forecasts.csv", "forecast_draws.csv", "parameter_draws.csv", "trajectories.csv",
              "dynamics.csv", "movement.csv", "interactions.csv", "perception_gaps.csv",
              "interventions.csv", "inputs.csv", "alliance_models.csv", "alliance_families.csv"]
@@ -183,7 +184,8 @@ def test_refuses_foreign_directory_and_replaces_its_own(tmp_path, capsys):
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "thesis.txt").write_text("precious")
-    fast = ["--draws", "3", "--effect-draws", "0", "--models", "compromise", "--workers", "1"]
+    fast = ["--draws", "3", "--effect-draws", "0", "--models", "compromise", "--workers", "1",
+            "--explore-n", "0"]
     assert main(["run", str(MINI), "--out", str(foreign), *fast]) == 2
     assert (foreign / "thesis.txt").read_text() == "precious"
     assert len(list(foreign.iterdir())) == 1

@@ -269,6 +269,15 @@ def print_summary(results: object, target: Path, elapsed: float) -> None:
         table.add_row(str(d["issue"]), str(d["units"]), str(d["status quo"]),
                       *(str(d[m]) for m in res.models))  # type: ignore[attr-defined]
     console.print(table)
+    alliance = getattr(res, "alliance", None)
+    if alliance is not None and len(alliance):
+        base = alliance[alliance["kind"] == "baseline"]
+        keys = ("deterrence.p_challenge", "tripartite.p_war", "dilemma.rok_abandonment",
+                "dilemma.rok_entrapment", "burden.rok_share_of_pair", "tension.korea")
+        parts = [f"{r.item} {r.value:.2f} [{r.p5:.2f}, {r.p95:.2f}]"
+                 for r in base.itertuples() if r.item in keys]
+        if parts:
+            console.print("alliance models, as stated [5%, 95%]: " + " · ".join(parts))
     for note in res.notes:  # type: ignore[attr-defined]
         console.print(f"[yellow]note:[/yellow] {note}")
     console.print(
