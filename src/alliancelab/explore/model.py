@@ -301,9 +301,11 @@ class ExperimentModel:
         x0 = pos.transpose(0, 2, 1).reshape(m * d, n)
         s0 = sal.transpose(0, 2, 1).reshape(m * d, n)
         c0 = np.repeat(cap, d, axis=0)
-        rows = np.concatenate([c0, x0, s0], axis=1)
-        uniq, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
-        del uniq
+        rows = np.ascontiguousarray(np.concatenate([c0, x0, s0], axis=1))
+        # rows as opaque byte strings: only bit-identical inputs are merged, and a 1-D
+        # unique is ~3x faster than unique(axis=0)
+        keys = rows.view(np.dtype((np.void, rows.itemsize * rows.shape[1]))).ravel()
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
         rounds = simulate_batch(c0[first], x0[first], s0[first], rounds=self.rounds)  # type: ignore[operator]
         last = np.asarray(rounds)[:, -1, :]
         w = _cs_weights(c0[first], s0[first])

@@ -114,15 +114,15 @@ class Store:
               ok: np.ndarray, error: Sequence[str | None], outcomes: np.ndarray,
               outcome_names: Sequence[str]) -> None:
         """Append one batch in one transaction; ids already stored are ignored."""
-        frame = pd.DataFrame({
+        columns: dict[str, Any] = {
             "experiment_id": np.asarray(ids, dtype=np.int64),
             "scenario": np.asarray(scenario, dtype=np.int64),
             "policy": pd.array(list(policy), dtype=object),
             "ok": np.asarray(ok, dtype=bool),
             "error": pd.array(list(error), dtype=object),
-        })
-        for j, name in enumerate(outcome_names):
-            frame[name] = outcomes[:, j]
+        }
+        columns.update((name, outcomes[:, j]) for j, name in enumerate(outcome_names))
+        frame = pd.DataFrame(columns, copy=False)
         self.con.register("_batch", frame)
         try:
             self.con.execute("INSERT OR IGNORE INTO results SELECT * FROM _batch")
