@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from alliancelab.errors import AllianceLabError
@@ -130,6 +130,12 @@ def test_tcg_weak_challenger_deterred_strong_one_provoked():
     assert solve_tcg(1.0, 0.5, 0.4, high).p_challenge == pytest.approx(1.0, abs=1e-3)
     weak = TCGPayoffs(v=0.2, r=0.2)
     assert all(solve_tcg(1.0, 0.5, p, weak).p_challenge < 1e-3 for p in (0, 0.3, 0.45, 0.8))
+    # weakly motivated but willing to fight: demands against a non-credible threat (eu =
+    # 0.5 w + 0.5 v = 0.05 > 0), dissuaded once the threat compels the defender's support
+    mild = TCGPayoffs(v=0.6, r=0.2)
+    assert solve_tcg(1.0, 0.5, 0.0, mild).p_challenge == pytest.approx(1.0, abs=1e-3)
+    deterred = solve_tcg(1.0, 0.5, 0.8, mild)
+    assert deterred.p_challenge < 1e-3 and deterred.family == "Deterrence Equilibrium"
 
 
 def test_tcg_incomplete_information_about_challenger():
@@ -161,3 +167,105 @@ def test_aeg_credibility_table_in_docs(pt, ps, challenge, war):
     r = solve_aeg(0.5, (pt * ps, pt * (1 - ps), (1 - pt) * ps, (1 - pt) * (1 - ps)), tol=5e-3)
     assert r.p_challenge == pytest.approx(challenge, abs=5e-3)
     assert r.p_war == pytest.approx(war, abs=1.5e-3)
+
+
+# --- equilibrium families (Perfect Deterrence ch. 6; Kilgour & Zagare 2007) ---------------
+RANK = {f: i for i, f in enumerate(("No-Limits Equilibrium",
+                                    "Escalatory Limited-Response Equilibrium",
+                                    "Constrained Limited-Response Equilibrium",
+                                    "Deterrence Equilibrium"))}
+
+
+def _pdef(pt: float, ps: float) -> tuple[float, float, float, float]:
+    return (pt * ps, pt * (1 - ps), (1 - pt) * ps, (1 - pt) * (1 - ps))
+
+
+def test_aeg_family_partition_of_credibility_plane():
+    """Every (pT, pS) point gets exactly one of the four families, and the families are
+    ordered along both credibility axes: more tactical or strategic credibility moves the
+    equilibrium from No-Limits towards Escalatory, Constrained and finally Deterrence,
+    never back. Deterrence needs both credibilities; none at all (pT = pS = 0.1) invites a
+    challenge."""
+    grid = (0.0, 0.2, 0.45, 0.7, 1.0)
+    for p_ch in (0.2, 0.8):  # pT > 0: at pT = 0 a response in kind is off the path
+        rank = np.array([[RANK[solve_aeg(p_ch, _pdef(max(pt, 0.05), ps), steps=15).family]
+                          for ps in grid] for pt in grid])
+        assert np.all(np.diff(rank, axis=0) >= 0) and np.all(np.diff(rank, axis=1) >= 0)
+        assert rank[-1, -1] == RANK["Deterrence Equilibrium"]
+        assert {0, 1, 2, 3} <= set(rank.ravel().tolist())  # all four families occur
+    low = solve_aeg(0.5, _pdef(0.1, 0.1))
+    assert low.family != "Deterrence Equilibrium" and low.p_challenge > 0.99
+    full = solve_aeg(0.5, _pdef(1.0, 1.0))
+    assert full.family == "Deterrence Equilibrium" and full.p_challenge == 0
+
+
+@settings(max_examples=8, deadline=None)
+@given(cu=ch_utils, du=def_utils, p_ch=st.floats(0.1, 0.9), pt=st.floats(0.05, 0.95))
+def test_aeg_no_strategic_credibility_means_no_limits(cu, du, p_ch, pt):
+    """With no strategically Hard Defender type (pS = 0) Challenger's escalation is never
+    countered (dED > dEE-), so every Challenger type escalates after a response in kind
+    (cED > cDD): if Challenger initiates at all, it is a No-Limits Equilibrium, and limited
+    conflict never occurs."""
+    r = solve_aeg(p_ch, _pdef(pt, 0.0), cu, du, steps=15)
+    assert r.family in ("No-Limits Equilibrium", "Deterrence Equilibrium")
+    assert r.p_limited < 1e-9
+    s = r.solution.strategy
+    assert s["Ch[H]:limited"]["E"] > 1 - 1e-6 and s["Ch[S]:limited"]["E"] > 1 - 1e-6
+
+
+@settings(max_examples=10, deadline=None)
+@given(cu=ch_utils, du=def_utils, u=st.floats(0.0, 1.0), v=st.floats(0.0, 1.0),
+       below=st.booleans())
+def test_aeg_constrained_versus_deterrence_thresholds(cu, du, u, v, below):
+    """Derived existence conditions. Let s* = (cED - cDD)/(cED - cEE+) (Hard Challenger's
+    escalation threshold on the belief that a Defender responding in kind is strategically
+    Hard) and pT* = (cDC - cSQ)/(cDC - cDD). With a likely Hard Challenger (so tactically
+    Soft Defenders concede) and pS > s*, nobody escalates after a response in kind, and
+    Challenger's value of initiating is pT cDD + (1 - pT) cDC: Constrained Limited-Response
+    iff 0 < pT < pT*, Deterrence iff pT > pT*. (At pT = 0 a response in kind is off the path
+    and Challenger's reply to it rests on off-path beliefs.)"""
+    p_ch = 0.98
+    s_star = (cu["cED"] - cu["cDD"]) / (cu["cED"] - cu["cEE+"])
+    pt_star = (cu["cDC"] - cu["cSQ"]) / (cu["cDC"] - cu["cDD"])
+    q_sh = (du["dDE"] - du["dDC"]) / (du["dDE"] - du["dEE+"])  # SH escalates iff q < q_sh
+    assume(s_star < 0.9 and 0.08 < pt_star < 0.94 and q_sh < p_ch - 0.05)
+    ps = s_star + 0.05 + u * (0.95 - s_star - 0.05)
+    pt = 0.02 + (pt_star - 0.07) * v if below else pt_star + 0.05 + v * (0.95 - pt_star - 0.05)
+    r = solve_aeg(p_ch, _pdef(pt, ps), cu, du, steps=15)
+    want = "Constrained Limited-Response Equilibrium" if below else "Deterrence Equilibrium"
+    assert r.family == want
+    if below:  # limited conflict happens exactly when a tactically Hard type is met
+        assert r.p_limited == pytest.approx(pt, abs=1e-6)
+
+
+def test_aeg_solutions_are_exact_pbe_on_random_priors():
+    """The assess() ranges (pCh in [0.1, 0.6], pT, pS in [0, 1], including the corners): every
+    draw is solved, exactly, and passes the independent check with the returned beliefs."""
+    rng = np.random.default_rng(4)
+    for k in range(30):
+        p_ch, pt, ps = rng.uniform(0.1, 0.6), rng.uniform(), rng.uniform()
+        if k % 5 == 0:
+            pt, ps = float(rng.choice([0.0, 1.0])), float(rng.choice([0.0, 0.5, 1.0]))
+        r = solve_aeg(p_ch, _pdef(pt, ps), steps=15, tol=5e-3)
+        g = aeg_game(p_ch, _pdef(pt, ps))
+        v = pbe_violation(g, r.solution.strategy, tol=1e-9, beliefs=r.solution.beliefs)
+        assert v < (1e-9 if r.solution.exact else 5e-3)
+        assert r.family in RANK
+    ok = [solve_aeg(0.3, _pdef(pt, ps), steps=15).solution.exact
+          for pt in (0.1, 0.5, 0.9) for ps in (0.1, 0.5, 0.9)]
+    assert sum(ok) >= 8
+
+
+def test_tcg_families():
+    """Descriptive families of the reconstructed tripartite game: a credible realignment
+    threat makes the uncommitted defender stand firm and deters the challenge; without it
+    the defender's reply separates (Committed supports, Uncommitted abandons); uncertainty
+    about the challenger produces a straddle (probabilistic support, Zagare & Kilgour 2006)."""
+    assert solve_tcg(1.0, 0.5, 0.8).family == "Deterrence Equilibrium"
+    sep = solve_tcg(1.0, 0.5, 0.0)
+    assert sep.family == "Separating-Support Equilibrium" and sep.p_support == \
+        pytest.approx(0.5, abs=1e-9)
+    straddle = solve_tcg(0.7, 0.3, 0.2)
+    assert straddle.family == "Straddle Equilibrium"
+    assert 0 < straddle.solution.strategy["Def[U]:demand"]["Support"] < 1
+    assert solve_tcg(1.0, 0.0, 0.0).family == "Abandonment Equilibrium"

@@ -65,3 +65,57 @@ def test_bad_games_rejected():
         g.attach(root, [g.terminal("t", [1.0])])
     with pytest.raises(AllianceLabError):
         g.decision("B", "h2", ["x"])
+
+
+def _screening_game() -> Game:
+    """Nature draws a or b; P1 (informed) stays (0.5 each) or goes; after Go, P2 guesses L
+    (pays 1 against a) or R (pays 0.8 against b). P1 gets 1 if P2 guesses R, 0 if L."""
+    g = Game(["P1", "P2"])
+    root = g.chance([0.5, 0.5], label="type")
+    kids = []
+    for t in ("a", "b"):
+        n1 = g.decision("P1", f"P1[{t}]", ["Stay", "Go"], label=t)
+        n2 = g.decision("P2", "P2", ["L", "R"], label=t)
+        g.attach(n1, [g.terminal("stay", [0.5, 0.5]), n2])
+        g.attach(n2, [g.terminal("L", [0.0, float(t == "a")]),
+                      g.terminal("R", [1.0, 0.8 * (t == "b")])])
+        kids.append(n1)
+    g.attach(root, kids)
+    return g
+
+
+def test_pbe_violation_uses_the_stated_off_path_beliefs():
+    """Both types stay, so P2's information set is off the path: guessing L is sequentially
+    rational for the uniform belief (0.5 > 0.4) but not for belief 0.2 on a (0.2 < 0.64)."""
+    g = _screening_game()
+    prof = {"P1[a]": {"Stay": 1.0, "Go": 0.0}, "P1[b]": {"Stay": 1.0, "Go": 0.0},
+            "P2": {"L": 1.0, "R": 0.0}}
+    assert pbe_violation(g, prof) == pytest.approx(0.0, abs=1e-12)
+    skewed = {"P2": {"a": 0.2, "b": 0.8}}
+    assert pbe_violation(g, prof, beliefs=skewed) == pytest.approx(0.64 - 0.2, abs=1e-12)
+
+
+def test_exact_polish_matches_the_traced_equilibrium():
+    """The polished equilibrium of the signalling game is exact (every indifference holds to
+    rounding, with the returned beliefs) and is the one the logit trace approaches."""
+    g = Game(["S", "R"])
+    root = g.chance([0.3, 0.7], label="type")
+    kids = []
+    for t in ("weak", "strong"):
+        s = g.decision("S", f"S[{t}]", ["Bluff", "Quiet"], label=t)
+        rb = g.decision("R", "R:bluff", ["Call", "Fold"], label=t)
+        rq = g.decision("R", "R:quiet", ["Call", "Fold"], label=t)
+        win = 1.0 if t == "strong" else -1.0
+        g.attach(s, [rb, rq])
+        g.attach(rb, [g.terminal("callB", [2 * win, -2 * win]), g.terminal("foldB", [1, -1])])
+        g.attach(rq, [g.terminal("callQ", [win, -win]), g.terminal("foldQ", [0.5, -0.5])])
+        kids.append(s)
+    g.attach(root, kids)
+    exact = solve_pbe(g)
+    traced = solve_pbe(g, exact=False)
+    assert exact.exact and not traced.exact
+    assert exact.violation < 1e-9
+    assert pbe_violation(g, exact.strategy, tol=1e-9, beliefs=exact.beliefs) < 1e-9
+    for k in set(exact.outcome_probs) | set(traced.outcome_probs):
+        assert exact.outcome_probs.get(k, 0.0) == pytest.approx(
+            traced.outcome_probs.get(k, 0.0), abs=5e-3)

@@ -30,8 +30,12 @@ Tripartite crisis game (TCG)
     Def is Committed (prefers war to an abandoned protégé's concession) with probability
     pDef, and Pro is a Realigner with probability pPro -- the credibility of its threat.
 
-Both games are solved by :func:`alliancelab.games.extensive.solve_pbe`; complete-information
-versions by backward induction.
+Both games are solved by :func:`alliancelab.games.extensive.solve_pbe` (logit trace, then an
+exact solve of the indifference conditions on the traced support); complete-information
+versions by backward induction. Each result names its equilibrium family: for the AEG the
+four families of *Perfect Deterrence* ch. 6 (:func:`aeg_family`; the defining strategy
+patterns are our reading of the names), for the tripartite game descriptive families of ours
+(:func:`tcg_family`).
 """
 
 from __future__ import annotations
@@ -63,9 +67,15 @@ def _check_order(u: Mapping[str, float], order: tuple[str, ...], who: str) -> di
     return {k: float(u[k]) for k in order}
 
 
+#: Zagare & Kilgour's names for the perfect Bayesian equilibria of the AEG (see :func:`aeg_family`)
+AEG_FAMILIES = ("Deterrence Equilibrium", "Constrained Limited-Response Equilibrium",
+                "Escalatory Limited-Response Equilibrium", "No-Limits Equilibrium")
+
+
 @dataclass(frozen=True)
 class AEGResult:
-    """Equilibrium of the AEG with its observable summary."""
+    """Equilibrium of the AEG with its observable summary. ``equilibrium_type`` describes the
+    modal outcome; ``family`` names the equilibrium family (:data:`AEG_FAMILIES`)."""
 
     solution: Solution
     p_challenge: float
@@ -75,6 +85,38 @@ class AEGResult:
     p_war: float
     p_status_quo: float
     equilibrium_type: str
+    family: str = ""
+
+
+def aeg_family(strategy: Mapping[str, Mapping[str, float]], tol: float = 1e-6) -> str:
+    """The AEG equilibrium family of a strategy profile, from the Challenger's two decisions.
+
+    Perfect Deterrence (ch. 6) names four families of perfect Bayesian equilibria; Kilgour &
+    Zagare (2007, *Conflict Management and Peace Science* 24(1): 65-82) describe the
+    constrained one: Challenger initiates, a Defender that responds in kind surprises it, and
+    Challenger does not escalate because it expects counter-escalation. We could not consult
+    the book's equilibrium tables, so the defining patterns below are our reading of the
+    names, derived from the model (only the types that can occur count):
+
+    * Deterrence Equilibrium -- no Challenger type initiates;
+    * Constrained Limited-Response Equilibrium -- Challenger initiates and no initiating
+      type escalates after a response in kind (a limited response ends in limited conflict);
+    * Escalatory Limited-Response Equilibrium -- some initiating type escalates after a
+      response in kind with positive probability, but not every one with certainty;
+    * No-Limits Equilibrium -- every initiating type escalates after a response in kind, so
+      a limited response cannot keep the conflict limited (then no Defender type responds
+      in kind: it is weakly dominated by escalating at once).
+    """
+    types = [c for c in "HS" if f"Ch[{c}]:start" in strategy]
+    challengers = [c for c in types if strategy[f"Ch[{c}]:start"]["D"] > tol]
+    if not challengers:
+        return AEG_FAMILIES[0]
+    esc = [strategy[f"Ch[{c}]:limited"]["E"] for c in challengers]
+    if all(e >= 1 - tol for e in esc):
+        return AEG_FAMILIES[3]
+    if any(e > tol for e in esc):
+        return AEG_FAMILIES[2]
+    return AEG_FAMILIES[1]
 
 
 def aeg_game(p_ch: float, p_def: Mapping[str, float] | tuple[float, float, float, float],
@@ -130,7 +172,8 @@ def _aeg_summary(sol: Solution) -> AEGResult:
         label = {"DC": "challenger-wins", "DD": "limited-conflict", "ED": "escalation",
                  "DE": "escalation", "EE": "all-out-conflict"}[top]
         kind = label if cond[top] > 0.99 else f"mixed ({label})"
-    return AEGResult(sol, challenge, p["DC"], p["DD"], escalation, p["EE"], p["SQ"], kind)
+    return AEGResult(sol, challenge, p["DC"], p["DD"], escalation, p["EE"], p["SQ"], kind,
+                     aeg_family(sol.strategy))
 
 
 def solve_aeg(p_ch: float, p_def: Mapping[str, float] | tuple[float, float, float, float],
@@ -193,8 +236,16 @@ class TCGPayoffs:
             raise AllianceLabError("tripartite crisis game payoffs violate the type definitions")
 
 
+#: Descriptive equilibrium families of the reconstructed tripartite game (see :func:`tcg_family`)
+TCG_FAMILIES = ("Deterrence Equilibrium", "Unequivocal-Support Equilibrium",
+                "Straddle Equilibrium", "Separating-Support Equilibrium",
+                "Abandonment Equilibrium")
+
+
 @dataclass(frozen=True)
 class TCGResult:
+    """Equilibrium of the reconstructed tripartite game; ``family`` from :data:`TCG_FAMILIES`."""
+
     solution: Solution
     p_challenge: float
     p_challenge_hard: float
@@ -203,6 +254,33 @@ class TCGResult:
     p_realign: float
     p_status_quo: float
     equilibrium_type: str
+    family: str = ""
+
+
+def tcg_family(strategy: Mapping[str, Mapping[str, float]], tol: float = 1e-6) -> str:
+    """Descriptive family of a tripartite-game profile (our names, not the 2003 paper's, which
+    we could not consult). Zagare & Kilgour (2006, *International Studies Review* 8(4)) call
+    the defender's certain support of the protégé an *unequivocal commitment* and its
+    probabilistic support a *straddle*; the families follow the defender's reply to a demand:
+
+    * Deterrence Equilibrium -- no challenger type demands;
+    * Unequivocal-Support Equilibrium -- every defender type supports the protégé;
+    * Straddle Equilibrium -- some defender type supports with a probability in (0, 1);
+    * Separating-Support Equilibrium -- the Committed defender supports, the Uncommitted
+      one abandons;
+    * Abandonment Equilibrium -- every defender type abandons the protégé.
+    """
+    if not any(strategy[f"Ch[{c}]:start"]["Demand"] > tol for c in "HS"
+               if f"Ch[{c}]:start" in strategy):
+        return TCG_FAMILIES[0]
+    sup = [strategy[f"Def[{d}]:demand"]["Support"] for d in "CU" if f"Def[{d}]:demand" in strategy]
+    if all(x >= 1 - tol for x in sup):
+        return TCG_FAMILIES[1]
+    if any(tol < x < 1 - tol for x in sup):
+        return TCG_FAMILIES[2]
+    if any(x >= 1 - tol for x in sup):
+        return TCG_FAMILIES[3]
+    return TCG_FAMILIES[4]
 
 
 def tcg_game(p_ch: float, p_def: float, p_pro: float, pay: TCGPayoffs | None = None) -> Game:
@@ -259,4 +337,5 @@ def solve_tcg(p_ch: float, p_def: float, p_pro: float, pay: TCGPayoffs | None = 
         kind = "abandonment" + (" with realignment" if p["RA"] > p["PC"] else "")
     else:
         kind = "supported protégé, challenger backs down"
-    return TCGResult(sol, challenge, hard, support, p["W"], p["RA"], p["SQ"], kind)
+    return TCGResult(sol, challenge, hard, support, p["W"], p["RA"], p["SQ"], kind,
+                     tcg_family(sol.strategy))
