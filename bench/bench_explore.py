@@ -8,13 +8,14 @@ Measures, each run in a fresh process so that peak memory is per run:
   per experiment (sampling, design I/O, shipping batches, DuckDB writes, progress);
 * peak memory (resident set of the main process plus each worker's peak; an upper bound)
   as N grows: it must stay flat;
-* the speed-up from one to two workers at 10^4.
+* the speed-up from one to two workers at 10^5 (at 10^4 the fixed costs -- the process
+  pool, imports, loading the compiled BDM kernel -- are a third of a 5-second run).
 
 Targets (issue 5): the 10^6 sweep under 10 minutes on this 2-core machine with peak memory
 under 2 GB. Without ``--big`` the 10^6 time is projected from the 10^5 rate. Prints
 measured / target / ratio per line and exits 1 on any miss.
 
-    python bench/bench_explore.py            # 1e4 (1 and 2 workers), 1e5 (2 workers)
+    python bench/bench_explore.py            # 1e4 (2 workers), 1e5 (1 and 2 workers)
     python bench/bench_explore.py --big      # also 1e6 (long)
     python bench/bench_explore.py --runner   # 1e6 with the compromise engine only
 """
@@ -98,7 +99,7 @@ def main() -> int:
               f"{'ok' if ok else 'MISS'}")
         return 0 if ok else 1
 
-    runs = [run_child(10_000, 1), run_child(10_000, 2), run_child(100_000, 2)]
+    runs = [run_child(10_000, 2), run_child(100_000, 1), run_child(100_000, 2)]
     if args.big:
         runs.append(run_child(1_000_000, 2))
     print(f"US-ROK 2025, compromise + BDM (10 rounds), LHS over "
@@ -120,6 +121,9 @@ def main() -> int:
     checks: list[tuple[str, float, float, bool]] = []  # name, measured, target, lower is better
     big = runs[3] if args.big else None
     if big is not None:
+        print(f"memory 1e5 -> 1e6: x{big['peak_mb'] / runs[2]['peak_mb']:.2f} (main process "
+              f"{runs[2]['main_mb']:.0f} -> {big['main_mb']:.0f} MB: DuckDB's buffer pool fills "
+              "toward its 512 MB cap; workers flat)")
         checks.append(("1e6 sweep seconds", big["seconds"], TARGET_SECONDS_1E6, True))
         checks.append(("1e6 peak memory MB", big["peak_mb"], TARGET_PEAK_MB, True))
     else:
@@ -127,9 +131,9 @@ def main() -> int:
         checks.append(("1e6 sweep seconds (projected from 1e5 rate)", projected,
                        TARGET_SECONDS_1E6, True))
         checks.append(("peak memory MB at 1e5", runs[2]["peak_mb"], TARGET_PEAK_MB, True))
-    checks.append(("memory growth 1e4 -> 1e5 (x)", runs[2]["peak_mb"] / runs[1]["peak_mb"],
+    checks.append(("memory growth 1e4 -> 1e5 (x)", runs[2]["peak_mb"] / runs[0]["peak_mb"],
                    TARGET_MEMORY_GROWTH, True))
-    checks.append(("speed-up 1 -> 2 workers at 1e4 (x)", runs[1]["rate"] / runs[0]["rate"],
+    checks.append(("speed-up 1 -> 2 workers at 1e5 (x)", runs[2]["rate"] / runs[1]["rate"],
                    TARGET_SPEEDUP, False))
     print(f"\n{'check':<46} {'measured':>10} {'target':>10} {'ratio':>7}  result")
     ok = True
