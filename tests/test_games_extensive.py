@@ -34,9 +34,8 @@ def test_logit_limit_equals_backward_induction_for_generic_games(pay):
     assert pbe_violation(g, spe.strategy) == pytest.approx(0.0, abs=1e-12)
 
 
-def test_signalling_game_mixed_pbe():
-    """A beer-quiche-like game where the PBE needs mixing: checked by the independent
-    verifier and by the indifference condition."""
+def signalling_game() -> Game:
+    """A beer-quiche-like signalling game whose PBE needs mixing."""
     g = Game(["S", "R"])
     root = g.chance([0.3, 0.7], label="type")
     kids = []
@@ -50,6 +49,13 @@ def test_signalling_game_mixed_pbe():
         g.attach(rq, [g.terminal("callQ", [win, -win]), g.terminal("foldQ", [0.5, -0.5])])
         kids.append(s)
     g.attach(root, kids)
+    return g
+
+
+def test_signalling_game_mixed_pbe():
+    """A beer-quiche-like game where the PBE needs mixing: checked by the independent
+    verifier and by the indifference condition."""
+    g = signalling_game()
     sol = solve_pbe(g)
     assert sol.violation < 2e-3
     assert pbe_violation(g, sol.strategy, tol=1e-3) < 2e-3
@@ -98,19 +104,7 @@ def test_pbe_violation_uses_the_stated_off_path_beliefs():
 def test_exact_polish_matches_the_traced_equilibrium():
     """The polished equilibrium of the signalling game is exact (every indifference holds to
     rounding, with the returned beliefs) and is the one the logit trace approaches."""
-    g = Game(["S", "R"])
-    root = g.chance([0.3, 0.7], label="type")
-    kids = []
-    for t in ("weak", "strong"):
-        s = g.decision("S", f"S[{t}]", ["Bluff", "Quiet"], label=t)
-        rb = g.decision("R", "R:bluff", ["Call", "Fold"], label=t)
-        rq = g.decision("R", "R:quiet", ["Call", "Fold"], label=t)
-        win = 1.0 if t == "strong" else -1.0
-        g.attach(s, [rb, rq])
-        g.attach(rb, [g.terminal("callB", [2 * win, -2 * win]), g.terminal("foldB", [1, -1])])
-        g.attach(rq, [g.terminal("callQ", [win, -win]), g.terminal("foldQ", [0.5, -0.5])])
-        kids.append(s)
-    g.attach(root, kids)
+    g = signalling_game()
     exact = solve_pbe(g)
     traced = solve_pbe(g, exact=False)
     assert exact.exact and not traced.exact
