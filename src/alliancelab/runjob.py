@@ -15,6 +15,7 @@ uncertainty of the *effect*, not the sum of two independent bands.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import time
@@ -211,6 +212,11 @@ class RunResults:
 # -- the job ---------------------------------------------------------------------------
 
 
+def _tick_as(tick: Progress, stage: str, done: int, total: int) -> None:
+    """``tick`` for one stage (a picklable progress callback)."""
+    tick(stage, done, total)
+
+
 def run_job(
     case: Case,
     *,
@@ -319,7 +325,7 @@ def run_job(
             point = forecast(scenario, model, rng=np.random.default_rng(mseq.spawn(1)[0]))
             out, failures, first = _forecast_many(
                 scen_problems, model, mseq.spawn(draws),
-                lambda i, m=model: tick(f"Monte Carlo {m}", i, draws), executor,
+                functools.partial(_tick_as, tick, f"Monte Carlo {model}", total=draws), executor,
             )
             bands = quantile_bands(out, QUANTILES)
             runs[model] = ModelRun(model, point, out, bands, failures, first)

@@ -227,20 +227,20 @@ def problems_from_samples(
             truth = own_cap[:, i]
             pcap[:, truth, i] = col[:, None]
         elif path[2] in ("positions", "saliences"):
-            k = issue_idx[str(path[3])]
+            ik = issue_idx[str(path[3])]
             arr, parr, own = (
                 (pos, ppos, own_pos) if path[2] == "positions" else (sal, psal, own_sal)
             )
-            arr[:, i, k] = col
-            truth = own[:, i, k]
-            parr[:, truth, i, k] = col[:, None]
+            arr[:, i, ik] = col
+            truth = own[:, i, ik]
+            parr[:, truth, i, ik] = col[:, None]
         elif path[2] == "perceptions" and path[3] == "estimates":
             j = actor_idx[str(path[4])]
             if path[5] == "capability":
                 pcap[:, i, j] = col
             else:
-                k = issue_idx[str(path[6])]
-                (ppos if path[5] == "positions" else psal)[:, i, j, k] = col
+                ik = issue_idx[str(path[6])]
+                (ppos if path[5] == "positions" else psal)[:, i, j, ik] = col
     return [
         replace(
             base,

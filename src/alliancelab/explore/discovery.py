@@ -118,10 +118,10 @@ def prim(X: pd.DataFrame, y: np.ndarray, *, alpha: float = 0.05, mass_min: float
         bounds = np.full((2, x.shape[1]), np.nan)
         if len(cont):
             bounds[:, cont] = np.quantile(xi[:, cont], [alpha, 1 - alpha], axis=0)
-        for j in np.flatnonzero(few):
-            vals = np.unique(xi[:, j])
+        for jf in np.flatnonzero(few):
+            vals = np.unique(xi[:, jf])
             if len(vals) > 1:
-                bounds[:, j] = vals[1], vals[-2]
+                bounds[:, jf] = vals[1], vals[-2]
         kept_all = np.empty((2, x.shape[1]), dtype=np.int64)
         hits_all = np.empty((2, x.shape[1]), dtype=np.int64)
         for side, keep in ((0, xi >= bounds[0]), (1, xi <= bounds[1])):

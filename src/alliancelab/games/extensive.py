@@ -691,6 +691,7 @@ def solve_pbe(game: Game, *, lam_max: float = 1e4, steps: int = 30, tol: float |
     def resid_jac(z: np.ndarray, lam: float) -> tuple[np.ndarray, np.ndarray]:
         ls = logprobs(z)
         q, dq = fq.q_jac(ls)
+        assert dq is not None
         dls = -np.where(same, np.exp(ls)[None, free], 0.0)  # d ls / d z
         dls[free, np.arange(len(free))] += 1.0
         dd = (dq[free] - dq[first[owner]]) @ dls
@@ -714,6 +715,7 @@ def solve_pbe(game: Game, *, lam_max: float = 1e4, steps: int = 30, tol: float |
                 for h, m in zip(game.infosets, mu, strict=True)}
 
     def exact_solution(p: np.ndarray, mus: list[np.ndarray], lam: float) -> Solution:
+        assert cq is not None
         sig = [p[offs[h]:offs[h + 1]] for h in range(len(sizes))]
         with np.errstate(divide="ignore"):
             logsig_p = [np.log(x) for x in sig]
@@ -729,7 +731,7 @@ def solve_pbe(game: Game, *, lam_max: float = 1e4, steps: int = 30, tol: float |
         prev = float(lam)
         if cq is not None and lam >= polish_from:
             ls = logprobs(z)
-            pattern = tuple(np.flatnonzero(ls > np.log(1e-3)))
+            pattern = tuple(int(i) for i in np.flatnonzero(ls > np.log(1e-3)))
             if pattern == last_pattern and lam < lam_max:
                 continue  # same support as the last failed attempt
             last_pattern = pattern

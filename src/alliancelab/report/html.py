@@ -55,6 +55,7 @@ def fig_html(fig: go.Figure | None, div_id: str) -> str:
 
 def _fmt(x: Any) -> str:
     if isinstance(x, float | np.floating):
+        x = float(x)
         if not np.isfinite(x):
             return ""
         if abs(x) >= 1000:
