@@ -269,3 +269,34 @@ def test_tcg_families():
     assert straddle.family == "Straddle Equilibrium"
     assert 0 < straddle.solution.strategy["Def[U]:demand"]["Support"] < 1
     assert solve_tcg(1.0, 0.0, 0.0).family == "Abandonment Equilibrium"
+
+
+@pytest.mark.parametrize("pay", [TCGPayoffs(), TCGPayoffs(d_war_uncommitted=-2.5, d_realign=-5.0)])
+def test_tcg_unequivocal_commitment_needs_a_credible_realignment_threat(pay):
+    """Zagare & Kilgour (2006, ISR 8): an unequivocal commitment works only when the
+    protégé's threat to sever the alliance is credible enough. In the reconstruction, against
+    a determined challenger an uncommitted defender supports iff p_pro exceeds
+    p* = (d_concede - d_war_uncommitted) / (d_concede - d_realign); above p* the commitment is
+    unequivocal and deters, below it the protégé is abandoned."""
+    p_star = (pay.d_concede - pay.d_war_uncommitted) / (pay.d_concede - pay.d_realign)
+    above = solve_tcg(1.0, 0.0, min(p_star + 0.05, 1.0), pay, steps=15)
+    assert above.family == "Deterrence Equilibrium" and above.p_challenge < 1e-6
+    assert above.solution.strategy["Def[U]:demand"]["Support"] == pytest.approx(1.0, abs=1e-6)
+    below = solve_tcg(1.0, 0.0, max(p_star - 0.05, 0.0), pay, steps=15)
+    assert below.family == "Abandonment Equilibrium"
+    assert below.p_challenge == pytest.approx(1.0, abs=1e-6)
+
+
+def test_tcg_a_straddle_never_deters_a_determined_challenger():
+    """Zagare & Kilgour (2006): a straddle (probabilistic support) always fails to deter a
+    challenger that prefers fighting to backing down. Wherever the defender straddles, every
+    Hard challenger still demands: P(challenge) >= pCh."""
+    seen = 0
+    for p_ch in (0.3, 0.5, 0.7, 0.9):
+        for p_def in (0.0, 0.3):
+            for p_pro in (0.1, 0.2, 0.3, 0.4):
+                r = solve_tcg(p_ch, p_def, p_pro, steps=15)
+                if r.family == "Straddle Equilibrium":
+                    seen += 1
+                    assert r.p_challenge >= p_ch - 1e-6
+    assert seen >= 8  # the straddle region is actually probed
