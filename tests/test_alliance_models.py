@@ -112,30 +112,34 @@ def test_joint_product_fit_is_exact_when_identified():
     assert am.check_joint_product_fit(inc, q) < 1e-6
 
 
-def test_morrow_exchange_matches_the_model(case):
-    """assess's Morrow indicators are Morrow's optimum at the mapped inputs."""
-    from alliancelab.games.alliance_dilemma import morrow_concession
-
-    r = am.assess(case)
-    s0, k, g = r["morrow.own_security"], r["morrow.price"], r["morrow.autonomy_weight"]
-    x, ds = morrow_concession(s0, 1.0, k, g)
-    assert r["morrow.optimal_concession"] == pytest.approx(x)
-    assert r["morrow.optimal_security_gained"] == pytest.approx(ds)
-    assert r["morrow.price"] == pytest.approx(
-        r["morrow.security_gained"] / r["morrow.autonomy_conceded"])
-    assert r["morrow.concession_gap"] == pytest.approx(
-        r["morrow.autonomy_conceded"] - r["morrow.optimal_concession"])
-    deal = math.log(1 + r["morrow.security_gained"] / s0) + g * math.log(
-        1 - r["morrow.autonomy_conceded"])
-    assert r["morrow.deal_gain"] == pytest.approx(deal)
-    # the optimum is at least as good for Seoul as the bargained deal
+def test_morrow_exchange_on_hand_computed_terms(case):
+    """Morrow (1991) on terms worked out by hand: outcomes 0.2 of a scale width from Seoul's
+    own position on every autonomy issue (X = 0.2), full US protection, DPRK threat 0.6 and
+    trust 0.5 (dS = 0.6 x 0.5 x 1 = 0.3, s0 = 0.4, price k = dS / X = 1.5); then
+    x* = (k - gamma s0) / (k (1 + gamma)), deal gain ln(1 + dS/s0) + gamma ln(1 - X)."""
+    out = {i: am.SECURITY_ISSUES[i] for i in am.SECURITY_ISSUES}
+    for i in am.AUTONOMY_ISSUES:
+        issue = next(x for x in case.issues if x.name == i)
+        own = am.group_position(case, "ROK", i)
+        step = 0.2 * issue.scale.width
+        out[i] = own + step if own + step <= issue.scale.max else own - step
+    m = {"ROK.threats.dprk": 0.6, "ROK.partner_reliability": 0.5}
+    r = am.morrow_exchange(case, out, m)
+    g = r["morrow.autonomy_weight"]
+    assert g == pytest.approx(am.group_salience(case, "ROK", am.AUTONOMY_ISSUES)
+                              / am.group_salience(case, "ROK", am.SECURITY_ISSUES))
+    assert r["morrow.autonomy_conceded"] == pytest.approx(0.2)
+    assert r["morrow.security_gained"] == pytest.approx(0.3)
+    assert r["morrow.own_security"] == pytest.approx(0.4)
+    assert r["morrow.price"] == pytest.approx(1.5)
+    x_star = (1.5 - g * 0.4) / (1.5 * (1 + g))
+    assert r["morrow.optimal_concession"] == pytest.approx(x_star)
+    assert r["morrow.concession_gap"] == pytest.approx(0.2 - x_star)
+    assert r["morrow.deal_gain"] == pytest.approx(math.log(1.75) + g * math.log(0.8))
+    # the optimum beats the bargained deal, and satisfies k / (s0 + k x) = gamma / (1 - x)
     assert r["morrow.optimal_gain"] >= r["morrow.deal_gain"] - 1e-12
-    # first-order condition k / (s0 + k x) = gamma / (1 - x) at an interior optimum
-    if 0 < x < 1:
-        assert k / (s0 + k * x) == pytest.approx(g / (1 - x))
-    # Seoul's stated priorities: autonomy weighs about as much as security (saliences)
-    assert 0.5 < g < 2.0
-    assert 0.0 < r["morrow.autonomy_conceded"] < 1.0 and 0.0 < r["morrow.security_gained"] < 1.0
+    assert 1.5 / (0.4 + 1.5 * x_star) == pytest.approx(g / (1 - x_star))
+
 
 
 def test_morrow_responds_to_levers_as_documented(case):
@@ -166,8 +170,9 @@ def test_evaluate_labels(case):
     assert {"deterrence.type", "tripartite.type", "dilemma.game"} <= set(labels)
     assert labels["deterrence.type"] == "deterrence"  # the 2025 baseline (docs)
     assert labels["dilemma.game"] in ("prisoners-dilemma", "assurance", "other")
-    solved = solve_aeg(0.4, (0.5, 0.3, 0.1, 0.1))
-    assert ("deterrence.family" in labels) == bool(getattr(solved, "family", ""))
+    # the 2025 baseline's families (docs/alliance-models.md, section 8)
+    assert labels["deterrence.family"] == "Deterrence Equilibrium"
+    assert labels["tripartite.family"] == "Separating-Support Equilibrium"
     assert ind["solver.aeg_failed"] == 0.0 and ind["solver.tcg_failed"] == 0.0
 
 

@@ -71,8 +71,8 @@ Mapping (judgements)
       the bargained deal against no alliance, ln((s0 + dS) / s0) + gamma ln(1 - X), and of the
       optimal one.
 
-Labels (:func:`evaluate`): the AEG's equilibrium family (Zagare & Kilgour's name when
-:class:`~alliancelab.games.deterrence.AEGResult` has ``family``) and path-based type, the
+Labels (:func:`evaluate`): the AEG's equilibrium family (Zagare & Kilgour's names,
+:func:`~alliancelab.games.deterrence.aeg_family`) and path-based type, the
 tripartite game's family / type, and Snyder's game type (prisoners-dilemma, assurance).
 """
 
@@ -172,8 +172,8 @@ def _clip(x: float, lo: float = 0.0, hi: float = 1.0) -> float:
 def _aeg(p_ch: float, p_def: tuple[float, float, float, float]
          ) -> tuple[tuple[float, ...], tuple[str, str]]:
     """AEG indicators (p_challenge, p_concede, p_limited, p_escalation, p_war, code, mixed)
-    and labels (family -- Zagare & Kilgour's name when the solver provides it, else "" --
-    and the path-based type); NaNs and ``("solver failed", ...)`` when no equilibrium."""
+    and labels (Zagare & Kilgour's family and the path-based type); NaNs and
+    ``("solver failed", ...)`` when no equilibrium."""
     try:
         r = solve_aeg(p_ch, p_def, **_SOLVER)
     except AllianceLabError:
@@ -185,14 +185,14 @@ def _aeg(p_ch: float, p_def: tuple[float, float, float, float]
     probs = (r.p_challenge, r.p_concede, r.p_limited, r.p_escalation, r.p_war)
     floats = (*(round(x, 9) for x in probs), code,
               float(r.equilibrium_type.startswith("mixed")))
-    return floats, (str(getattr(r, "family", "") or ""), r.equilibrium_type)
+    return floats, (r.family, r.equilibrium_type)
 
 
 @lru_cache(maxsize=4096)
 def _tcg(p_ch: float, p_def: float, p_pro: float
          ) -> tuple[tuple[float, float, float, float], tuple[str, str]]:
     """Tripartite-game indicators (p_challenge, p_support, p_war, p_realign) and labels
-    (family when the solver provides it, else "", and the type)."""
+    (Zagare & Kilgour-style family and the path-based type)."""
     try:
         r = solve_tcg(p_ch, p_def, p_pro, **_SOLVER)
     except AllianceLabError:
@@ -202,7 +202,7 @@ def _tcg(p_ch: float, p_def: float, p_pro: float
             return (float("nan"),) * 4, ("solver failed", "solver failed")
     return ((round(r.p_challenge, 9), round(r.p_support, 9), round(r.p_war, 9),
              round(r.p_realign, 9)),
-            (str(getattr(r, "family", "") or ""), r.equilibrium_type))
+            (r.family, r.equilibrium_type))
 
 
 def group_position(case: Case, group: str, issue: str) -> float:
@@ -252,8 +252,7 @@ def morrow_exchange(case: Case, out: Mapping[str, float], m: Mapping[str, float]
     price = max(gained / x_obs, 1e-9)
     gamma = max(group_salience(case, "ROK", AUTONOMY_ISSUES), 1e-6) / max(
         group_salience(case, "ROK", SECURITY_ISSUES), 1e-6)
-    x_opt, ds_opt = morrow_concession(s0, 1.0, price, gamma)
-    x_opt = min(x_opt, 1 - 1e-6)
+    x_opt, ds_opt = morrow_concession(s0, 1.0, price, gamma)  # x* < 1 / (1 + gamma) < 1
     deal = math.log((s0 + gained) / s0) + gamma * math.log(1.0 - x_obs)
     best = math.log((s0 + ds_opt) / s0) + gamma * math.log(1.0 - x_opt)
     return {"morrow.autonomy_conceded": x_obs, "morrow.security_gained": gained,
@@ -301,7 +300,7 @@ def assess(case: Case, outcomes: Mapping[str, float] | None = None) -> dict[str,
 def evaluate(case: Case, outcomes: Mapping[str, float] | None = None
              ) -> tuple[dict[str, float], dict[str, str]]:
     """:func:`assess`'s indicators and the models' categorical results: ``deterrence.family``
-    (Zagare & Kilgour's PBE family, when the solver names it), ``deterrence.type`` (path-based
+    (Zagare & Kilgour's PBE family), ``deterrence.type`` (path-based
     equilibrium type), ``tripartite.family`` / ``tripartite.type`` and ``dilemma.game``."""
     m = model_inputs(case, outcomes)
     out = dict(_outcomes(case)) | dict(outcomes or {})
@@ -372,7 +371,7 @@ def evaluate(case: Case, outcomes: Mapping[str, float] | None = None
     labels = {"deterrence.family": aeg_labels[0], "deterrence.type": aeg_labels[1],
               "tripartite.family": tcg_labels[0], "tripartite.type": tcg_labels[1],
               "dilemma.game": dil.game}
-    return res, {k: v for k, v in labels.items() if v}
+    return res, labels
 
 
 def _joint_product_fit(income: np.ndarray, q: np.ndarray) -> tuple[float, float]:

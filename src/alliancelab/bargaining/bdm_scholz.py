@@ -197,6 +197,8 @@ def simulate_batch(
         raise ValueError("position must be (m, n)")
     cap = np.broadcast_to(np.asarray(capability, dtype=float), pos.shape)
     sal = np.broadcast_to(np.asarray(salience, dtype=float), pos.shape)
+    if not (np.isfinite(pos).all() and np.isfinite(cap).all() and np.isfinite(sal).all()):
+        raise ValueError("capability, position and salience must be finite")
     rounds = _eu.check_rounds(rounds)
     q = _eu.check_unit(q, "q")
     tie_tol = _eu.check_tol(tie_tol)

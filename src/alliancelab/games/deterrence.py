@@ -273,14 +273,19 @@ def tcg_family(strategy: Mapping[str, Mapping[str, float]], tol: float = 1e-6) -
     if not any(strategy[f"Ch[{c}]:start"]["Demand"] > tol for c in "HS"
                if f"Ch[{c}]:start" in strategy):
         return TCG_FAMILIES[0]
-    sup = [strategy[f"Def[{d}]:demand"]["Support"] for d in "CU" if f"Def[{d}]:demand" in strategy]
-    if all(x >= 1 - tol for x in sup):
+    sup = {d: strategy[f"Def[{d}]:demand"]["Support"] for d in "CU"
+           if f"Def[{d}]:demand" in strategy}
+    if all(x >= 1 - tol for x in sup.values()):
         return TCG_FAMILIES[1]
-    if any(tol < x < 1 - tol for x in sup):
+    if any(tol < x < 1 - tol for x in sup.values()):
         return TCG_FAMILIES[2]
-    if any(x >= 1 - tol for x in sup):
+    if all(x <= tol for x in sup.values()):
+        return TCG_FAMILIES[4]
+    if sup.get("C", 1.0) >= 1 - tol and sup.get("U", 0.0) <= tol:
         return TCG_FAMILIES[3]
-    return TCG_FAMILIES[4]
+    # support is dominant for a Committed defender (its war and win payoffs beat concession
+    # and realignment), so an equilibrium never has Committed abandon while Uncommitted supports
+    raise ValueError(f"not an equilibrium profile of the tripartite game: support {sup}")
 
 
 def tcg_game(p_ch: float, p_def: float, p_pro: float, pay: TCGPayoffs | None = None) -> Game:
