@@ -12,4 +12,4 @@ if [ ! -x /usr/bin/chromium ]; then
     fi
 fi
 pip install -q ".[test]"
-python -m pytest -n 2 "$@"
+HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-ci}" python -m pytest -n 2 "$@"

@@ -215,3 +215,19 @@ def test_kernel_matches_ktab_formulas() -> None:
     b_i, b_j = K.interpolate("s2p2", np.array([0.2]), np.array([0.5]), np.array([[0.5]]),
                              np.array([0.8]), np.array([0.5]), np.array([[0.5]]))
     assert b_i[0] == b_j[0] == 0.5
+
+
+def test_subnormal_capabilities_give_the_forecast_of_the_same_shares() -> None:
+    """Capabilities so small that capability_scale / max overflows (found by Hypothesis in
+    CI: a NaN forecast) are rescaled first; only their ratios matter, so the forecast is the
+    one of the same capabilities scaled up."""
+    pos, sal = np.array([[0.0], [0.3], [1.0]]), np.array([[1.0], [0.5], [1.0]])
+    def run(cap: list[float]) -> np.ndarray:
+        return alliancelab.forecast(Problem.from_arrays(np.array(cap), pos, sal), "smp").forecast
+
+    tiny, plain = run([1e-310, 3e-311, 0.0]), run([1.0, 0.3, 0.0])
+    assert np.isfinite(tiny).all()
+    assert tiny == pytest.approx(plain, abs=1e-12)
+    lone = alliancelab.forecast(Problem.from_arrays(np.array([5e-324, 0.0, 5e-324]),
+                                        np.array([[0.0], [0.0], [1.0]]), np.ones((3, 1))), "smp")
+    assert np.isfinite(lone.forecast).all()

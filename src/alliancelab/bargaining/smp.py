@@ -203,12 +203,17 @@ class SMP(Engine):
         x0 = (problem.position - lo) / width
         sal = _ktab_saliences(problem.salience)
         cap_raw = np.asarray(problem.capability, dtype=float)
+        pcap_raw = np.asarray(problem.perceived_capability, dtype=float)
         c_max = cap_raw.max()
         scale = self.capability_scale
+        with np.errstate(over="ignore"):
+            if c_max > 0 and scale is not None and not np.isfinite(scale / c_max):
+                # capabilities so small (subnormal) that scale / c_max overflows: divide first
+                cap_raw, pcap_raw, c_max = cap_raw / c_max, pcap_raw / c_max, 1.0
         factor = (1.0 if scale is None else scale / c_max) if c_max > 0 else 0.0
         cap = cap_raw * factor if c_max > 0 else np.ones(n)
         psal = _ktab_saliences(problem.perceived_salience)
-        pcap = problem.perceived_capability * factor if c_max > 0 else np.ones((n, n))
+        pcap = pcap_raw * factor if c_max > 0 else np.ones((n, n))
         offset = (problem.perceived_position - problem.position[None, :, :]) / width
         perceived = bool(
             np.any(offset != 0) or np.any(psal != sal[None]) or np.any(pcap != cap[None])
