@@ -396,7 +396,7 @@ def run_job(
             effects=effects,
             alliance=alliance,
             movement=movement_table(runs, sim, scenario),
-        interactions=interaction_table(runs),
+            interactions=interaction_table(runs),
             inputs=inputs_table(case),
             versions=_versions(),
             notes=notes,

@@ -190,16 +190,24 @@ class _Evaluator:
                     lr[c] = lr[k] + ls[a]
         return lr
 
+    def nature_value(self, k: int, v: np.ndarray) -> bool:
+        """Fill ``v[k]`` if node ``k`` is terminal (normalised payoffs) or a chance node (the
+        expectation over its children, already filled); False at a decision node."""
+        n = self.g.nodes[k]
+        if n.kind == "terminal":
+            v[k] = (np.asarray(n.payoff) - self.lo) / self.scale
+        elif n.kind == "chance":
+            v[k] = sum(p * v[c] for p, c in zip(n.probs, n.children, strict=True))
+        else:
+            return False
+        return True
+
     def values(self, sig: list[np.ndarray]) -> np.ndarray:
         g = self.g
         v = np.zeros((len(g.nodes), self.npl))
         for k in reversed(self.order):
-            n = g.nodes[k]
-            if n.kind == "terminal":
-                v[k] = (np.asarray(n.payoff) - self.lo) / self.scale
-            elif n.kind == "chance":
-                v[k] = sum(p * v[c] for p, c in zip(n.probs, n.children, strict=True))
-            else:
+            if not self.nature_value(k, v):
+                n = g.nodes[k]
                 s = sig[n.infoset]
                 v[k] = sum(s[a] * v[c] for a, c in enumerate(n.children))
         return v
@@ -296,12 +304,8 @@ def backward_induction(game: Game) -> Solution:
     sig: list[np.ndarray] = [np.zeros(m) for m in ev.sizes]
     v = np.zeros((len(game.nodes), ev.npl))
     for k in reversed(ev.order):
-        n = game.nodes[k]
-        if n.kind == "terminal":
-            v[k] = (np.asarray(n.payoff) - ev.lo) / ev.scale
-        elif n.kind == "chance":
-            v[k] = sum(p * v[c] for p, c in zip(n.probs, n.children, strict=True))
-        else:
+        if not ev.nature_value(k, v):
+            n = game.nodes[k]
             vals = [v[c, n.player] for c in n.children]
             best = int(np.argmax(vals))
             sig[n.infoset][best] = 1.0
