@@ -680,13 +680,18 @@ def _effects(
             b = base[0].get(key, np.nan)
             diffs = np.array([vals[j].get(key, np.nan) - base[j].get(key, np.nan)
                               for j in range(1, len(vals))])
-            band = quantile_bands(diffs[:, None])[:, 0] if diffs.size else np.full(3, np.nan)
+            band = _band(diffs)
             rows.append({
                 "scenario": label, "kind": kind, "metric": key[0], "model": key[1],
                 "item": key[2], "baseline": b, "value": v, "effect": v - b,
                 "effect_p5": band[0], "effect_p50": band[1], "effect_p95": band[2],
             })
     return pd.DataFrame(rows, columns=cols)
+
+
+def _band(values: np.ndarray) -> np.ndarray:
+    """5/50/95% of ``values`` over the draws (NaNs left out); NaNs without draws."""
+    return quantile_bands(values[:, None])[:, 0] if values.size else np.full(3, np.nan)
 
 
 EFFECT_COLUMNS = ["scenario", "kind", "metric", "model", "item", "baseline", "value", "effect",
@@ -717,7 +722,8 @@ AllianceEval = tuple[dict[str, float], dict[str, str], str | None]
 
 def _alliance_function() -> Callable[[Case], tuple[dict[str, Any], dict[str, Any]]] | None:
     """The alliance module's ``evaluate(case) -> (indicators, labels)``, or its
-    ``assess(case) -> indicators`` with no labels; ``None`` without the module."""
+    ``assess(case) -> indicators`` with no labels (the extension point: any module with
+    ``assess``); ``None`` without the module."""
     evaluate = _optional(ALLIANCE_MODULE, "evaluate")
     if evaluate is not None:
         return evaluate  # type: ignore[no-any-return]
@@ -803,7 +809,7 @@ def _alliance(
             stated = per[0][k][0].get(item, np.nan)
             base_stated = per[0][0][0].get(item, np.nan)
             vals = np.array([per[j][k][0].get(item, np.nan) for j in range(1, len(per))])
-            band = quantile_bands(vals[:, None])[:, 0] if vals.size else np.full(3, np.nan)
+            band = _band(vals)
             row = {"scenario": label, "kind": kind, "metric": "alliance model", "model": "",
                    "item": item, "baseline": base_stated, "value": stated,
                    "effect": stated - base_stated, "p5": band[0], "p50": band[1],
@@ -814,7 +820,7 @@ def _alliance(
                 base_vals = np.array([per[j][0][0].get(item, np.nan)
                                       for j in range(1, len(per))])
                 diffs = vals - base_vals
-                eb = quantile_bands(diffs[:, None])[:, 0] if diffs.size else np.full(3, np.nan)
+                eb = _band(diffs)
                 row.update(effect_p5=eb[0], effect_p50=eb[1], effect_p95=eb[2])
             rows.append(row)
     alliance = pd.DataFrame(rows, columns=ALLIANCE_COLUMNS)
