@@ -127,10 +127,7 @@ def _report(ex: Any, path: str, outcome: str | None, sense: str,
             prim_spec: tuple[str, str, float] | None, args: argparse.Namespace) -> None:
     import shlex
 
-    kw: dict[str, Any] = {}
-    if prim_spec:
-        kw = {"prim_outcome": prim_spec[0], "threshold": prim_spec[2],
-              "direction": "above" if prim_spec[1] == ">" else "below"}
+    kw = _prim_options(prim_spec)
     m = ex.manifest
     parts = ["alliancelab", "explore", args.case, "--n", str(m["n"]), "--sampler", m["sampler"]]
     for pol in m["policies"][1:]:
@@ -146,6 +143,14 @@ def _report(ex: Any, path: str, outcome: str | None, sense: str,
     parts += ["--report", path]
     out = ex.report(path, outcome=outcome, sense=sense, command=shlex.join(parts), **kw)
     print(f"report: {out}")
+
+
+def _prim_options(prim_spec: tuple[str, str, float] | None) -> dict[str, Any]:
+    """``Exploration.report``'s PRIM keywords for a parsed ``--prim 'OUTCOME>X'``."""
+    if not prim_spec:
+        return {}
+    return {"prim_outcome": prim_spec[0], "threshold": prim_spec[2],
+            "direction": "above" if prim_spec[1] == ">" else "below"}
 
 
 def _parse_prim(text: str) -> tuple[str, str, float]:

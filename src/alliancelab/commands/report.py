@@ -31,18 +31,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 def run(args: argparse.Namespace) -> int:
     from ..explore import Exploration
-    from .explore import _parse_prim
+    from .explore import _parse_prim, _prim_options
 
     store = Path(args.store)
     if not (store / "explore.duckdb").is_file():
         raise AllianceLabError("no exploration in this directory (no explore.duckdb)",
                                file=str(store))
-    prim = _parse_prim(args.prim) if args.prim else None
+    kw = _prim_options(_parse_prim(args.prim) if args.prim else None)
     ex = Exploration(store)
-    kw = {}
-    if prim:
-        kw = {"prim_outcome": prim[0], "threshold": prim[2],
-              "direction": "above" if prim[1] == ">" else "below"}
     out = Path(args.out) if args.out else store / "report.html"
     parts = ["alliancelab", "report", str(store), "--out", str(out)]
     if args.outcome:
