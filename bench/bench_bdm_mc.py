@@ -4,7 +4,7 @@
 Each draw multiplies every capability, position and salience by an independent factor drawn
 uniformly from [0.9, 1.1] (saliences are then capped at 1), seeded; each draw runs 10 rounds
 and its forecast is the c*s weighted median of the final round. All draws run at once with
-:func:`alliancelab.bargaining.bdm_scholz.simulate_batch` (vectorised across draws).
+:func:`alliancelab.models.bargaining.bdm_scholz.simulate_batch` (vectorised across draws).
 
 The reference implementation (GitHub jmckib/bdm-scholz-expected-utility-model, Python 2) is
 timed the way the issue states it -- one process per draw -- on a small sample of the same
@@ -37,10 +37,10 @@ from pathlib import Path
 import numpy as np
 
 import alliancelab
-from alliancelab.bargaining import Problem
-from alliancelab.bargaining.bdm_scholz import simulate_batch
-from alliancelab.bargaining.compromise import weights
-from alliancelab.bargaining.median import weighted_median
+from alliancelab.models.bargaining import Problem
+from alliancelab.models.bargaining.bdm_scholz import simulate_batch
+from alliancelab.models.bargaining.compromise import weights
+from alliancelab.models.bargaining.median import weighted_median
 
 ROOT = Path(__file__).resolve().parents[1]
 EC = ROOT / "tests" / "data" / "ec_emissions.csv"

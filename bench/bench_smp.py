@@ -2,7 +2,7 @@
 C++ ``smpc`` on the same inputs (issue 2, "Fast").
 
 Each case is seeded (capabilities 10-200, positions 0-100, saliences summing to 60-99 per
-actor, 2 or 3 dimensions), built as a :class:`~alliancelab.case.Case`, written as KTAB CSV
+actor, 2 or 3 dimensions), built as a :class:`~alliancelab.core.case.Case`, written as KTAB CSV
 into a temporary folder and read back, so both programs see the same numbers. ``smpc`` is
 taken from ``$SMPC`` or ``/tmp/ktab/build/smpc`` (build it from GitHub KAPSARC/KTAB in a
 temporary folder); without it the comparison is skipped with a note.
@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from alliancelab import forecast
-from alliancelab.case import Case
+from alliancelab.core.case import Case
 from alliancelab.formats import read_case, write_case
 
 SIZES = {40: (2, 40), 80: (3, 80), 160: (2, 160)}  # actors -> (dimensions, seed)

@@ -35,7 +35,7 @@ def free_port() -> int:
 def start_server(data: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "alliancelab.cli", "serve", "--port", str(port),
+        [sys.executable, "-m", "alliancelab", "serve", "--port", str(port),
          "--data", str(data)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from alliancelab.bargaining import _eu
+from alliancelab.models.bargaining import _eu
 
 
 def _votes(dist: np.ndarray, w: np.ndarray, out: np.ndarray) -> np.ndarray:

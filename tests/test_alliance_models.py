@@ -8,12 +8,12 @@ import time
 import numpy as np
 import pytest
 
-from alliancelab import alliance_models as am
-from alliancelab.case import Case
 from alliancelab.cases import resolve_case
-from alliancelab.errors import AllianceLabError
+from alliancelab.cases import us_rok as am
+from alliancelab.core.case import Case
+from alliancelab.core.errors import AllianceLabError
 from alliancelab.formats import read_case
-from alliancelab.games.deterrence import solve_aeg
+from alliancelab.models.games.deterrence import solve_aeg
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def test_assess_baseline(case):
 
 
 def _with(case: Case, name: str) -> dict[str, float]:
-    interventions = pytest.importorskip("alliancelab.interventions")
+    interventions = pytest.importorskip("alliancelab.scenarios.interventions")
     return am.assess(interventions.apply_interventions(case, [name]))
 
 

@@ -15,7 +15,7 @@ import pytest
 
 import alliancelab
 from alliancelab import AllianceLabError, Case, Forecast
-from alliancelab.bargaining import ENGINES, Problem, engine_class
+from alliancelab.models.bargaining import ENGINES, Problem, engine_class
 
 DATA = Path(__file__).parent / "data"
 TWO = DATA / "two_issues.yaml"  # 3 actors, 2 issues
@@ -117,7 +117,7 @@ def test_cli_forecast_json_prints_the_same(model: str) -> None:
         [
             sys.executable,
             "-m",
-            "alliancelab.cli",
+            "alliancelab",
             "forecast",
             str(TWO),
             "--model",
@@ -138,7 +138,7 @@ def test_cli_forecast_json_prints_the_same(model: str) -> None:
 
 def test_cli_forecast_table() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "alliancelab.cli", "forecast", str(EC), "--model", "median"],
+        [sys.executable, "-m", "alliancelab", "forecast", str(EC), "--model", "median"],
         capture_output=True,
         text=True,
         timeout=120,

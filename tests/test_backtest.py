@@ -12,12 +12,12 @@ import pandas as pd
 import pytest
 from shared_data import DATA as SHARED_DATA
 
-from alliancelab import backtest as bt
-from alliancelab.bargaining import ENGINES, Engine, Outcome, Problem, engine_class
-from alliancelab.bargaining.base import static_outcome
 from alliancelab.cli import main
-from alliancelab.errors import AllianceLabError
+from alliancelab.core.errors import AllianceLabError
 from alliancelab.formats.deu import read_deu
+from alliancelab.jobs import backtest as bt
+from alliancelab.models.bargaining import ENGINES, Engine, Outcome, Problem, engine_class
+from alliancelab.models.bargaining.base import static_outcome
 
 DATA = Path(__file__).parent / "data"
 
@@ -263,7 +263,7 @@ def test_cli_bad_options_exit_2(tmp_path: Path, capsys) -> None:  # type: ignore
 def test_cli_entry_point_exit_code(tmp_path: Path) -> None:
     bad = _wrong_columns(tmp_path)
     proc = subprocess.run(
-        [sys.executable, "-m", "alliancelab.cli", "backtest", str(bad), "--out",
+        [sys.executable, "-m", "alliancelab", "backtest", str(bad), "--out",
          str(tmp_path / "e.csv")],
         capture_output=True, text=True, check=False, timeout=60,
     )

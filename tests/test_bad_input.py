@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from alliancelab.bargaining import ENGINES, engine_class
 from alliancelab.cli import main
+from alliancelab.models.bargaining import ENGINES, engine_class
 
 
 @dataclass(frozen=True)
@@ -241,7 +241,7 @@ ALL = (
 def _cli(*args: str, cwd: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "COLUMNS": "100"}
     return subprocess.Popen(
-        [sys.executable, "-m", "alliancelab.cli", *args],
+        [sys.executable, "-m", "alliancelab", *args],
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

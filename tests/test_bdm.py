@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import alliancelab
-from alliancelab.bargaining import Problem
-from alliancelab.bargaining.bdm import BDM
-from alliancelab.case import Case
+from alliancelab.core.case import Case
+from alliancelab.models.bargaining import Problem
+from alliancelab.models.bargaining.bdm import BDM
 from alliancelab.testing import cases, permuted, scaled_capabilities
 
 DATA = Path(__file__).parent / "data"

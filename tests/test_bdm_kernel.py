@@ -9,7 +9,7 @@ import bdm_numpy_reference as ref
 import numpy as np
 import pytest
 
-from alliancelab.bargaining.bdm_scholz import simulate_batch
+from alliancelab.models.bargaining.bdm_scholz import simulate_batch
 
 
 def _draws(seed: int, m: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import alliancelab
-from alliancelab.bargaining import Problem
-from alliancelab.bargaining.bdm_scholz import BDMScholz, simulate_batch
+from alliancelab.models.bargaining import Problem
+from alliancelab.models.bargaining.bdm_scholz import BDMScholz, simulate_batch
 from alliancelab.testing import cases, permuted, scaled_capabilities
 
 DATA = Path(__file__).parent / "data"

@@ -9,7 +9,7 @@ from shared_data import DATA
 
 from alliancelab.calibration import alliances, cinc, spending, troops
 from alliancelab.calibration.vendor import make_slices
-from alliancelab.errors import AllianceLabError
+from alliancelab.core.errors import AllianceLabError
 
 SHARED = DATA
 needs_shared = pytest.mark.skipif(not DATA.is_dir(), reason="shared data not present")
@@ -65,7 +65,7 @@ def test_spending_share_and_gdp():
 
 
 def test_pair_data_for_the_case_year():
-    from alliancelab import alliance_models as am
+    from alliancelab.cases import us_rok as am
 
     us, kor, burden, gy, my = am.pair_data(2025)
     assert (gy, my) == (2023, 2024)

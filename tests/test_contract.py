@@ -27,8 +27,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import alliancelab
-from alliancelab.bargaining import ENGINES, Problem, engine_class
-from alliancelab.case import Case
+from alliancelab.core.case import Case
+from alliancelab.models.bargaining import ENGINES, Problem, engine_class
 from alliancelab.testing import cases, permuted, scaled_capabilities
 
 MODELS = list(ENGINES)

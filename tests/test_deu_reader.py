@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shared_data import DATA
 
-from alliancelab.errors import AllianceLabError, CaseError
+from alliancelab.core.errors import AllianceLabError, CaseError
 from alliancelab.formats.deu import (
     VOTES_AMSTERDAM,
     VOTES_NICE,

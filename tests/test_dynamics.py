@@ -13,7 +13,7 @@ import pytest
 
 import alliancelab
 from alliancelab.cases import resolve_case
-from alliancelab.dynamics import NEUTRAL, Simulation, simulate
+from alliancelab.models.dynamics import NEUTRAL, Simulation, simulate
 
 
 def toy(**extra: Any) -> alliancelab.Case:
@@ -237,10 +237,10 @@ def test_static_engines_drive_the_simulation(model: str) -> None:
 
 @pytest.mark.parametrize("model", ["bdm", "bdm-scholz", "smp"])
 def test_iterative_engines_drive_the_simulation_when_present(model: str) -> None:
-    from alliancelab.bargaining import ENGINES
+    from alliancelab.models.bargaining import ENGINES
 
     module = ENGINES[model].split(":")[0]
-    if importlib.util.find_spec(f"alliancelab.bargaining.{module}") is None:
+    if importlib.util.find_spec(f"alliancelab.models.bargaining.{module}") is None:
         pytest.skip(f"engine {model} not installed yet")
     case = alliancelab.read_case(resolve_case("us_rok_2025"))
     sim = simulate(case, model=model, rounds=2, rng=0)

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alliancelab.calibration import cinc, spending
-from alliancelab.economics.arms_race import Richardson, fit
-from alliancelab.errors import AllianceLabError
+from alliancelab.core.errors import AllianceLabError
+from alliancelab.models.economics.arms_race import Richardson, fit
 
 coef = st.floats(0.01, 3.0)
 

@@ -9,13 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alliancelab.calibration import spending
-from alliancelab.economics.burden_sharing import (
+from alliancelab.core.errors import AllianceLabError
+from alliancelab.models.economics.burden_sharing import (
     best_reply_joint,
     joint_product,
     olson_zeckhauser,
     spearman_size_burden,
 )
-from alliancelab.errors import AllianceLabError
 
 incomes = st.lists(st.floats(0.1, 100.0), min_size=2, max_size=12)
 betas = st.floats(0.01, 0.6)

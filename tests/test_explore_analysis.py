@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alliancelab.errors import AllianceLabError
+from alliancelab.analysis.discovery import discover, prim, tradeoff_plot
+from alliancelab.analysis.robustness import regret_table, robustness
+from alliancelab.analysis.sensitivity import morris_indices, sobol_indices, tornado
+from alliancelab.core.errors import AllianceLabError
 from alliancelab.explore import explore
-from alliancelab.explore.discovery import discover, prim, tradeoff_plot
-from alliancelab.explore.robustness import regret_table, robustness
-from alliancelab.explore.sensitivity import morris_indices, sobol_indices, tornado
 from alliancelab.formats import read_case
 
 DATA = Path(__file__).parent / "data"

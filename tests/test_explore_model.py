@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 
 from alliancelab import forecast
-from alliancelab.bargaining.problem import Problem
+from alliancelab.core.problem import Problem
 from alliancelab.explore import policies, uncertainties
 from alliancelab.explore.model import ExperimentModel
-from alliancelab.explore.parameters import case_with
 from alliancelab.explore.samplers import experiment_seed, root_sequence, sample
 from alliancelab.formats import read_case
+from alliancelab.scenarios.parameters import case_with
 
 DATA = Path(__file__).parent / "data"
-interventions = pytest.importorskip("alliancelab.interventions")
+interventions = pytest.importorskip("alliancelab.scenarios.interventions")
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,7 @@ def test_arrays_match_apply_interventions(setup):
 
 def test_engines_match_forecast(setup):
     case, params, pols, X = setup
-    pytest.importorskip("alliancelab.bargaining.bdm_scholz")
+    pytest.importorskip("alliancelab.models.bargaining.bdm_scholz")
     model = ExperimentModel.build(case, params, pols, shocks=("china_retaliation",),
                                   models=("compromise", "bdm"), rounds=10)
     ids = np.array([0, 5, 11, 30, 47])
@@ -77,7 +77,7 @@ def test_engines_match_forecast(setup):
 
 def test_dynamics_outcomes_match_simulate(setup):
     case, params, pols, X = setup
-    dynamics = pytest.importorskip("alliancelab.dynamics")
+    dynamics = pytest.importorskip("alliancelab.models.dynamics")
     model = ExperimentModel.build(case, params, pols, shocks=("china_retaliation",),
                                   models=("dynamics",), entropy=99)
     ids = np.array([2, 7])
@@ -91,8 +91,8 @@ def test_dynamics_outcomes_match_simulate(setup):
 
 
 def test_compromise_batch_falls_back_like_the_engine():
-    from alliancelab.bargaining.compromise import Compromise
     from alliancelab.explore.model import compromise_batch
+    from alliancelab.models.bargaining.compromise import Compromise
 
     cap = np.array([[1.0, 2.0, 3.0], [1.0, 1.0, 0.0]])
     pos = np.array([[[10.0], [20.0], [60.0]], [[0.0], [50.0], [100.0]]])

@@ -7,9 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from alliancelab.errors import AllianceLabError
+from alliancelab.core.errors import AllianceLabError
 from alliancelab.explore import constants, policies, uncertainties
-from alliancelab.explore.parameters import KIND_OTHER, KIND_POS, case_with
 from alliancelab.explore.samplers import (
     DesignReader,
     experiment_seed,
@@ -19,6 +18,7 @@ from alliancelab.explore.samplers import (
     write_design,
 )
 from alliancelab.formats import read_case
+from alliancelab.scenarios.parameters import KIND_OTHER, KIND_POS, case_with
 
 DATA = Path(__file__).parent / "data"
 

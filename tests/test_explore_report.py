@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from alliancelab.cli import main
-from alliancelab.errors import AllianceLabError
+from alliancelab.core.errors import AllianceLabError
 from alliancelab.explore import Exploration, explore
 from alliancelab.explore.model import ExperimentModel
 from alliancelab.formats import read_case
@@ -271,7 +271,7 @@ def test_results_docstring_examples_run():
 
 @pytest.fixture(scope="module")
 def run_results(case):
-    from alliancelab.runjob import run_job
+    from alliancelab.jobs.run import run_job
 
     return run_job(case, models=["compromise"], draws=3, effect_draws=0, alliance_draws=0,
                    seed=7, explore_n=20, explore_outcome="troops")
@@ -298,8 +298,8 @@ def test_run_report_has_an_exploration_section(run_results):
 
 
 def test_run_exploration_is_seeded_and_skippable(case, run_results):
+    from alliancelab.jobs.run import run_job
     from alliancelab.report import render
-    from alliancelab.runjob import run_job
 
     again = run_job(case, models=["compromise"], draws=3, effect_draws=0, alliance_draws=0,
                     seed=7, explore_n=20, explore_outcome="compromise.troops")
@@ -325,7 +325,7 @@ def test_run_cli_rejects_a_bad_explore_outcome(tmp_path, capsys):
 
 def test_report_tables_agree_with_the_analysis_functions(morris_cli):
     """The report's one-pass tables equal the per-outcome functions they summarise."""
-    from alliancelab.explore.robustness import regret_table
+    from alliancelab.analysis.robustness import regret_table
     from alliancelab.report.explore import _robust_overview, _screening
 
     ex, _ = morris_cli
@@ -355,8 +355,8 @@ def test_summary_is_bitwise_reproducible_across_executors(case, tmp_path):
 
 
 def test_run_section_on_a_case_with_nothing_to_sample():
+    from alliancelab.jobs.run import run_job
     from alliancelab.report import render
-    from alliancelab.runjob import run_job
 
     case = read_case(DATA / "ec_emissions.csv")
     res = run_job(case, models=["compromise"], draws=2, seed=2, explore_n=10)

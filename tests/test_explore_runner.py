@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alliancelab.errors import AllianceLabError
+from alliancelab.core.errors import AllianceLabError
 from alliancelab.explore import Exploration, explore
 from alliancelab.explore.model import ExperimentModel
 from alliancelab.formats import read_case

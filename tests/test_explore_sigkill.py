@@ -21,10 +21,10 @@ DATA = Path(__file__).parent / "data"
 def _cmd(store: Path) -> list[str]:
     models = "compromise,bdm"
     try:
-        import alliancelab.bargaining.bdm_scholz  # noqa: F401
+        import alliancelab.models.bargaining.bdm_scholz  # noqa: F401
     except ImportError:
         models = "compromise"
-    return [sys.executable, "-m", "alliancelab.cli", "explore", str(DATA / "explore_case.yaml"),
+    return [sys.executable, "-m", "alliancelab", "explore", str(DATA / "explore_case.yaml"),
             "--n", "6000", "--sampler", "lhs", "--lever", "sustained_presence",
             "--lever", "common_vision", "--shock", "china_retaliation", "--models", models,
             "--store", str(store), "--seed", "5", "--batch-size", "50"]

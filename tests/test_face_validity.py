@@ -23,8 +23,8 @@ import pytest
 
 import alliancelab
 from alliancelab.cases import resolve_case
-from alliancelab.dynamics import simulate
-from alliancelab.perception import compare_gaps, perception_gap
+from alliancelab.models.dynamics import simulate
+from alliancelab.scenarios.perception import compare_gaps, perception_gap
 
 #: document 000's table: lever -> [(indicator, expected sign of with-minus-without)]
 TABLE = {
@@ -64,8 +64,8 @@ def test_rapid_reduction_is_worse_than_the_same_cut_made_slowly() -> None:
     peak uncertainty than with the lever's faster speed."""
     case = load("us_rok_2025")
     fast = simulate(case, interventions=["rapid_troop_reduction"], rng=0)
-    from alliancelab.case import Change
-    from alliancelab.interventions import apply_changes, find_intervention
+    from alliancelab.core.case import Change
+    from alliancelab.scenarios.interventions import apply_changes, find_intervention
 
     lever = find_intervention(case, "rapid_troop_reduction")
     slow_changes = [c for c in lever.changes if c.target != "dynamics.adjustment_speed"]
@@ -85,7 +85,7 @@ def test_rapid_reduction_is_worse_than_the_same_cut_made_slowly() -> None:
 def test_table_directions_hold_across_the_stated_ranges(lever: str) -> None:
     """Monte Carlo over every judgement range (uniform draws): the direction of each row holds
     in every draw (measured: 100/100 with compromise, 60/60 with median)."""
-    uncertainty = pytest.importorskip("alliancelab.uncertainty")
+    uncertainty = pytest.importorskip("alliancelab.scenarios.uncertainty")
     case = load("us_rok_2025")
     draws = uncertainty.draw(case, 12, rng=2025, distribution="uniform")
     for variant in draws.cases():

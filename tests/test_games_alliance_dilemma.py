@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alliancelab.errors import AllianceLabError
-from alliancelab.games.alliance_dilemma import (
+from alliancelab.core.errors import AllianceLabError
+from alliancelab.models.games.alliance_dilemma import (
     AllyPayoffs,
     alliance_game,
     logit_qre_2x2,
@@ -86,7 +86,7 @@ def test_morrow_rejects_bad_input():
 def test_adversary_game_firmness(t, p, d):
     """Snyder's adversary game: firmness is more likely the larger the threat it deters and
     the smaller the provocation it risks; indifferent at equality."""
-    from alliancelab.games.alliance_dilemma import adversary_game_firmness
+    from alliancelab.models.games.alliance_dilemma import adversary_game_firmness
 
     f = adversary_game_firmness(t, p)
     assert 0 < f < 1

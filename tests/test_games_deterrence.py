@@ -7,8 +7,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from alliancelab.errors import AllianceLabError
-from alliancelab.games.deterrence import (
+from alliancelab.core.errors import AllianceLabError
+from alliancelab.models.games.deterrence import (
     CH_ORDER,
     DEF_ORDER,
     DEF_TYPES,
@@ -18,7 +18,7 @@ from alliancelab.games.deterrence import (
     solve_aeg,
     solve_tcg,
 )
-from alliancelab.games.extensive import pbe_violation
+from alliancelab.models.games.extensive import pbe_violation
 
 
 def _ordered(n: int) -> st.SearchStrategy[list[float]]:

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alliancelab.errors import AllianceLabError
-from alliancelab.games.extensive import Game, backward_induction, pbe_violation, solve_pbe
+from alliancelab.core.errors import AllianceLabError
+from alliancelab.models.games.extensive import Game, backward_induction, pbe_violation, solve_pbe
 
 
 def _entry_game(pay: list[float]) -> Game:

@@ -6,8 +6,8 @@ from fractions import Fraction
 
 import pytest
 
-from alliancelab.games.deterrence import aeg_game, solve_aeg, solve_tcg, tcg_game
-from alliancelab.games.extensive import Game, solve_pbe
+from alliancelab.models.games.deterrence import aeg_game, solve_aeg, solve_tcg, tcg_game
+from alliancelab.models.games.extensive import Game, solve_pbe
 
 gbt = pytest.importorskip("pygambit")
 

@@ -7,9 +7,13 @@ from typing import Any
 import pytest
 
 import alliancelab
-from alliancelab.case import Change
 from alliancelab.cases import resolve_case
-from alliancelab.interventions import apply_changes, apply_interventions, intervention_names
+from alliancelab.core.case import Change
+from alliancelab.scenarios.interventions import (
+    apply_changes,
+    apply_interventions,
+    intervention_names,
+)
 
 
 def toy(**extra: Any) -> alliancelab.Case:

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from alliancelab.case import Case
-from alliancelab.errors import AllianceLabError, CaseError
+from alliancelab.core.case import Case
+from alliancelab.core.errors import AllianceLabError, CaseError
 from alliancelab.formats import detect, format_case, ktab_csv, parse_case, read_case, write_case
 from alliancelab.testing import cases
 

@@ -9,7 +9,7 @@ import pytest
 
 import alliancelab
 from alliancelab.cases import resolve_case
-from alliancelab.perception import compare_gaps, misperceptions, perception_gap
+from alliancelab.scenarios.perception import compare_gaps, misperceptions, perception_gap
 
 
 def toy(threat_b: float = 0.4, **extra: Any) -> alliancelab.Case:

@@ -11,8 +11,8 @@ import pytest
 
 from alliancelab import read_case
 from alliancelab.cases import shipped_cases
+from alliancelab.jobs.run import run_job
 from alliancelab.report import render, write_outputs
-from alliancelab.runjob import run_job
 
 DATA = Path(__file__).parent / "data"
 SECTIONS = ["summary", "forecasts", "trajectories", "gap", "interventions", "alliance",
@@ -89,14 +89,14 @@ def test_provenance(shipped_html, shipped_results):
 
 
 def test_alliance_models_extension_point(shipped_results, monkeypatch):
-    """Any module ``alliancelab.alliance_models`` with ``assess(case) -> dict`` feeds the
+    """Any module ``alliancelab.cases.us_rok`` with ``assess(case) -> dict`` feeds the
     alliance section: its indicators per shock and lever; without it the section says so."""
-    fake = types.ModuleType("alliancelab.alliance_models")
+    fake = types.ModuleType("alliancelab.cases.us_rok")
     fake.assess = lambda case: {  # type: ignore[attr-defined]
         "toy.mean_dprk_threat": sum(a.perceptions.threats["dprk"].value for a in case.actors
                                     if "dprk" in a.perceptions.threats),
     }
-    monkeypatch.setitem(sys.modules, "alliancelab.alliance_models", fake)
+    monkeypatch.setitem(sys.modules, "alliancelab.cases.us_rok", fake)
     case = shipped_results.case
     res = run_job(case, models=["compromise"], draws=2, effect_draws=0, seed=1)
     assert res.alliance is not None
@@ -106,7 +106,7 @@ def test_alliance_models_extension_point(shipped_results, monkeypatch):
     html = render(res)
     assert 'id="fig-alliance"' in html and "toy.mean_dprk_threat" in html
 
-    monkeypatch.setitem(sys.modules, "alliancelab.alliance_models", None)
+    monkeypatch.setitem(sys.modules, "alliancelab.cases.us_rok", None)
     res = run_job(case, models=["compromise"], draws=2, effect_draws=0, seed=1)
     assert res.alliance is None
     html = render(res)

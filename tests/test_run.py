@@ -13,7 +13,7 @@ import pytest
 from alliancelab import read_case
 from alliancelab.cases import resolve_case
 from alliancelab.cli import main
-from alliancelab.runjob import movement_table, run_job
+from alliancelab.jobs.run import movement_table, run_job
 
 DATA = Path(__file__).parent / "data"
 MINI = DATA / "mini_alliance.yaml"
@@ -309,8 +309,8 @@ def test_alliance_draws_zero_reports_the_case_as_stated(tmp_path):
 def test_alliance_solver_failures_are_counted(monkeypatch):
     """A game the solver cannot solve is counted in a note and left out of the bands; the
     other models' indicators keep theirs."""
-    from alliancelab import alliance_models as am
-    from alliancelab.errors import AllianceLabError
+    from alliancelab.cases import us_rok as am
+    from alliancelab.core.errors import AllianceLabError
 
     def fail(*args, **kwargs):  # noqa: ANN002, ANN003
         raise AllianceLabError("no equilibrium")

@@ -20,12 +20,12 @@ import numpy as np
 import pytest
 
 import alliancelab
-from alliancelab.bargaining import Problem
-from alliancelab.bargaining import _smp_kernel as K
-from alliancelab.bargaining.smp import SMP, _ktab_saliences
-from alliancelab.case import Case
-from alliancelab.errors import AllianceLabError
+from alliancelab.core.case import Case
+from alliancelab.core.errors import AllianceLabError
 from alliancelab.formats import parse_case, read_case
+from alliancelab.models.bargaining import Problem
+from alliancelab.models.bargaining import _smp_kernel as K
+from alliancelab.models.bargaining.smp import SMP, _ktab_saliences
 
 DATA = Path(__file__).parent / "data" / "ktab"
 REFS = sorted(p.stem for p in DATA.glob("*.json"))

@@ -9,8 +9,8 @@ import pytest
 from scipy.optimize import minimize_scalar
 
 import alliancelab
-from alliancelab.bargaining import Problem
-from alliancelab.bargaining.median import weighted_median
+from alliancelab.models.bargaining import Problem
+from alliancelab.models.bargaining.median import weighted_median
 
 DATA = Path(__file__).parent / "data"
 

@@ -1,4 +1,4 @@
-"""Monte Carlo over a case's stated ranges (alliancelab.uncertainty)."""
+"""Monte Carlo over a case's stated ranges (alliancelab.scenarios.uncertainty)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from alliancelab import AllianceLabError, Problem, parse_case, read_case
-from alliancelab.uncertainty import draw, quantile_bands, uncertain_values
+from alliancelab.scenarios.uncertainty import draw, quantile_bands, uncertain_values
 
 DATA = Path(__file__).parent / "data"
 MINI = DATA / "mini_alliance.yaml"

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 
 import alliancelab
 from alliancelab import AllianceLabError, Case, format_case, parse_case, read_case, write_case
-from alliancelab.bargaining import Problem
 from alliancelab.formats import FORMATS
+from alliancelab.models.bargaining import Problem
 from alliancelab.testing import cases
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -169,7 +169,7 @@ def test_scholz_export_refuses_several_issues(tmp_path: Path) -> None:
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "alliancelab.cli", *args],
+        [sys.executable, "-m", "alliancelab", *args],
         capture_output=True,
         text=True,
         timeout=120,

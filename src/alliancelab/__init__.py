@@ -7,11 +7,11 @@
 """
 
 from .api import forecast
-from .bargaining import ENGINES, Problem
-from .case import Actor, Case, Issue, Value
-from .errors import AllianceLabError, CaseError
+from .core.case import Actor, Case, Issue, Value
+from .core.errors import AllianceLabError, CaseError
+from .core.result import Forecast
 from .formats import format_case, parse_case, read_case, write_case
-from .result import Forecast
+from .models.bargaining import ENGINES, Problem
 
 MODELS = tuple(ENGINES)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .bargaining import Problem, engine_class
-from .case import Case
-from .errors import AllianceLabError
-from .result import Forecast
-from .rng import RngLike, make_rng, versions
+from .core.case import Case
+from .core.errors import AllianceLabError
+from .core.result import Forecast
+from .core.rng import RngLike, make_rng, versions
+from .models.bargaining import Problem, engine_class
 
 
 def forecast(

@@ -209,7 +209,7 @@ def test_upload_size_limit(live: LiveServer, client: httpx.Client) -> None:
 
 
 def test_token_required_off_loopback(tmp_path: Path, monkeypatch: Any) -> None:
-    from alliancelab.commands import serve
+    from alliancelab.cli import serve
 
     # the command generates a token when bound to anything but loopback
     seen: dict[str, Any] = {}

@@ -15,7 +15,7 @@ capability the actor brings to bear (a documented judgement with a range), e.g.:
           US President (White House): {state: USA, share: 0.35, share_range: [0.25, 0.45],
                                        reason: "..."}
 
-:func:`derive_capabilities` turns that block into the capability :class:`~alliancelab.case.Value`
+:func:`derive_capabilities` turns that block into the capability :class:`~alliancelab.core.case.Value`
 of each actor: ``CINC(state, year) * share * unit``, with the range ``CINC * share_range * unit``.
 The tests check the shipped cases against it, and the vendored slice against the full data set.
 """
@@ -29,8 +29,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..case import Case, Value
-from ..errors import AllianceLabError
+from ..core.case import Case, Value
+from ..core.errors import AllianceLabError
 
 #: The vendored slice (shared with :mod:`.cinc`): NMC v6.0 abridged rows of the US, both
 #: Koreas, China and Japan for every year, plus the whole state system in 1970, 1990 and 2016.

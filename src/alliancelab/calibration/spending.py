@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import AllianceLabError
+from ..core.errors import AllianceLabError
 from . import alliances
 from .sources import vendored
 

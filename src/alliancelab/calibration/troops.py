@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import AllianceLabError
+from ..core.errors import AllianceLabError
 from .sources import vendored
 
 ROK, JAPAN = 732, 740

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..io import atomic_write_text
+from ..core.io import atomic_write_text
 from .sources import shared_data_dir, vendored
 
 #: Years for which the whole NMC system is kept (CINC shares need every state of a year).

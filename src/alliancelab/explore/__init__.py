@@ -8,7 +8,7 @@ constants, scenarios, policies, experiments, outcomes (see docs/explore.md).
 
 from __future__ import annotations
 
-from .parameters import Policy, Uncertainty, constants, policies, uncertainties
+from ..scenarios.parameters import Policy, Uncertainty, constants, policies, uncertainties
 from .results import Exploration
 from .runner import explore
 from .samplers import SAMPLERS

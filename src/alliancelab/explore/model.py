@@ -1,24 +1,24 @@
 """The experiment function: parameters -> outcomes, vectorised over a batch of experiments.
 
-A batch of ``m`` experiments becomes stacked :class:`~alliancelab.bargaining.Problem` arrays
+A batch of ``m`` experiments becomes stacked :class:`~alliancelab.models.bargaining.Problem` arrays
 (capability ``(m, n)``, position and salience ``(m, n, d)``): each uncertain path
 ``actors.<a>.capability`` / ``.positions.<issue>`` / ``.saliences.<issue>`` maps to one array
 entry, which takes the sampled value; then the scenario's shocks and the policy's levers apply
-their :class:`~alliancelab.case.Change` edits (``set`` / ``add`` / ``scale``, in case order:
+their :class:`~alliancelab.core.case.Change` edits (``set`` / ``add`` / ``scale``, in case order:
 shocks, then levers - scenario first, policy second); positions are clipped to the issue's
 scale, saliences to 0-1, capabilities to >= 0 (as the case validator demands).
 
 Outcomes, one column per engine and issue:
 
 * ``compromise.<issue>`` - Achen's compromise model, Thomson et al. (2006) eq. 4.1, with the
-  fallback of :func:`alliancelab.bargaining.compromise.weights` for an all-zero issue;
+  fallback of :func:`alliancelab.models.bargaining.compromise.weights` for an all-zero issue;
 * ``bdm.<issue>`` - Bueno de Mesquita's expected-utility model as replicated by Scholz,
   Calbert & Smith (2011), run per issue by ``bargaining.bdm_scholz.simulate_batch``; the
   forecast is the c*s-weighted median ("median voter") of the last round's positions, the
   quantity Scholz et al. report per round and the ``bdm-scholz`` engine's forecast;
 * ``dynamics.<issue>`` and ``dynamics.<indicator>`` - when the case-and-dynamics module
   is installed and ``dynamics`` is among the models: the final round of
-  :func:`alliancelab.dynamics.simulate` on the case with the sampled values, the scenario's
+  :func:`alliancelab.models.dynamics.simulate` on the case with the sampled values, the scenario's
   shocks and the policy's levers, seeded with the experiment's own ``SeedSequence``. This
   path rebuilds and validates one case per experiment and is far slower than the arrays.
 
@@ -35,11 +35,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..bargaining.median import weighted_median
-from ..bargaining.problem import Problem
-from ..case import Case
-from ..errors import AllianceLabError
-from .parameters import (
+from ..core.case import Case
+from ..core.errors import AllianceLabError
+from ..core.problem import Problem
+from ..models.bargaining.median import weighted_median
+from ..scenarios.parameters import (
     KIND_CAP,
     KIND_POS,
     KIND_SAL,
@@ -58,7 +58,7 @@ _OPS = {"set": 0, "add": 1, "scale": 2, "converge": 3}
 def bdm_batch() -> object | None:
     """``bargaining.bdm_scholz.simulate_batch`` when that module provides it."""
     try:
-        mod = importlib.import_module("alliancelab.bargaining.bdm_scholz")
+        mod = importlib.import_module("alliancelab.models.bargaining.bdm_scholz")
     except ImportError:
         return None
     return getattr(mod, "simulate_batch", None)
@@ -66,14 +66,14 @@ def bdm_batch() -> object | None:
 
 def dynamics_module() -> object | None:
     try:
-        return importlib.import_module("alliancelab.dynamics")
+        return importlib.import_module("alliancelab.models.dynamics")
     except ImportError:
         return None
 
 
 @dataclass(frozen=True)
 class ArrayChange:
-    """One :class:`~alliancelab.case.Change` resolved to array entries ``(actor, issue)``
+    """One :class:`~alliancelab.core.case.Change` resolved to array entries ``(actor, issue)``
     of one kind (``issue`` is -1 for capability, ``actor`` -1 for the status quo)."""
 
     kind: int
@@ -144,7 +144,7 @@ def apply_intervention(changes: Sequence[ArrayChange], mask: np.ndarray, cap: np
                        pos: np.ndarray, sal: np.ndarray, sq: np.ndarray, lower: np.ndarray,
                        upper: np.ndarray) -> None:
     """Apply one intervention's changes, in place, to the experiments selected by ``mask``,
-    with the semantics of :func:`alliancelab.interventions.apply_changes`: ``set``, ``add``,
+    with the semantics of :func:`alliancelab.scenarios.interventions.apply_changes`: ``set``, ``add``,
     ``scale``, or ``converge`` (each matched number moves the fraction ``value`` toward the
     mean of all matched numbers, weighted by the actors' capabilities as they stood before
     the intervention); each result is clipped to its valid interval at once."""
@@ -212,7 +212,7 @@ class ExperimentModel:
                 field="models",
             )
         if "dynamics" in models and dynamics_module() is None:
-            raise AllianceLabError("alliancelab.dynamics is not installed", field="models")
+            raise AllianceLabError("alliancelab.models.dynamics is not installed", field="models")
         names: list[str] = []
         for m in models:
             if m == "dynamics":

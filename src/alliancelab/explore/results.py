@@ -24,8 +24,8 @@ from .samplers import DesignReader
 from .store import FIXED_COLUMNS, Store, _q
 
 if TYPE_CHECKING:
-    from .discovery import PrimResult
-    from .robustness import Robustness
+    from ..analysis.discovery import PrimResult
+    from ..analysis.robustness import Robustness
 
 #: quantiles of :meth:`Exploration.summary` (a box: whiskers 5-95%, box 25-75%, median).
 SUMMARY_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -71,7 +71,7 @@ class Exploration:
         with Store(self.directory) as st:
             manifest = st.manifest()
             if manifest is None:
-                from ..errors import AllianceLabError
+                from ..core.errors import AllianceLabError
 
                 raise AllianceLabError("no exploration in this directory",
                                        file=str(self.directory))
@@ -173,7 +173,7 @@ class Exploration:
     def check_outcome(self, outcome: str) -> str:
         """``outcome`` if the exploration has it, else a one-line error naming the choices."""
         if outcome not in self.outcomes:
-            from ..errors import AllianceLabError
+            from ..core.errors import AllianceLabError
 
             raise AllianceLabError(f"unknown outcome {outcome!r}; choose from "
                                    f"{', '.join(self.outcomes)}", field="outcome")
@@ -224,9 +224,9 @@ class Exploration:
         ``sampler="sobol"``) or ``"morris"`` (``mu``, ``mu_star``, ``mu_star_conf``,
         ``sigma``; needs ``sampler="morris"``); ``None`` picks the one the sampler supports.
         ``*_conf`` is the half-width of the ``conf_level`` bootstrap interval. See
-        :mod:`alliancelab.explore.sensitivity`."""
-        from ..errors import AllianceLabError
-        from .sensitivity import morris_indices, sobol_indices
+        :mod:`alliancelab.analysis.sensitivity`."""
+        from ..analysis.sensitivity import morris_indices, sobol_indices
+        from ..core.errors import AllianceLabError
 
         self.check_outcome(outcome)
         method = method or (self.manifest["sampler"] if self.manifest["sampler"]
@@ -242,7 +242,7 @@ class Exploration:
 
     def tornado(self, outcome: str, *, top: int = 15, **kwargs: Any) -> Any:
         """The tornado chart (plotly) of :meth:`sensitivity` for ``outcome``."""
-        from .sensitivity import tornado
+        from ..analysis.sensitivity import tornado
 
         idx = self.sensitivity(outcome, **kwargs)
         sampler = self.manifest["sampler"]
@@ -260,7 +260,7 @@ class Exploration:
                 f"SELECT quantile_cont({_q(self.check_outcome(outcome))}, {q}) "
                 f"FROM results WHERE {where}", [] if policy is None else [policy]).fetchone()
         if row is None or row[0] is None:
-            from ..errors import AllianceLabError
+            from ..core.errors import AllianceLabError
 
             raise AllianceLabError(f"no successful experiment stores {outcome!r} yet",
                                    field="outcome")
@@ -268,15 +268,15 @@ class Exploration:
 
     def prim(self, outcome: str, threshold: float | None = None, *, direction: str = "above",
              policy: str | None = "none", **kwargs: Any) -> PrimResult:
-        """Scenario discovery (PRIM, :mod:`alliancelab.explore.discovery`): boxes over the
+        """Scenario discovery (PRIM, :mod:`alliancelab.analysis.discovery`): boxes over the
         uncertainties holding the experiments where ``outcome`` is ``direction``
         (``"above"``/``"below"``) ``threshold`` (default :meth:`default_threshold`), under
         ``policy`` (``None``: every policy, the levers become dimensions too). A threshold
         that selects no experiment, or every one, is refused with a one-line error.
-        ``kwargs`` go to :func:`~alliancelab.explore.discovery.prim` (``alpha``,
+        ``kwargs`` go to :func:`~alliancelab.analysis.discovery.prim` (``alpha``,
         ``mass_min``, ``paste``). Pick a box with ``result.select(min_coverage)``."""
-        from ..errors import AllianceLabError
-        from .discovery import discover
+        from ..analysis.discovery import discover
+        from ..core.errors import AllianceLabError
 
         self.check_outcome(outcome)
         self._check_direction(direction)
@@ -314,9 +314,9 @@ class Exploration:
         """The policies compared on ``outcome`` by regret across the sampled futures: the
         regret table, a per-policy summary, the most robust policy (minimax regret), the
         futures where it fails and a PRIM box describing them
-        (:mod:`alliancelab.explore.robustness`). ``sense`` ``"max"``: more is better,
+        (:mod:`alliancelab.analysis.robustness`). ``sense`` ``"max"``: more is better,
         ``"min"``: less is better; or closeness to ``target``."""
-        from .robustness import robustness
+        from ..analysis.robustness import robustness
 
         self.check_outcome(outcome)
         return robustness(self, outcome, sense=sense, target=target,
@@ -340,7 +340,7 @@ class Exploration:
     @staticmethod
     def _check_direction(direction: str) -> None:
         if direction not in ("above", "below"):
-            from ..errors import AllianceLabError
+            from ..core.errors import AllianceLabError
 
             raise AllianceLabError(f"direction must be 'above' or 'below', got {direction!r}",
                                    field="direction")

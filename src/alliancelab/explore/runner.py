@@ -34,12 +34,12 @@ from typing import Any
 
 import numpy as np
 
-from ..case import Case
-from ..errors import AllianceLabError
+from ..core.case import Case
+from ..core.errors import AllianceLabError
+from ..scenarios.parameters import policies as make_policies
+from ..scenarios.parameters import uncertainties
 from . import samplers
 from .model import ExperimentModel
-from .parameters import policies as make_policies
-from .parameters import uncertainties
 from .store import Store
 
 #: manifest keys that identify an exploration (a rerun must agree on all of them).
@@ -136,7 +136,7 @@ def _batches(pending: np.ndarray, size: int) -> Iterator[np.ndarray]:
 def _manifest(case: Case, sampler: str, n: int, params: Sequence[Any], pols: Sequence[Any],
               shocks: Sequence[str], model: ExperimentModel, n_scen: int, entropy: int,
               seed: int | None) -> dict[str, Any]:
-    from ..rng import versions
+    from ..core.rng import versions
 
     vers = versions()
     for pkg in ("SALib", "duckdb", "distributed"):

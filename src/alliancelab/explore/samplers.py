@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import AllianceLabError
-from .parameters import Uncertainty
+from ..core.errors import AllianceLabError
+from ..scenarios.parameters import Uncertainty
 
 SAMPLERS = ("lhs", "sobol", "mc", "morris")
 MORRIS_LEVELS = 4

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import AllianceLabError
-from ..io import atomic_write_text
+from ..core.errors import AllianceLabError
+from ..core.io import atomic_write_text
 
 DB_NAME = "explore.duckdb"
 DESIGN_NAME = "design.npy"

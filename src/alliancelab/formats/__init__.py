@@ -13,8 +13,8 @@ import os
 from pathlib import Path
 from types import ModuleType
 
-from ..case import Case
-from ..errors import AllianceLabError, CaseError
+from ..core.case import Case
+from ..core.errors import AllianceLabError, CaseError
 
 FORMATS = ("yaml", "ktab", "scholz")
 _MODULES = {"yaml": "yaml_case", "ktab": "ktab_csv", "scholz": "scholz_csv"}
@@ -100,7 +100,7 @@ def format_case(case: Case, fmt: str = "yaml") -> str:
 def write_case(case: Case, path: str | os.PathLike[str], fmt: str | None = None) -> None:
     """Write ``case`` atomically (a temporary file renamed into place); ``fmt`` defaults to
     the suffix (``.csv`` -> ``ktab``, otherwise ``yaml``)."""
-    from ..io import atomic_write_text
+    from ..core.io import atomic_write_text
 
     if fmt is None:
         fmt = "ktab" if str(path).lower().endswith(".csv") else "yaml"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ..errors import CaseError
+from ..core.errors import CaseError
 
 
 def parse_number(cell: str, file: str, line: int, field: str) -> float:

@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
-from ..case import Case
-from ..errors import CaseError
+from ..core.case import Case
+from ..core.errors import CaseError
 
 Capability = Literal["gdp", "votes", "equal"]
 CAPABILITIES: tuple[str, ...] = ("gdp", "votes", "equal")

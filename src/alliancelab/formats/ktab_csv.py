@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import math
 
-from ..case import Case
-from ..errors import CaseError
+from ..core.case import Case
+from ..core.errors import CaseError
 from ._cells import parse_number
 from .yaml_case import validate
 

@@ -13,8 +13,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from ..case import Case, Issue, LocatedValueError, Scale, Value
-from ..errors import CaseError
+from ..core.case import Case, Issue, LocatedValueError, Scale, Value
+from ..core.errors import CaseError
 
 Loc = tuple[str | int, ...]
 

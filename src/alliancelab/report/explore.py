@@ -10,11 +10,11 @@ report.
 * :func:`section_html` turns that into HTML (the page's own section template), reusing the
   tables, figures and look of the main report (:mod:`.html`); :func:`render` makes it a
   self-contained page (the main report's template, plotly.js inlined once);
-  :func:`write_report` writes the page atomically (:mod:`alliancelab.io`).
+  :func:`write_report` writes the page atomically (:mod:`alliancelab.core.io`).
 
 What cannot be computed (Sobol/Morris indices of an LHS exploration or of an unfinished one,
 regret without levers) is stated in the report rather than failing it; a bad outcome name
-or threshold the user asked for is an :class:`~alliancelab.errors.AllianceLabError` before
+or threshold the user asked for is an :class:`~alliancelab.core.errors.AllianceLabError` before
 anything is written.
 """
 
@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ..errors import AllianceLabError
-from ..io import atomic_write_text
+from ..core.errors import AllianceLabError
+from ..core.io import atomic_write_text
 from .html import fig_html, num, table_html
 
 #: rows of the sensitivity table and of the screening heatmap.
@@ -169,15 +169,15 @@ def _failure_groups(f: pd.DataFrame) -> pd.DataFrame:
 
 
 def _screening(ex: Any) -> pd.DataFrame | None:
-    """Morris ``mu*`` (``SALib.analyze.morris``, as :func:`~alliancelab.explore.sensitivity.
+    """Morris ``mu*`` (``SALib.analyze.morris``, as :func:`~alliancelab.analysis.sensitivity.
     morris_indices`) of every outcome under the policy ``none``, each divided by its largest:
     the parameters that matter most anywhere (rows, at most :data:`TOP`) by outcome
     (columns). The store is read once for all outcomes; ``None`` unless every experiment
     of the policy succeeded."""
     from SALib.analyze import morris
 
+    from ..analysis.sensitivity import _params
     from ..explore.samplers import MORRIS_LEVELS, salib_problem
-    from ..explore.sensitivity import _params
 
     outcomes = ex.outcomes[:MAX_SCREENED]
     res = ex.results(["scenario", "policy", "ok", *outcomes])
@@ -201,7 +201,7 @@ def _screening(ex: Any) -> pd.DataFrame | None:
 
 def _robust_overview(ex: Any) -> pd.DataFrame:
     """For every outcome, the minimax-regret policy when more is better and when less is
-    (the regret of :func:`~alliancelab.explore.robustness.regret_table`, over the scenarios
+    (the regret of :func:`~alliancelab.analysis.robustness.regret_table`, over the scenarios
     where every policy succeeded; the store is read once for all outcomes)."""
     res = ex.results(["scenario", "policy", "ok", *ex.outcomes])
     okw = res.pivot(index="scenario", columns="policy", values="ok")
@@ -277,7 +277,7 @@ def screening_figure(screen: pd.DataFrame | None) -> go.Figure | None:
 
 def prim_figure(prim: Any, box: int, label: str) -> go.Figure:
     """The coverage-density trade-off of the peeling trajectory, the chosen box starred."""
-    from ..explore.discovery import tradeoff_plot
+    from ..analysis.discovery import tradeoff_plot
 
     fig: go.Figure = tradeoff_plot(prim, title=f"PRIM: {label}")  # type: ignore[assignment]
     b = prim.boxes[box]
@@ -441,7 +441,7 @@ def section_html(a: ExplorationAnalysis, *, standalone: bool, prefix: str = "exp
 
 
 def _tornado(sens: pd.DataFrame, a: ExplorationAnalysis) -> go.Figure:
-    from ..explore.sensitivity import tornado
+    from ..analysis.sensitivity import tornado
 
     fig: go.Figure = tornado(sens, title=f"{a.outcome}: {a.sensitivity_method} indices")  # type: ignore[assignment]
     return fig

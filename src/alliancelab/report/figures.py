@@ -1,4 +1,4 @@
-"""The report's charts, as plotly figures built from a :class:`~alliancelab.runjob.RunResults`.
+"""The report's charts, as plotly figures built from a :class:`~alliancelab.jobs.run.RunResults`.
 
 Every function returns a ``plotly.graph_objects.Figure`` (or ``None`` when the run has no
 data for it); :mod:`alliancelab.report.html` embeds them. Colours: US actors in blues, ROK
@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..case import Case
+from ..core.case import Case
 
 FONT = "Inter, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 MODEL_COLOURS = {

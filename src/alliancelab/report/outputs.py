@@ -19,8 +19,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import AllianceLabError
-from ..result import jsonable
+from ..core.errors import AllianceLabError
+from ..core.result import jsonable
 
 #: file name -> what it holds (listed in the manifest and docs/report.md).
 OUTPUT_FILES = {

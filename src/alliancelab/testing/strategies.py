@@ -6,7 +6,7 @@ engine contract is stated in (permute the actors, scale every capability).
 >>> @given(cases(min_actors=3, max_actors=6, max_issues=2))   # doctest: +SKIP
 ... def test_something(case): ...
 
-Every strategy draws a *valid* :class:`~alliancelab.case.Case` (it passes the case's own
+Every strategy draws a *valid* :class:`~alliancelab.core.case.Case` (it passes the case's own
 validation); ``case_dicts`` gives the same as a plain mapping, ready to be written as YAML or
 mutated into invalid input. Numbers avoid subnormals and stay within a few orders of
 magnitude, so that properties fail for model reasons, not for float overflow.
@@ -20,8 +20,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ..bargaining.problem import Problem
-from ..case import Case
+from ..core.case import Case
+from ..core.problem import Problem
 
 #: scales seen in real cases: percent, unit interval, a signed index, troop numbers, a
 #: 7-point Likert scale; random scales are drawn as well.

@@ -46,12 +46,12 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import MODELS, forecast, format_case, parse_case
-from ..bargaining import engine_class
-from ..case import Case
 from ..cases import shipped_cases
-from ..errors import AllianceLabError, CaseError
+from ..core.case import Case
+from ..core.errors import AllianceLabError, CaseError
+from ..core.result import jsonable
 from ..formats import read_case, read_text
-from ..result import jsonable
+from ..models.bargaining import engine_class
 
 #: names of cases, runs and explorations: no dots or slashes, so never a path.
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
@@ -293,7 +293,7 @@ class Workspace:
 
     def scenario(self, name: str, interventions: tuple[str, ...]) -> tuple[Case, Case]:
         """The case and the case with ``interventions`` applied (cached per file state)."""
-        from ..interventions import apply_interventions
+        from ..scenarios.interventions import apply_interventions
 
         case = self.load(name)
         if not interventions:
@@ -311,7 +311,7 @@ class Workspace:
         return case, scenario
 
     def save(self, name: str, text: str) -> Path:
-        from ..io import atomic_write_text
+        from ..core.io import atomic_write_text
 
         path = self.case_path(name)
         atomic_write_text(path, text)
@@ -547,7 +547,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.post("/api/forecast", summary="Forecast a case with one engine, rounds included")
     def run_forecast(body: ForecastRequest) -> Any:
-        from ..runjob import ModelRun, movement_table
+        from ..jobs.run import ModelRun, movement_table
 
         if body.model not in models:
             raise AllianceLabError(f"engine {body.model!r} is not available in this "
@@ -575,7 +575,7 @@ def create_app(settings: Settings) -> FastAPI:
             "dynamics": None,
         }
         if body.dynamics:
-            from ..dynamics import simulate
+            from ..models.dynamics import simulate
 
             sim = simulate(case, model="compromise", interventions=body.interventions,
                            rng=body.seed)
@@ -593,7 +593,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.post("/api/runs", status_code=202,
               summary="Start the main job (alliancelab run) on a case; poll its status")
     def start_run(body: RunRequest) -> dict[str, Any]:
-        from ..runjob import DEFAULT_MODELS
+        from ..jobs.run import DEFAULT_MODELS
 
         case = ws.load(body.case)
         if body.draws > settings.max_draws:
@@ -611,9 +611,9 @@ def create_app(settings: Settings) -> FastAPI:
         path = ws.case_path(body.case)
 
         def work(job: Job) -> None:
-            from ..commands.run import other_snapshots
+            from ..cli.run import other_snapshots
+            from ..jobs.run import run_job
             from ..report import write_outputs
-            from ..runjob import run_job
 
             def tick(stage: str, done: int, total: int) -> None:
                 job.stage, job.done, job.total = stage, done, total
@@ -776,7 +776,7 @@ def _part(fn: Callable[[], dict[str, Any] | None]) -> dict[str, Any] | None:
 
 
 def _sensitivity(ex: Any, outcome: str) -> dict[str, Any] | None:
-    from ..explore.sensitivity import sensitivity, tornado
+    from ..analysis.sensitivity import sensitivity, tornado
 
     if ex.manifest["sampler"] not in ("sobol", "morris"):
         return {"error": "sensitivity indices need an exploration with the sobol or "
@@ -787,7 +787,7 @@ def _sensitivity(ex: Any, outcome: str) -> dict[str, Any] | None:
 
 
 def _prim(ex: Any, outcome: str, threshold: float | None, direction: str) -> dict[str, Any]:
-    from ..explore.discovery import discover, tradeoff_plot
+    from ..analysis.discovery import discover, tradeoff_plot
 
     if threshold is None:
         res = ex.results(["policy", "ok", outcome])
@@ -810,7 +810,7 @@ def _prim(ex: Any, outcome: str, threshold: float | None, direction: str) -> dic
 
 
 def _robustness(ex: Any, outcome: str, sense: str) -> dict[str, Any]:
-    from ..explore.robustness import robustness
+    from ..analysis.robustness import robustness
 
     rb = robustness(ex, outcome, sense=sense)
     out: dict[str, Any] = {"sense": sense, "most_robust": rb.most_robust,

@@ -1,0 +1,1 @@
+"""Analysis of experiments: sensitivity, scenario discovery, robustness."""

@@ -1,1 +1,0 @@
-"""CLI sub-commands: each module has ``add_parser(subparsers)`` and sets ``handler``."""

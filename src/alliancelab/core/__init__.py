@@ -1,0 +1,1 @@
+"""The core: the case, the problem arrays, errors, seeds, safe file writes."""

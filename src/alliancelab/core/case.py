@@ -1,0 +1,466 @@
+"""The data model of a negotiation case: actors, issues, positions, saliences, perceptions.
+
+A :class:`Case` is validated once, when it is read, and is immutable afterwards. Every number
+is a :class:`Value` that may carry its ``source``, a ``note`` and, for numbers that are
+judgements, an uncertainty ``range`` that explorations and Monte Carlo runs can vary.
+
+Conventions
+-----------
+* positions are in the issue's own units, inside ``issue.scale.min .. issue.scale.max``;
+* saliences are on 0-1 (how much the actor cares about the issue);
+* capabilities are non-negative and only their ratios matter.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+
+def _as_value_mapping(raw: Any) -> Any:
+    """Accept a bare number where a :class:`Value` is expected."""
+    if isinstance(raw, bool):
+        raise ValueError("expected a number, got a boolean")
+    if isinstance(raw, int):
+        try:
+            return {"value": float(raw)}
+        except OverflowError:
+            raise ValueError("number too large") from None
+    if isinstance(raw, float):
+        return {"value": raw}
+    if isinstance(raw, str):
+        shown = raw if len(raw) <= 40 else raw[:37] + "..."
+        raise ValueError(
+            f"expected a number (or {{value: ..., source: ...}}), got the text {shown!r}"
+        )
+    return raw
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Value(_Frozen):
+    """A number with its provenance and, for judgements, an uncertainty range."""
+
+    value: float
+    source: str | None = None
+    note: str | None = None
+    range: tuple[float, float] | None = None
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, v: float) -> float:
+        if not math.isfinite(v):
+            raise ValueError("must be a finite number (not NaN or infinity)")
+        return v
+
+    @model_validator(mode="after")
+    def _range_holds_value(self) -> Value:
+        if self.range is not None:
+            lo, hi = self.range
+            if not (math.isfinite(lo) and math.isfinite(hi)):
+                raise ValueError("range must be finite")
+            if lo > hi:
+                raise ValueError(f"range must be [low, high], low first; got [{lo:g}, {hi:g}]")
+            if not lo <= self.value <= hi:
+                raise ValueError(f"value {self.value:g} lies outside its range [{lo:g}, {hi:g}]")
+        return self
+
+
+Number = Annotated[Value, BeforeValidator(_as_value_mapping)]
+
+
+class Scale(_Frozen):
+    """An issue's scale: numeric ends, their labels, and the units of a position."""
+
+    min: float = 0.0
+    max: float = 100.0
+    low: str = ""
+    high: str = ""
+    units: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Scale:
+        if not math.isfinite(self.max - self.min) or self.min >= self.max:
+            raise ValueError(f"scale needs finite min < max, got [{self.min:g}, {self.max:g}]")
+        return self
+
+    @property
+    def width(self) -> float:
+        return self.max - self.min
+
+
+class Issue(_Frozen):
+    """A dimension of the negotiation."""
+
+    name: str = Field(min_length=1)
+    description: str | None = None
+    scale: Scale = Scale()
+    status_quo: Number | None = None
+
+
+class Estimate(_Frozen):
+    """One actor's beliefs about another actor, where they differ from the truth."""
+
+    positions: dict[str, Number] = {}
+    saliences: dict[str, Number] = {}
+    capability: Number | None = None
+
+
+class Perceptions(_Frozen):
+    """What an actor perceives: threats (0-1), the partner's reliability (0-1), and its
+    estimates of other actors (keyed by actor name)."""
+
+    threats: dict[str, Number] = {}
+    partner_reliability: Number | None = None
+    estimates: dict[str, Estimate] = {}
+
+
+class Actor(_Frozen):
+    """A stakeholder: its clout, and for each issue its position and salience."""
+
+    name: str = Field(min_length=1)
+    description: str | None = None
+    group: str | None = None
+    capability: Number
+    positions: dict[str, Number]
+    saliences: dict[str, Number]
+    perceptions: Perceptions = Perceptions()
+
+    @field_validator("capability")
+    @classmethod
+    def _non_negative(cls, v: Value) -> Value:
+        if v.value < 0:
+            raise ValueError(f"capability must be >= 0, got {v.value:g}")
+        return v
+
+    @field_validator("saliences")
+    @classmethod
+    def _unit_saliences(cls, v: dict[str, Value]) -> dict[str, Value]:
+        for issue, s in v.items():
+            if not 0.0 <= s.value <= 1.0:
+                raise ValueError(f"salience on {issue!r} must lie in [0, 1], got {s.value:g}")
+        return v
+
+
+def _weight_inherits_source(data: Any) -> Any:
+    """A link's, feedback's or indicator term's ``source`` also documents its ``weight``, so
+    that audits over :meth:`Case.values` see where every weight comes from."""
+    if isinstance(data, dict) and data.get("source"):
+        w = data.get("weight")
+        if isinstance(w, int | float) and not isinstance(w, bool):
+            data = {**data, "weight": {"value": w, "source": data["source"]}}
+        elif isinstance(w, dict) and not w.get("source"):
+            data = {**data, "weight": {**w, "source": data["source"]}}
+    return data
+
+
+class Link(_Frozen):
+    """Perception -> position: how an actor's ideal position on ``issue`` moves when its
+    ``perception`` (``threats.dprk``, ``threats.china`` or ``partner_reliability``) moves.
+    The shift, in scale widths, is ``weight`` times the perception's change from round 0;
+    ``actors`` limits the link to those actors (all when omitted)."""
+
+    perception: str
+    issue: str
+    weight: Number
+    actors: list[str] | None = None
+    source: str | None = None
+
+    _inherit = model_validator(mode="before")(_weight_inherits_source)
+
+
+class Feedback(_Frozen):
+    """Outcome -> perception: how ``perception`` of ``actors`` (all when omitted) moves when
+    the forecast outcome on ``issue`` moves; the change is ``weight`` times the outcome's
+    move since the previous round, in scale widths."""
+
+    issue: str
+    perception: str
+    weight: Number
+    actors: list[str] | None = None
+    source: str | None = None
+
+    _inherit = model_validator(mode="before")(_weight_inherits_source)
+
+
+class Change(_Frozen):
+    """One edit a shock or lever makes to a case: ``target`` is a dotted path such as
+    ``actors.DPRK.positions.dprk_policy`` or ``actors.ROK President.perceptions.threats.dprk``
+    or ``dynamics.threat_weight``; ``op`` says how ``value`` applies. ``*`` matches every key
+    of a segment and ``group:NAME`` every actor of a group (see
+    :mod:`alliancelab.scenarios.interventions`); ``converge`` moves every matched number the fraction
+    ``value`` toward the capability-weighted mean of the matched numbers."""
+
+    target: str
+    op: Literal["set", "add", "scale", "converge"] = "set"
+    value: float
+    source: str | None = None
+
+
+class Intervention(_Frozen):
+    """A named shock (something that happens) or lever (something a policy-maker does);
+    in a simulation it takes effect at round ``at_round`` (1 = the first round)."""
+
+    name: str = Field(min_length=1)
+    description: str | None = None
+    source: str | None = None
+    changes: list[Change] = []
+    at_round: int = Field(default=1, ge=1)
+
+
+class IndicatorTerm(_Frozen):
+    """One term of an :class:`Indicator`: ``weight`` times a quantity of the simulation state
+    at a round (all quantities are dimensionless, mostly on 0-1):
+
+    * ``constant`` - 1;
+    * ``outcome`` - the outcome on ``issue`` in scale widths above the scale's minimum;
+    * ``outcome_change`` - ``|outcome_t - outcome_{t-1}|`` in scale widths on ``issue``,
+      raised to ``power`` (the mean over all issues when ``issue`` is omitted; 0 at round 0;
+      ``power`` 2 makes one large move count more than several small ones);
+    * ``perception`` - the capability-weighted mean of ``perception`` over ``actors``;
+    * ``perception_gap`` - ``|mean_b - mean_a|`` of ``perception`` between the selections
+      ``a`` and ``b``;
+    * ``position_gap`` - ``|mean_b - mean_a|`` of ideal positions on ``issue`` (mean over
+      issues when omitted), in scale widths;
+    * ``misperception`` - the capability-weighted mean over perceivers ``a`` of the mean
+      ``|estimate - truth|`` of the positions of actors ``b`` (``issue`` or all issues),
+      in scale widths.
+
+    Selections (``actors``, ``a``, ``b``) list actor names or group names (``Actor.group``);
+    omitted means every actor. Which quantity a term reads is documented with its ``source``.
+    """
+
+    kind: Literal[
+        "constant",
+        "outcome",
+        "outcome_change",
+        "perception",
+        "perception_gap",
+        "position_gap",
+        "misperception",
+    ]
+    weight: Number
+    issue: str | None = None
+    perception: str | None = None
+    actors: list[str] | None = None
+    a: list[str] | None = None
+    b: list[str] | None = None
+    power: float = Field(default=1.0, gt=0)
+    source: str | None = None
+
+    _inherit = model_validator(mode="before")(_weight_inherits_source)
+
+
+class Indicator(_Frozen):
+    """A named outcome indicator (e.g. ``deterrence``, ``miscalculation_risk``): the sum of
+    its terms, evaluated at every round of a simulation (:mod:`alliancelab.models.dynamics`)."""
+
+    name: str = Field(min_length=1)
+    description: str | None = None
+    source: str | None = None
+    terms: list[IndicatorTerm] = Field(min_length=1)
+
+
+class Case(_Frozen):
+    """A negotiation case, validated and immutable."""
+
+    name: str = Field(min_length=1)
+    description: str | None = None
+    date: str | None = None
+    sources: dict[str, str] = {}
+    issues: list[Issue] = Field(min_length=1)
+    actors: list[Actor] = Field(min_length=1)
+    dynamics: dict[str, Number] = {}
+    links: list[Link] = []
+    feedback: list[Feedback] = []
+    shocks: list[Intervention] = []
+    levers: list[Intervention] = []
+    indicators: list[Indicator] = []
+    meta: dict[str, Any] = {}
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _iso_date(cls, v: Any) -> Any:
+        """Accept a YAML date (``date: 2025-06-01``) as its ISO text."""
+        if isinstance(v, _dt.date):
+            return v.isoformat()
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Case:
+        _unique("issues", [i.name for i in self.issues])
+        _unique("actors", [a.name for a in self.actors])
+        _unique("shocks", [s.name for s in self.shocks])
+        _unique("levers", [s.name for s in self.levers])
+        issues = {i.name: i for i in self.issues}
+        actor_names = {a.name for a in self.actors}
+        for a_idx, actor in enumerate(self.actors):
+            for kind in ("positions", "saliences"):
+                given = getattr(actor, kind)
+                for name in given:
+                    if name not in issues:
+                        raise _located(f"unknown issue {name!r}", "actors", a_idx, kind, name)
+                for name in issues:
+                    if name not in given:
+                        raise _located(
+                            f"missing {kind[:-1]} on issue {name!r}", "actors", a_idx, kind
+                        )
+            for issue_name, pos in actor.positions.items():
+                scale = issues[issue_name].scale
+                if not scale.min <= pos.value <= scale.max:
+                    raise _located(
+                        f"position {pos.value:g} lies outside the scale "
+                        f"[{scale.min:g}, {scale.max:g}]",
+                        "actors",
+                        a_idx,
+                        "positions",
+                        issue_name,
+                    )
+            for other, est in actor.perceptions.estimates.items():
+                if other not in actor_names:
+                    raise _located(
+                        f"estimate of unknown actor {other!r}",
+                        "actors",
+                        a_idx,
+                        "perceptions",
+                        "estimates",
+                        other,
+                    )
+                for name in [*est.positions, *est.saliences]:
+                    if name not in issues:
+                        raise _located(
+                            f"unknown issue {name!r}",
+                            "actors",
+                            a_idx,
+                            "perceptions",
+                            "estimates",
+                            other,
+                        )
+        for kind in ("links", "feedback"):
+            for l_idx, link in enumerate(getattr(self, kind)):
+                if link.issue not in issues:
+                    raise _located(f"unknown issue {link.issue!r}", kind, l_idx, "issue")
+                for name in link.actors or []:
+                    if name not in actor_names:
+                        raise _located(f"unknown actor {name!r}", kind, l_idx, "actors")
+        _unique("indicators", [i.name for i in self.indicators])
+        selectable = actor_names | {a.group for a in self.actors if a.group}
+        for n_idx, ind in enumerate(self.indicators):
+            for t_idx, term in enumerate(ind.terms):
+                if term.issue is not None and term.issue not in issues:
+                    raise _located(
+                        f"unknown issue {term.issue!r}",
+                        "indicators",
+                        n_idx,
+                        "terms",
+                        t_idx,
+                        "issue",
+                    )
+                for sel in ("actors", "a", "b"):
+                    for name in getattr(term, sel) or []:
+                        if name not in selectable:
+                            raise _located(
+                                f"unknown actor or group {name!r}",
+                                "indicators",
+                                n_idx,
+                                "terms",
+                                t_idx,
+                                sel,
+                            )
+                if term.kind in ("perception", "perception_gap") and not term.perception:
+                    raise _located(
+                        f"a {term.kind!r} term needs 'perception'",
+                        "indicators",
+                        n_idx,
+                        "terms",
+                        t_idx,
+                    )
+                if term.kind in ("outcome",) and term.issue is None:
+                    raise _located(
+                        "an 'outcome' term needs 'issue'", "indicators", n_idx, "terms", t_idx
+                    )
+        for i_idx, issue in enumerate(self.issues):
+            sq = issue.status_quo
+            if sq is not None and not issue.scale.min <= sq.value <= issue.scale.max:
+                raise _located(
+                    f"status quo {sq.value:g} lies outside the scale", "issues", i_idx, "status_quo"
+                )
+        return self
+
+    # -- convenience -------------------------------------------------------------------
+    @property
+    def actor_names(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.actors)
+
+    @property
+    def issue_names(self) -> tuple[str, ...]:
+        return tuple(i.name for i in self.issues)
+
+    def actor(self, name: str) -> Actor:
+        for a in self.actors:
+            if a.name == name:
+                return a
+        raise KeyError(name)
+
+    def issue(self, name: str) -> Issue:
+        for i in self.issues:
+            if i.name == name:
+                return i
+        raise KeyError(name)
+
+    def values(self) -> Iterator[tuple[str, Value]]:
+        """Every number in the case with its dotted path (for audits and explorations)."""
+        for label, _, value in walk_values(self):
+            yield label, value
+
+
+class LocatedValueError(ValueError):
+    """A validation failure inside the case-level check, carrying its location."""
+
+    def __init__(self, message: str, loc: tuple[str | int, ...]) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
+def _located(message: str, *loc: str | int) -> LocatedValueError:
+    return LocatedValueError(message, tuple(loc))
+
+
+def _unique(what: str, names: list[str]) -> None:
+    seen: set[str] = set()
+    for idx, n in enumerate(names):
+        if n in seen:
+            raise _located(f"duplicate name {n!r}", what, idx, "name")
+        seen.add(n)
+
+
+def walk_values(obj: Any) -> Iterator[tuple[str, tuple[str | int, ...], Value]]:
+    """Every :class:`Value` under ``obj`` as ``(label, location, value)``: ``label`` is the
+    dotted path with list items named (``actors.DPRK.capability``), ``location`` the key path
+    into ``obj.model_dump()`` (``("actors", 8, "capability")``)."""
+
+    def rec(
+        node: Any, loc: tuple[str | int, ...], label: str
+    ) -> Iterator[tuple[str, tuple[str | int, ...], Value]]:
+        if isinstance(node, Value):
+            yield label, loc, node
+        elif isinstance(node, BaseModel):
+            for name in type(node).model_fields:
+                if name != "name":
+                    yield from rec(
+                        getattr(node, name), (*loc, name), f"{label}.{name}" if label else name
+                    )
+        elif isinstance(node, dict):
+            for key, v in node.items():
+                yield from rec(v, (*loc, key), f"{label}.{key}")
+        elif isinstance(node, list):
+            for idx, v in enumerate(node):
+                yield from rec(v, (*loc, idx), f"{label}.{getattr(v, 'name', idx)}")
+
+    yield from rec(obj, (), "")

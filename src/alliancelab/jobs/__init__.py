@@ -1,0 +1,1 @@
+"""Jobs: the main run, the backtest, their results and tables."""

@@ -1,0 +1,1 @@
+"""Pure models: bargaining engines, games, economics, dynamics."""

@@ -1,0 +1,279 @@
+"""``bdm-scholz``: Bueno de Mesquita's expected-utility model exactly as the public
+reference implementation of Scholz, Calbert & Smith (2011) computes it
+(GitHub jmckib/bdm-scholz-expected-utility-model, ``bdm_scholz_model.py``, which
+reproduces the paper's Table 2; Python 3 port dmasad/bdm-scholz-expected-utility-model).
+
+One round (``BDMScholzModel.update_risk_aversions`` then ``update_positions``):
+
+1. Risk pass, every r = 1: security ("danger") of i, Sec_i = sum_{j != i} E^i(U_ji);
+   R_i = (2 Sec_i - max Sec - min Sec)/(max Sec - min Sec); r_i = (1 - R_i/3)/(1 + R_i/3)
+   (Scholz eqs. 32-34, 33).
+2. Decision pass with the new r. For receiver i and proposer j (x_i != x_j), both
+   expected utilities are computed *from i's perspective, with i's r_i*:
+   a = E(U_ij) = s_j [P_ij U_s + (1 - P_ij) U_f] + (1 - s_j) U_s - Q U_sq,
+   b = E(U_ji) = s_i [P_ji U_s + (1 - P_ji) U_f] + (1 - s_i) U_s - Q U_sq, with
+   U_s = 2 - 4(0.5 - 0.5 |x_i - x_j|/R)^r_i, U_f = 2 - 4(0.5 + 0.5 |x_i - x_j|/R)^r_i,
+   U_sq = 2 - 4 (0.5)^r_i (Scholz eqs. 15, 16, 24, 25a).
+3. P_ij = sum_k max(0, v_k(i, j)) / sum_k sum_a sum_b |v_k(a, b)|, the votes
+   v_k(i, j) = c_k s_k [(|x_k - x_j|/R)^r_k - (|x_k - x_i|/R)^r_k] -- one total over all
+   ordered pairs of actors, not per pair (eq. 31 normalises per pair).
+4. Offers: confrontation if b > a > 0 (i moves to x_j); compromise if b > 0 > a and
+   b > |a| (i moves to x_i + (x_j - x_i)|a/b|, eq. 36). The reference's capitulation test
+   (``eu_ji < abs(eu_ji)``) is never true, so capitulation never happens.
+5. Each actor takes a confrontation if it has one (the one nearest its position), else a
+   compromise (the one with the smallest (|a| x_i + |b| x_j)/(|a| + |b|), a weighted mean
+   of the two positions -- not the smallest move); everybody moves at once.
+6. R is the range of the *initial* positions throughout; Q = 1 by default (the reference
+   subtracts only Q U_sq: with Q < 1 the (1-Q)(T U_b + (1-T) U_w) term of eq. 25a is
+   missing there, and here too).
+
+Differences from the reference, all invisible on its own cases (docs/bdm.md lists them
+with the differences from ``bdm``): ties between different offers are broken by rules that
+do not depend on the order of the actors (:func:`._eu.select`; ``ties="input-order"``
+restores the reference's "first listed wins", which does); comparisons that rounding
+decides (values within ``tie_tol``) count as ties; where every security level is equal the
+reference divides by zero and we set r = 1; a case with all positions equal (R = 0)
+returns the positions unchanged, and with no votes at all (every c*s = 0) P = 0, instead
+of dividing by zero. Sums run over the
+actors in a canonical order (initial position, capability, salience), so that permuting
+the actors changes no bit of the result.
+
+The forecast of an issue is the c*s weighted median of the final round's positions (the
+"median voter position" Scholz et al. report; Table 2 gives median and mean per round, both
+are in the diagnostics). Multi-issue cases are run issue by issue. Perceived positions,
+saliences and capabilities are ignored (the reference has none; ``bdm`` uses them).
+
+:func:`simulate_batch` runs many cases of one issue at once (Monte Carlo draws): the powers
+in NumPy, the rest in the compiled loops of :mod:`._bdm_kernel` (identical to the last bit to
+the earlier all-NumPy formulation, 2-3x faster); the engine itself calls it, so both give
+identical numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ...core.problem import Problem
+from . import _bdm_kernel as _kernel
+from . import _eu
+from .base import Engine, Outcome
+
+#: draws per block in :func:`simulate_batch` (keeps the temporaries in cache)
+CHUNK = 512
+#: default tolerance below which two expected utilities (or positions, times the range) tie
+TIE_TOL = 1e-14
+#: how ties between different offers are broken
+TIES = ("invariant", "input-order")
+
+
+def _risk(sec: np.ndarray, tol: float) -> np.ndarray:
+    """:func:`._eu.risk_exponent` over the actors, axis 0."""
+    return _eu.risk_exponent(sec.T, tol).T  # type: ignore[no-any-return]
+
+
+def _run(
+    capability: np.ndarray,
+    position: np.ndarray,
+    salience: np.ndarray,
+    rounds: int,
+    q: float,
+    tie_tol: float,
+    record: bool,
+    input_order: bool = False,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """One block of draws ``(m, n)``; returns positions ``(m, rounds+1, n)`` and, if
+    ``record``, the per-round diagnostics in input order (draws first)."""
+    m, n = position.shape
+    if m == 1:
+        # With one draw NumPy would sum over the actors with its pairwise (unrolled)
+        # summation instead of in order; two copies keep every block's rounding the same,
+        # so a draw gives the same bits alone and in a batch.
+        two = [np.repeat(v, 2, axis=0) for v in (capability, position, salience)]
+        pos2, diag2 = _run(two[0], two[1], two[2], rounds, q, tie_tol, record, input_order)
+        return pos2[:1], {k: v[:, :1] for k, v in diag2.items()}
+    # canonical order: initial position, then capability, then salience (stable)
+    perm_mn = np.lexsort((salience, capability, position), axis=-1)
+    inv = np.argsort(perm_mn, axis=-1)
+    # draws-last layout from here on: (n, m), (n, n, m)
+    perm = np.ascontiguousarray(perm_mn.T)
+    c = np.take_along_axis(capability, perm_mn, axis=-1).T
+    x = np.ascontiguousarray(np.take_along_axis(position, perm_mn, axis=-1).T)
+    s = np.ascontiguousarray(np.take_along_axis(salience, perm_mn, axis=-1).T)
+    w = np.ascontiguousarray(c * s)
+    rng_ = x.max(axis=0) - x.min(axis=0)
+    big_r = np.where(rng_ > 0, rng_, 1.0)  # R = 0: everybody agrees, nobody moves
+    tol_x = tie_tol * big_r
+    out = np.empty((rounds + 1, n, m))
+    out[0] = x
+    rec: dict[str, list[np.ndarray]] = {
+        k: [] for k in ("r", "sec", "p", "a", "b", "kind", "offer", "proposer")
+    }
+    p1 = np.empty((n, n, m))
+    p = np.empty((n, n, m))
+    a = np.empty((n, n, m))
+    bb = np.empty((n, n, m))
+    kind = np.empty((n, n, m), dtype=np.int8)
+    offer = np.empty((n, m), dtype=np.int8)
+    proposer = np.empty((n, m), dtype=np.int64)
+    adx = np.empty((n, n, m))
+    dist = np.empty((n, n, m))
+    bases = np.empty((3, n, n, m))
+    for t in range(1, rounds + 1):
+        _kernel.distances(x, big_r, adx, dist, bases)
+        # 1. risk pass, r = 1: U_s = 2d, U_f = -2d, U_sq = 0, so E^i(U_ji) =
+        #    2 d_ij (1 - 2 s_i (1 - P_ji)) and Sec_i = sum_j of it
+        _kernel.votes(dist, w, p1, dist)
+        dp = dist * p1.transpose(1, 0, 2)
+        sec = 2.0 * (1.0 - 2.0 * s) * dist.sum(axis=1) + 4.0 * s * dp.sum(axis=1)
+        r = _risk(sec, tie_tol)
+        # 2. decision pass with the new r: dist**r_k (voter k's own r in the probability),
+        #    and the bases of U_s and U_f raised to r_i
+        powers = np.power(bases, r[None, :, None, :])
+        _kernel.votes(powers[0], w, p, dist)
+        usq = q * (2.0 - 4.0 * 0.5 ** r[:, None, :])
+        new = np.empty((n, m))
+        _kernel.decide(x, s, p, dist, powers, usq, adx, perm, tol_x, tie_tol, input_order,
+                       a, bb, kind, new, offer, proposer)
+        if record:
+            rec["r"].append(r.T)
+            rec["sec"].append(sec.T)
+            rec["p"].append(p.transpose(2, 0, 1).copy())
+            rec["a"].append(a.transpose(2, 0, 1).copy())
+            rec["b"].append(bb.transpose(2, 0, 1).copy())
+            rec["kind"].append(kind.transpose(2, 0, 1).copy())
+            rec["offer"].append(offer.T.copy())
+            rec["proposer"].append(proposer.T.copy())
+        x = new
+        out[t] = x
+    # back to draws first and to the input order
+    positions = np.take_along_axis(out.transpose(2, 0, 1), inv[:, None, :], axis=2)
+    diag: dict[str, np.ndarray] = {}
+    if record:
+        def vec(v: list[np.ndarray]) -> np.ndarray:  # (R, m, n) in input order
+            return np.stack([np.take_along_axis(a, inv, axis=1) for a in v])
+
+        def mat(v: list[np.ndarray]) -> np.ndarray:  # (R, m, n, n) in input order
+            ii = inv[:, :, None]
+            return np.stack(
+                [np.take_along_axis(np.take_along_axis(a, ii, axis=1), inv[:, None, :], axis=2)
+                 for a in v]
+            )
+
+        diag = {
+            "risk_exponent": vec(rec["r"]),
+            "security": vec(rec["sec"]),
+            "probability": mat(rec["p"]),
+            "eu_challenge": mat(rec["a"]),
+            "eu_response": mat(rec["b"]),
+            "offer_type": mat(rec["kind"]),
+            "accepted": vec(rec["offer"]),
+            # proposer index (sorted space) -> input index
+            "proposer": vec([np.take_along_axis(perm_mn, j, axis=1) for j in rec["proposer"]]),
+        }
+    return positions, diag
+
+
+def simulate_batch(
+    capability: np.ndarray,
+    position: np.ndarray,
+    salience: np.ndarray,
+    rounds: int = 10,
+    *,
+    q: float = 1.0,
+    tie_tol: float = TIE_TOL,
+    ties: str = "invariant",
+    chunk: int = CHUNK,
+) -> np.ndarray:
+    """Run ``bdm-scholz`` on m independent one-issue cases at once.
+
+    ``capability``, ``position``, ``salience``: arrays ``(m, n)`` (one row per draw;
+    ``capability`` may also be ``(n,)``). Returns positions ``(m, rounds + 1, n)``, row 0
+    the input -- the same numbers :class:`BDMScholz` gives for each draw.
+    """
+    pos = np.asarray(position, dtype=float)
+    if pos.ndim != 2:
+        raise ValueError("position must be (m, n)")
+    cap = np.broadcast_to(np.asarray(capability, dtype=float), pos.shape)
+    sal = np.broadcast_to(np.asarray(salience, dtype=float), pos.shape)
+    if not (np.isfinite(pos).all() and np.isfinite(cap).all() and np.isfinite(sal).all()):
+        raise ValueError("capability, position and salience must be finite")
+    rounds = _eu.check_rounds(rounds)
+    q = _eu.check_unit(q, "q")
+    tie_tol = _eu.check_tol(tie_tol)
+    by_order = _eu.check_choice(ties, "ties", TIES) == "input-order"
+    out = np.empty((pos.shape[0], rounds + 1, pos.shape[1]))
+    for lo in range(0, pos.shape[0], max(1, int(chunk))):
+        hi = lo + max(1, int(chunk))
+        out[lo:hi] = _run(cap[lo:hi], pos[lo:hi], sal[lo:hi], rounds, q, tie_tol, False,
+                          by_order)[0]
+    return out
+
+
+class BDMScholz(Engine):
+    """Bueno de Mesquita's expected-utility model as the Scholz et al. reference code runs it.
+
+    Options: ``rounds`` (10, as the reference's published run), ``q`` (probability of the
+    status quo, 1.0 as Scholz et al. chose), ``tie_tol`` (1e-14: expected utilities closer
+    than this, and positions closer than this times the range, count as equal), ``ties``
+    ("invariant": ties between different offers go to the most enforceable offer, then the
+    lower position, whatever the order of the actors; "input-order": to the actor listed
+    first, exactly as the reference -- which then depends on the order of the actors).
+    """
+
+    name = "bdm-scholz"
+    min_actors = 2
+    iterative = True
+
+    def __init__(
+        self, rounds: int = 10, q: float = 1.0, tie_tol: float = TIE_TOL, ties: str = "invariant"
+    ) -> None:
+        self.rounds = _eu.check_rounds(rounds)
+        self.q = _eu.check_unit(q, "q")
+        self.tie_tol = _eu.check_tol(tie_tol)
+        self.ties = _eu.check_choice(ties, "ties", TIES)
+
+    def solve(self, problem: Problem, rng: np.random.Generator) -> Outcome:
+        n, d = problem.position.shape
+        cap = np.broadcast_to(problem.capability, (d, n))
+        pos, diag = _run(
+            np.ascontiguousarray(cap),
+            np.ascontiguousarray(problem.position.T),
+            np.ascontiguousarray(problem.salience.T),
+            self.rounds,
+            self.q,
+            self.tie_tol,
+            True,
+            self.ties == "input-order",
+        )
+        return finish(problem, pos, diag)
+
+
+def finish(problem: Problem, pos: np.ndarray, diag: dict[str, np.ndarray]) -> Outcome:
+    """Assemble an :class:`Outcome` from per-issue results (issues as the leading axis)."""
+    rounds = np.ascontiguousarray(pos.transpose(1, 2, 0))  # (R+1, n, d)
+    rounds[0] = problem.position  # bit-exact input
+    summary = _eu.summaries(rounds, problem.capability, problem.salience)
+
+    def issue_last(a: np.ndarray) -> np.ndarray:  # (R, d, ...) -> (R, ..., d)
+        return np.moveaxis(a, 1, -1)
+
+    kind = issue_last(diag["accepted"])
+    proposer = issue_last(diag["proposer"])
+    eu_a, eu_b = issue_last(diag["eu_challenge"]), issue_last(diag["eu_response"])
+    diagnostics: dict[str, Any] = {
+        **summary,
+        "forecast_rule": "c*s weighted median of the final round's positions",
+        "risk_exponent": issue_last(diag["risk_exponent"]),
+        "security": issue_last(diag["security"]),
+        "probability": issue_last(diag["probability"]),
+        "eu_challenge": eu_a,
+        "eu_response": eu_b,
+        "offer_type": issue_last(diag["offer_type"]),
+        "offer_types": list(_eu.OFFER_TYPES),
+        "offers": _eu.offer_list(
+            rounds, problem.actors, problem.issues, kind, proposer, eu_a, eu_b
+        ),
+    }
+    return Outcome(rounds=rounds, forecast=summary["median"][-1].copy(), diagnostics=diagnostics)

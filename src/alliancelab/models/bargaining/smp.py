@@ -1,0 +1,653 @@
+"""KTAB's Spatial Model of Politics (SMP), vectorised with NumPy.
+
+Reference: B. Wise, L. Thomas, L. Yaseen et al., KAPSARC Toolkit for Behavioral Analysis
+(KTAB), GitHub KAPSARC/KTAB: ``examples/smp/libsrc/smp.cpp`` and ``smpbcn.cpp`` (the SMP
+state, challenges and bargains), ``KTAB/kmodel/libsrc/kmodel.cpp`` (votes, coalitions,
+victory probabilities, the probabilistic Condorcet election), ``KTAB/kmodel/doc/
+markov-incentives.tex`` and ``web/tutorial/SMPTutorial.md`` (the options). One step of the
+model (KTAB ``SMPState::stepBCN``), on positions scaled to [0, 1]:
+
+1. utilities: ``u_ij = (1 - d_ij)(1 + d_ij R)`` with ``d_ij`` the salience-weighted distance
+   from i's ideal (= its position; identity accommodation) to j's position (``bvDiff``,
+   ``bsUtil``); risk attitudes R from the risk-neutral probabilistic Condorcet election
+   (PCE) of the actors' positions (``bigRfromProb``), and h's estimate of i's attitude
+   ``(2 R_h + R_i) / 3`` ("OneThird", ``estNRA``);
+2. every actor i picks the target j with the largest expected gain of challenging it, from
+   its own perspective (``probEduChlg(i, i, i, j)``, third parties joining by the "little
+   conflict" rule and semi-commitment, ``bestChallenge``: gain > 1e-5);
+3. the pair's bargain interpolates their positions issue by issue, weights
+   ``(salience x probability)^2``, rounded to 4 decimals (``interpBrgnSnPm``, S2P2);
+4. each actor's queue (its status quo plus every bargain it is party to) is resolved by a
+   PCE of the states the bargains would produce, with capabilities as weights, and the
+   actor adopts the most probable one (``updateBestBrgnPositions``, deterministic);
+5. stop when the summed movement of the last step falls below 2% of the first step's
+   (plus 1e-4), after at least 2 and at most 100 steps (``smpStopFn``, ``configExec``).
+
+See docs/smp.md for the options, the mapping of a case onto KTAB's inputs, and every point
+where we deviate from KTAB (all of them are cases where KTAB throws).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ...core.errors import AllianceLabError
+from ...core.problem import Problem
+from . import _smp_kernel as K
+from .base import Engine, Outcome
+
+#: KTAB ``Model::maxNumActor``.
+MAX_ACTORS = 250
+#: KTAB ``SMPModel::posTol``: positions closer than this (on [0, 1]) are the same option.
+POS_TOL = 1e-3
+#: KTAB ``SMPState::bestChallenge``: smallest expected gain worth a challenge.
+MIN_SIG_EDU = 1e-5
+#: KTAB ``configExec``: the stopping rule's constants.
+MIN_ITER, MAX_ITER, MIN_DELTA_RATIO, MIN_SIG_DELTA = 2, 100, 0.02, 1e-4
+#: Capabilities are rescaled so the largest is this (see docs/smp.md).
+CAP_SCALE = 100.0
+
+# option name -> accepted spellings (ours, then KTAB's enum names), compared lower-case
+# with "-", "_" and spaces removed.
+_OPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "victory": {
+        "linear": ("linear",),
+        "square": ("square",),
+        "quartic": ("quartic",),
+        "octic": ("octic",),
+        "binary": ("binary",),
+    },
+    "pce": {
+        "conditional": ("conditional", "conditionalpcm"),
+        "markov-incentive": ("markovincentive", "markovipcm"),
+        "markov-uniform": ("markovuniform", "markovupcm"),
+    },
+    "voting": {
+        "binary": ("binary",),
+        "prop-bin": ("propbin",),
+        "proportional": ("proportional", "prop"),
+        "prop-cubic": ("propcubic", "propcbc"),
+        "cubic": ("cubic",),
+        "asym-prospect": ("asymprospect", "asymprosp"),
+    },
+    "risk_range": {"min": ("min",), "mid": ("mid",), "max": ("max",)},
+    "risk_adjust": {
+        "none": ("none", "nora"),
+        "one-third": ("onethird", "onethirdra"),
+        "half": ("half", "halfra"),
+        "two-thirds": ("twothirds", "twothirdsra"),
+        "full": ("full", "fullra"),
+    },
+    "third_party": {
+        "none": ("none", "nocommit"),
+        "semi": ("semi", "semicommit"),
+        "full": ("full", "fullcommit"),
+    },
+    "interpolation": {"s1p1": ("s1p1",), "s2p2": ("s2p2",), "s2pmax": ("s2pmax",)},
+    "bargain": {
+        "init-only": ("initonly", "initonlyinterp"),
+        "init-rcvr": ("initrcvr", "initrcvrinterp"),
+        "pw-compromise": ("pwcompromise", "pwcomp", "pwcompinterp"),
+    },
+    "transitions": {
+        "deterministic": ("deterministic", "determinsticstm"),
+        "stochastic": ("stochastic", "stochasticstm"),
+    },
+}
+
+
+def _option(kind: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise AllianceLabError(f"smp option {kind}: expected a name, got {value!r}", field=kind)
+    key = "".join(ch for ch in value.lower() if ch not in "-_ ")
+    for name, spellings in _OPTIONS[kind].items():
+        if key in spellings:
+            return name
+    raise AllianceLabError(
+        f"smp option {kind}: unknown value {value!r}; choose one of {', '.join(_OPTIONS[kind])}",
+        field=kind,
+    )
+
+
+@dataclass
+class _Bargains:
+    """The bargains proposed in one step (one row per bargain)."""
+
+    init: np.ndarray  # (m,) initiator
+    rcvr: np.ndarray  # (m,) receiver
+    pos_init: np.ndarray  # (m, d) the initiator's position under the bargain
+    pos_rcvr: np.ndarray  # (m, d)
+
+
+class SMP(Engine):
+    """KTAB's Spatial Model of Politics; defaults are KTAB's (``smpc`` with a CSV input).
+
+    Options (KTAB's names accepted too): ``victory`` linear|square|quartic|octic|binary
+    (``VPModel``); ``pce`` conditional|markov-incentive|markov-uniform (``PCEModel``);
+    ``voting`` proportional|binary|prop-bin|prop-cubic|cubic|asym-prospect (``VotingRule``);
+    ``risk_range`` min|mid|max (``BigRRange``); ``risk_adjust`` none|one-third|half|
+    two-thirds|full (``BigRAdjust``); ``third_party`` none|semi|full (``ThirdPartyCommit``);
+    ``interpolation`` s1p1|s2p2|s2pmax (``InterVecBrgn``); ``bargain`` init-only|init-rcvr|
+    pw-compromise (``SMPBargnModel``); ``transitions`` deterministic|stochastic
+    (``StateTransMode``; stochastic draws from ``rng``); ``rounds`` the maximum number of
+    steps (KTAB: 100); ``min_rounds`` (2) and ``tolerance`` (0.02) of the stopping rule;
+    ``capability_scale`` (100): capabilities are rescaled so the largest equals it, which
+    makes results independent of the capability unit (KTAB's floors 1e-8 and 1e-10 are
+    absolute); ``None`` uses capabilities as given, bit-for-bit KTAB for any input.
+    """
+
+    name = "smp"
+    min_actors = 3
+    iterative = True
+
+    def __init__(
+        self,
+        *,
+        rounds: int = MAX_ITER,
+        victory: str = "linear",
+        pce: str = "conditional",
+        voting: str = "proportional",
+        risk_range: str = "mid",
+        risk_adjust: str = "one-third",
+        third_party: str = "semi",
+        interpolation: str = "s2p2",
+        bargain: str = "init-only",
+        transitions: str = "deterministic",
+        min_rounds: int = MIN_ITER,
+        tolerance: float = MIN_DELTA_RATIO,
+        capability_scale: float | None = CAP_SCALE,
+    ) -> None:
+        for label, v in (("rounds", rounds), ("min_rounds", min_rounds)):
+            if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
+                raise AllianceLabError(f"must be a positive integer, got {v!r}", field=label)
+        if not (isinstance(tolerance, int | float) and 0 <= float(tolerance) < 1):
+            raise AllianceLabError(f"must lie in [0, 1), got {tolerance!r}", field="tolerance")
+        self.rounds = int(rounds)
+        self.victory = _option("victory", victory)
+        self.pce = _option("pce", pce)
+        self.voting = _option("voting", voting)
+        self.risk_range = _option("risk_range", risk_range)
+        self.risk_adjust = _option("risk_adjust", risk_adjust)
+        self.third_party = _option("third_party", third_party)
+        self.interpolation = _option("interpolation", interpolation)
+        self.bargain = _option("bargain", bargain)
+        self.transitions = _option("transitions", transitions)
+        if capability_scale is not None and not (
+            isinstance(capability_scale, int | float) and capability_scale > 0
+        ):
+            raise AllianceLabError(
+                f"must be a positive number or None, got {capability_scale!r}",
+                field="capability_scale",
+            )
+        self.min_rounds = int(min_rounds)
+        self.tolerance = float(tolerance)
+        self.capability_scale = None if capability_scale is None else float(capability_scale)
+
+    # ------------------------------------------------------------------ inputs
+    def solve(self, problem: Problem, rng: np.random.Generator) -> Outcome:
+        n, d = problem.position.shape
+        if n > MAX_ACTORS:
+            raise AllianceLabError(
+                f"model 'smp' takes at most {MAX_ACTORS} actors (KTAB's limit), the case has {n}",
+                field="actors",
+            )
+        if n < self.min_actors:
+            raise AllianceLabError(
+                f"model 'smp' needs at least {self.min_actors} actors, the case has {n}",
+                field="actors",
+            )
+        lo, width = problem.lower, problem.upper - problem.lower
+        x0 = (problem.position - lo) / width
+        sal = _ktab_saliences(problem.salience)
+        cap_raw = np.asarray(problem.capability, dtype=float)
+        pcap_raw = np.asarray(problem.perceived_capability, dtype=float)
+        c_max = cap_raw.max()
+        scale = self.capability_scale
+        with np.errstate(over="ignore"):
+            if c_max > 0 and scale is not None and not np.isfinite(scale / c_max):
+                # capabilities so small (subnormal) that scale / c_max overflows: divide first
+                cap_raw, pcap_raw, c_max = cap_raw / c_max, pcap_raw / c_max, 1.0
+        factor = (1.0 if scale is None else scale / c_max) if c_max > 0 else 0.0
+        cap = cap_raw * factor if c_max > 0 else np.ones(n)
+        psal = _ktab_saliences(problem.perceived_salience)
+        pcap = pcap_raw * factor if c_max > 0 else np.ones((n, n))
+        offset = (problem.perceived_position - problem.position[None, :, :]) / width
+        perceived = bool(
+            np.any(offset != 0) or np.any(psal != sal[None]) or np.any(pcap != cap[None])
+        )
+        run = _Run(self, x0, sal, cap, psal, pcap, offset, perceived, rng)
+        states = run.run()
+
+        xs = np.array([s["x"] for s in states])  # (S, n, d)
+        rounds = xs * width + lo
+        rounds[0] = problem.position
+        expected, modal, outcome_dist = run.outcome(states[-1])
+        # KTAB rounds bargains to 4 decimals of the scale, which can step up to 5e-5 of the
+        # scale outside the inputs' range; the forecast is kept within it.
+        p0 = problem.position
+        forecast = np.clip(expected * width + lo, p0.min(axis=0), p0.max(axis=0))
+        diagnostics: dict[str, Any] = {
+            "states": len(states),
+            "victory_probabilities": np.array([s["actor_prob"] for s in states]),
+            "risk_attitudes": np.array([s["risk"] for s in states]),
+            "position_probabilities": [
+                {"actors": [list(map(int, np.flatnonzero(s["group"] == m)))
+                            for m in range(len(s["uniq"]))],
+                 "probability": s["prob"].tolist()}
+                for s in states
+            ],
+            "challenges": run.challenges,
+            "expected_outcome": forecast,
+            "modal_outcome": modal * width + lo,
+            "outcome_distribution": outcome_dist,
+            "stop_ratio": run.ratios,
+            "converged": run.converged,
+            "capability_factor": factor,
+        }
+        return Outcome(rounds=rounds, forecast=forecast, diagnostics=diagnostics)
+
+
+def _last_equivalent(x: np.ndarray, uniq: np.ndarray) -> np.ndarray:
+    """KTAB ``State::posProb``: for each actor, the *last* distinct position within
+    ``POS_TOL`` of its own (KTAB scans them all without stopping at the first match)."""
+    dist = np.sqrt(((x[:, None, :] - x[uniq][None, :, :]) ** 2).sum(axis=2))
+    hit = dist < POS_TOL
+    return len(uniq) - 1 - np.argmax(hit[:, ::-1], axis=1)
+
+
+def _ktab_saliences(s: np.ndarray) -> np.ndarray:
+    """A case's 0-1 saliences as KTAB's per-actor salience vectors: kept as they are when
+    an actor's saliences sum to at most 1 (KTAB's CSV limit of 100; 1e-12 of slack for
+    decimal fractions), otherwise divided by their sum (last axis = issues)."""
+    s = np.asarray(s, dtype=float)
+    total = s.sum(axis=-1, keepdims=True)
+    return np.where(total > 1.0 + 1e-12, s / np.where(total > 0, total, 1.0), s)
+
+
+class _Run:
+    """One run of the model: the state history and what happened between states."""
+
+    def __init__(
+        self,
+        eng: SMP,
+        x0: np.ndarray,
+        sal: np.ndarray,
+        cap: np.ndarray,
+        psal: np.ndarray,
+        pcap: np.ndarray,
+        offset: np.ndarray,
+        perceived: bool,
+        rng: np.random.Generator,
+    ) -> None:
+        self.e = eng
+        self.x0, self.sal, self.cap = x0, sal, cap
+        self.psal, self.pcap, self.offset, self.perceived = psal, pcap, offset, perceived
+        self.rng = rng
+        self.n, self.d = x0.shape
+        self.sal_sum = sal.sum(axis=1)
+        # h's estimate of i's weight s_i c_i and salience sum, (n, n); row h
+        self.w_est = pcap * psal.sum(axis=2)
+        self.s_est = psal.sum(axis=2)
+        self.challenges: list[list[dict[str, Any]]] = []
+        self.ratios: list[float] = []
+        self.converged = False
+
+    # -------------------------------------------------------------- one state
+    def assess(self, x: np.ndarray) -> dict[str, Any]:
+        """Utilities, risk attitudes and position probabilities of a state
+        (KTAB ``setAllAUtil`` and ``pDist(-1)``)."""
+        e = self.e
+        dist = K.weighted_distance(x[:, None, :], x[None, :, :], self.sal[:, None, :])
+        rn_util = K.bs_util(dist, np.zeros((self.n, 1)))
+        c = K.coalitions(e.voting, self.cap, rn_util)
+        p_act, _ = K.pce(e.pce, e.victory, c)
+        risk = K.big_r(p_act, e.risk_range)
+        own = K.bs_util(dist, K.est_nra(risk, risk, e.risk_adjust)[:, None])
+        uniq, group = K.unique_indices(x, POS_TOL)
+        prob = K.scalar_pce(e.voting, e.victory, e.pce, self.cap, own[:, uniq])
+        return {
+            "x": x,
+            "dist": dist,
+            "risk": risk,
+            "own": own,
+            "uniq": uniq,
+            "group": group,
+            "prob": prob,
+            "actor_prob": prob[_last_equivalent(x, uniq)],
+        }
+
+    def outcome(self, st: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+        """The expected outcome of a state: the probability-weighted mean of its distinct
+        positions (KTAB ``pDist(-1)``), and the most probable one. KTAB forms the distinct
+        positions scanning actors in input order; here they are scanned in order of
+        position (lexicographic), so the forecast does not depend on the actors' order."""
+        e, x = self.e, st["x"]
+        order = np.lexsort(x.T[::-1])
+        uniq_sorted, group_sorted = K.unique_indices(x[order], POS_TOL)
+        uniq = order[uniq_sorted]
+        group = np.empty_like(group_sorted)
+        group[order] = group_sorted
+        prob = K.scalar_pce(e.voting, e.victory, e.pce, self.cap, st["own"][:, uniq])
+        members = [np.flatnonzero(group == m) for m in range(len(uniq))]
+        centres = np.array([x[mm].mean(axis=0) for mm in members])
+        dist = {"actors": [mm.tolist() for mm in members], "probability": prob.tolist()}
+        return prob @ centres, centres[int(np.argmax(prob))], dist
+
+    def run(self) -> list[dict[str, Any]]:
+        e = self.e
+        states = [self.assess(self.x0)]
+        d01 = 0.0
+        for it in range(1, e.rounds + 1):
+            x_new = self.step(states[-1])
+            states.append(self.assess(x_new))
+            moved = float(np.sqrt(((states[-1]["x"] - states[-2]["x"]) ** 2).sum(axis=1)).sum())
+            if it == 1:
+                d01 = moved + MIN_SIG_DELTA
+            ratio = moved / d01
+            self.ratios.append(ratio)
+            if it >= e.min_rounds and ratio < e.tolerance:
+                self.converged = True
+                break
+        return states
+
+    # ------------------------------------------------------------- utilities
+    def _dist_h(self, h: np.ndarray, x: np.ndarray, dist: np.ndarray) -> np.ndarray:
+        """h's estimate of the distances d(a, b), ``(len(h), n, n)``."""
+        if not self.perceived:
+            return np.broadcast_to(dist, (len(h), self.n, self.n))
+        px = np.clip(x[None, :, :] + self.offset[h], 0.0, 1.0)  # (H, n, d)
+        return K.weighted_distance(
+            px[:, :, None, :], px[:, None, :, :], self.psal[h][:, :, None, :]
+        )
+
+    def _util_h(self, h: np.ndarray, st: dict[str, Any]) -> np.ndarray:
+        """``aUtil[h](a, b)``: h's estimate of the utility to a of b's position."""
+        r = st["risk"]
+        dh = self._dist_h(h, st["x"], st["dist"])
+        rh = K.est_nra(r[h][:, None], r[None, :], self.e.risk_adjust)  # (H, n)
+        return K.bs_util(dh, rh[:, :, None])
+
+    def _contest(
+        self,
+        u: np.ndarray,
+        h: np.ndarray,
+        k: np.ndarray,
+        i: np.ndarray,
+        j: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """KTAB ``SMPState::probEduChlg(h, k, i, j)`` for a batch: h's estimate of the
+        probability that i beats j and of k's expected gain from i challenging j.
+        ``u[b]`` is ``aUtil[h_b]``, ``(B, n, n)``."""
+        e = self.e
+        b = np.arange(len(h))
+        uii, uij = u[b, i, i], u[b, i, j]
+        uji, ujj = u[b, j, i], u[b, j, j]
+        uki, ukj = u[b, k, i], u[b, k, j]
+        eu_sq = uki + ukj
+        u_kij = uki + uki
+        u_kji = ukj + ukj
+        w_i, w_j = self.w_est[h, i], self.w_est[h, j]
+        s_j = self.s_est[h, j]
+        v_i = K.vote(e.voting, w_i, uii, uij)
+        v_j = K.vote(e.voting, w_j, uji, ujj)
+        c_ij = K.MIN_CONTEST + np.maximum(v_i, 0) + np.maximum(v_j, 0)
+        c_ji = K.MIN_CONTEST + np.maximum(-v_i, 0) + np.maximum(-v_j, 0)
+        # third parties n: (B, n)
+        uni = np.take_along_axis(u, i[:, None, None], axis=2)[:, :, 0]  # u[b, n, i]
+        unj = np.take_along_axis(u, j[:, None, None], axis=2)[:, :, 0]
+        unn = np.diagonal(u, axis1=1, axis2=2)
+        w_n = self.w_est[h]  # (B, n)
+        v_t = self._third_party(w_n, uni, unj, unn, c_ij[:, None], c_ji[:, None])
+        mask = np.ones(v_t.shape, dtype=bool)
+        mask[b, i] = False
+        mask[b, j] = False
+        v_t = np.where(mask, v_t, 0.0)
+        c_ij = K.seq_sum(np.column_stack([c_ij, np.maximum(v_t, 0)]), axis=1)
+        c_ji = K.seq_sum(np.column_stack([c_ji, np.maximum(-v_t, 0)]), axis=1)
+        p_ij = c_ij / (c_ij + c_ji)
+        p_ji = c_ji / (c_ij + c_ji)
+        eu_contest = p_ij * u_kij + p_ji * u_kji
+        eu_chlg = (1 - s_j) * u_kij + s_j * eu_contest
+        return p_ij, eu_chlg - eu_sq
+
+    def _third_party(
+        self,
+        w_n: np.ndarray,
+        uni: np.ndarray,
+        unj: np.ndarray,
+        unn: np.ndarray,
+        c_i: np.ndarray,
+        c_j: np.ndarray,
+    ) -> np.ndarray:
+        """KTAB ``Actor::vProbLittle`` then ``Actor::thirdPartyVoteSU``: third party n's
+        vote in the contest i:j, after judging the "little conflict" of i, j and n.
+        (In-place NumPy; every operation is KTAB's, in KTAB's order.)"""
+        rule = self.e.voting
+        v_n = K.vote(rule, w_n, uni, unj)
+        # cni = c_i + v if v > 0 else c_i, cnj = c_j - v if v < 0 else c_j
+        cni = np.maximum(v_n, 0.0)
+        cni += c_i
+        np.negative(v_n, out=v_n)
+        cnj = np.maximum(v_n, 0.0, out=v_n)
+        cnj += c_j
+        pin = cni
+        tot = cni + cnj
+        np.divide(cni, tot, out=pin)
+        pjn = np.subtract(1.0, pin, out=tot)
+        tpc = self.e.third_party
+        if tpc == "full":
+            a_ikj, a_iji = uni + uni + uni, uni + uni + uni  # u_ik_def_j, u_i_def_jk
+            two = unj + unj
+            b_jik = two + unj  # u_j_def_ik
+            b_jki = b_jik  # u_jk_def_i
+        else:
+            a_ikj = uni + uni + unn
+            a_iji = uni + uni + (unn if tpc == "none" else uni)
+            two = unj + unj
+            b_jik = two + (unn if tpc == "none" else unj)
+            b_jki = np.add(two, unn, out=two)
+        u_ik_j = pin * a_ikj
+        b_jik = np.multiply(pjn, b_jik, out=b_jik if b_jik is not b_jki else None)
+        u_ik_j += b_jik
+        u_i_jk = np.multiply(pin, a_iji, out=cnj)
+        b_jki = np.multiply(pjn, b_jki, out=b_jki if b_jki.shape == pjn.shape else None)
+        u_i_jk += b_jki
+        return K.vote(rule, w_n, u_ik_j, u_i_jk)
+
+    # ------------------------------------------------------------ challenges
+    def best_challenges(self, st: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For every actor i, ``probEduChlg(i, i, i, j)`` over all j (KTAB
+        ``bestChallengeUtils``, ``bestChallenge``): (target or -1, P[i beats it], gain).
+
+        Vectorised over a chunk of initiators c, targets j and third parties t, arrays laid
+        out ``(t, c, j)`` so the sum over third parties runs in KTAB's order."""
+        n, rule = self.n, self.e.voting
+        p_all = np.zeros((n, n))
+        g_all = np.full((n, n), -np.inf)
+        step = max(1, (K.CHUNK_ELEMENTS // 2) // (n * n))
+        everyone = np.arange(n)
+        for a0 in range(0, n, step):
+            hs = everyone[a0:a0 + step]
+            c = len(hs)
+            ci = np.arange(c)
+            u = self._util_h(hs, st)  # (c, a, b) = aUtil[i_c](a, b)
+            uii = u[ci, hs, hs][:, None]  # (c, 1)
+            uij = u[ci, hs, :]  # (c, j)
+            uji = u[ci, :, hs]  # (c, j): u[c, j, i_c]
+            ujj = np.diagonal(u, axis1=1, axis2=2)  # (c, j)
+            eu_sq = uii + uij
+            u_kij = uii + uii
+            u_kji = uij + uij
+            w_est = self.w_est[hs]  # (c, a): i_c's estimate of a's weight
+            v_i = K.vote(rule, w_est[ci, hs][:, None], uii, uij)
+            v_j = K.vote(rule, w_est, uji, ujj)
+            c_ij = K.MIN_CONTEST + np.maximum(v_i, 0) + np.maximum(v_j, 0)
+            c_ji = K.MIN_CONTEST + np.maximum(-v_i, 0) + np.maximum(-v_j, 0)
+            v_t = self._third_party(
+                w_est.T[:, :, None],
+                uji.T[:, :, None],  # u[c, t, i_c]
+                u.transpose(1, 0, 2),  # u[c, t, j]
+                ujj.T[:, :, None],  # u[c, t, t]
+                c_ij[None],
+                c_ji[None],
+            )  # (t, c, j)
+            buf = np.empty((n + 1, c, n))
+            c_ij = self._add_third(buf, c_ij, v_t, hs, ci)
+            np.negative(v_t, out=v_t)
+            c_ji = self._add_third(buf, c_ji, v_t, hs, ci)
+            p_ij = c_ij / (c_ij + c_ji)
+            p_ji = c_ji / (c_ij + c_ji)
+            s_j = self.s_est[hs]
+            eu_chlg = (1 - s_j) * u_kij + s_j * (p_ij * u_kij + p_ji * u_kji)
+            gain = eu_chlg - eu_sq
+            gain[ci, hs] = -np.inf
+            p_all[hs] = p_ij
+            g_all[hs] = gain
+        target = np.full(n, -1)
+        prob = np.zeros(n)
+        gain_best = np.zeros(n)
+        best = np.argmax(g_all, axis=1)
+        top = g_all[everyone, best]
+        ok = top > MIN_SIG_EDU
+        target[ok], prob[ok], gain_best[ok] = best[ok], p_all[everyone, best][ok], top[ok]
+        return target, prob, gain_best
+
+    @staticmethod
+    def _add_third(
+        buf: np.ndarray, start: np.ndarray, v_t: np.ndarray, hs: np.ndarray, ci: np.ndarray
+    ) -> np.ndarray:
+        """``start`` plus the positive third-party votes, t in order, skipping t = i, j."""
+        n = v_t.shape[0]
+        buf[0] = start
+        np.maximum(v_t, 0.0, out=buf[1:])
+        buf[1 + hs, ci, :] = 0.0  # t == i
+        jj = np.arange(n)
+        buf[1 + jj, :, jj] = 0.0  # t == j
+        return buf.sum(axis=0)
+
+    # --------------------------------------------------------------- bargains
+    def bargains(
+        self, st: dict[str, Any], target: np.ndarray, prob: np.ndarray
+    ) -> list[_Bargains]:
+        """KTAB ``SMPState::doBCN(i)``: the bargains the challenges produce."""
+        e, x, s = self.e, st["x"], self.sal
+        ii = np.flatnonzero(target >= 0)
+        jj = target[ii]
+        if ii.size == 0:
+            return []
+        p = prob[ii][:, None]
+        iij_i, iij_j = K.interpolate(e.interpolation, x[ii], s[ii], p, x[jj], s[jj], 1 - p)
+        if e.bargain == "init-only":
+            return [_Bargains(ii, jj, iij_i, iij_j)]
+        # j's estimate of i's expected gain; KTAB passes it as the "probability" of i
+        # (smpbcn.cpp: pjiJ = get<1>(Vjij)) - kept as in KTAB.
+        g_ji = np.empty(len(ii))
+        step = max(1, K.CHUNK_ELEMENTS // (self.n * self.n))
+        for b0 in range(0, len(ii), step):
+            sl = slice(b0, b0 + step)
+            u_j = self._util_h(jj[sl], st)
+            g_ji[sl] = self._contest(u_j, jj[sl], ii[sl], ii[sl], jj[sl])[1]
+        q = g_ji[:, None]
+        jij_i, jij_j = K.interpolate(e.interpolation, x[ii], s[ii], q, x[jj], s[jj], 1 - q)
+        if e.bargain == "init-rcvr":
+            return [_Bargains(ii, jj, iij_i, iij_j), _Bargains(ii, jj, jij_i, jij_j)]
+        # power-weighted compromise; KTAB weighs j's view with i's capability (quirk kept)
+        w_i = (self.cap[ii] * self.sal_sum[ii])[:, None]
+        w_j = (self.cap[ii] * self.sal_sum[jj])[:, None]
+        bp_i = (w_i * iij_i + w_j * jij_i) / (w_i + w_j)
+        bp_j = (w_i * iij_j + w_j * jij_j) / (w_i + w_j)
+        return [_Bargains(ii, jj, bp_i, bp_j)]
+
+    def step(self, st: dict[str, Any]) -> np.ndarray:
+        """One step: challenges, bargains, and each actor's choice among its bargains
+        (KTAB ``SMPState::doBCN``, ``updateBestBrgnPositions``)."""
+        e, n = self.e, self.n
+        x, own = st["x"], st["own"]
+        target, prob, gain = self.best_challenges(st)
+        sets = self.bargains(st, target, prob)
+        log: list[dict[str, Any]] = [
+            {"initiator": int(i), "target": int(target[i]), "probability": float(prob[i]),
+             "gain": float(gain[i])}
+            for i in np.flatnonzero(target >= 0)
+        ]
+        x_new = x.copy()
+        if not sets:
+            self.challenges.append(log)
+            return x_new
+        # all bargains, initiator order; for init-rcvr the two of a pair stay together
+        init = np.stack([b.init for b in sets], axis=1).ravel()
+        rcvr = np.stack([b.rcvr for b in sets], axis=1).ravel()
+        p_init = np.stack([b.pos_init for b in sets], axis=1).reshape(-1, self.d)
+        p_rcvr = np.stack([b.pos_rcvr for b in sets], axis=1).reshape(-1, self.d)
+        r = st["risk"]
+        # posUtil: utility to every actor a of each bargain's two positions, (n, m)
+        pu_i = K.bs_util(
+            K.weighted_distance(x[:, None, :], p_init[None, :, :], self.sal[:, None, :]),
+            r[:, None],
+        )
+        pu_j = K.bs_util(
+            K.weighted_distance(x[:, None, :], p_rcvr[None, :, :], self.sal[:, None, :]),
+            r[:, None],
+        )
+        u_sq = K.seq_sum(own, axis=1) / n
+        u_brg = _bargain_utility(own, init, rcvr, pu_i, pu_j) / n  # (n, m)
+        chosen: list[int] = [-1] * n
+        queues = [np.flatnonzero((init == k) | (rcvr == k)) for k in range(n)]
+        sizes = np.array([len(q) for q in queues])
+        for size in np.unique(sizes[sizes > 0]):
+            ks = np.flatnonzero(sizes == size)
+            idx = np.array([queues[k] for k in ks])  # (G, size)
+            u = np.concatenate(
+                [np.broadcast_to(u_sq[None, :, None], (len(ks), n, 1)),
+                 np.moveaxis(u_brg[:, idx], 0, 1)], axis=2,
+            )  # (G, actors, 1 + size)
+            p = K.scalar_pce(e.voting, e.victory, e.pce, self.cap, u)
+            for g, k in enumerate(ks):
+                if e.transitions == "deterministic":
+                    pick = int(np.argmax(p[g]))
+                else:
+                    pick = int(rng_choice(self.rng, p[g]))
+                if pick == 0:
+                    continue
+                bid = int(idx[g, pick - 1])
+                chosen[k] = bid
+                x_new[k] = p_init[bid] if init[bid] == k else p_rcvr[bid]
+        for entry in log:
+            entry["adopted_by"] = [
+                k for k in range(n) if chosen[k] >= 0 and init[chosen[k]] == entry["initiator"]
+                and rcvr[chosen[k]] == entry["target"]
+            ]
+        self.challenges.append(log)
+        return x_new
+
+
+def _bargain_utility(
+    own: np.ndarray, init: np.ndarray, rcvr: np.ndarray, pu_i: np.ndarray, pu_j: np.ndarray
+) -> np.ndarray:
+    """KTAB ``updateBestBrgnPositions`` (``brgnUtil``): for every actor a and bargain m,
+    u(I's new position) + u(J's new position) + the sum of u(other positions), added in
+    KTAB's order; ``(n, m)``."""
+    n = own.shape[0]
+    m = len(init)
+    out = np.empty((n, m))
+    step = max(1, K.CHUNK_ELEMENTS // (n * (n + 2)))
+    for b0 in range(0, m, step):
+        sl = slice(b0, min(m, b0 + step))
+        mm = np.arange(sl.stop - sl.start)
+        buf = np.empty((n + 2, n, len(mm)))  # (term, a, bargain)
+        buf[0] = pu_i[:, sl]
+        buf[1] = pu_j[:, sl]
+        buf[2:] = own.T[:, :, None]
+        buf[2 + init[sl], :, mm] = 0.0
+        buf[2 + rcvr[sl], :, mm] = 0.0
+        out[:, sl] = buf.sum(axis=0)
+    return out
+
+
+def rng_choice(rng: np.random.Generator, p: np.ndarray) -> int:
+    """A draw from the distribution ``p`` (KTAB ``PRNG::probSel``)."""
+    p = np.asarray(p, dtype=float)
+    return int(rng.choice(len(p), p=p / p.sum()))

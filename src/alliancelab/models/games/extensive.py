@@ -1,0 +1,767 @@
+"""Finite extensive-form games with incomplete information and a perfect Bayesian solver.
+
+A game is a tree: chance nodes (Nature draws the players' types, Harsanyi 1967-68), decision
+nodes grouped into information sets (a player does not see the others' types), and terminal
+nodes with one payoff per player. Two solvers:
+
+* :func:`backward_induction` -- subgame-perfect equilibrium of a game of complete (perfect)
+  information (every information set a single node); exact, ties broken towards the first
+  action.
+* :func:`solve_pbe` -- a perfect Bayesian equilibrium of a game with incomplete information,
+  found as the limit of the agent logit quantal-response equilibrium (McKelvey & Palfrey 1998,
+  *Experimental Economics* 1: 9-41) as the precision ``lambda`` grows. Every logit QRE has
+  full support, so beliefs are defined everywhere by Bayes' rule, and the limit of the traced
+  branch is a sequential equilibrium (hence a PBE) of the game. The returned profile is then
+  checked independently by :func:`pbe_violation`: at every information set, each action
+  played with positive probability must be a best response (within ``tol``) to the beliefs
+  given by Bayes' rule from the profile (off the path, from the logit limit). Points of the
+  traced branch are *polished* (:func:`_polish`): the equilibrium with the traced support is
+  solved exactly from the indifference conditions, so the returned profile is usually an
+  exact PBE (``Solution.exact``; deviation gains below 1e-9).
+
+Payoffs are normalised per player to [0, 1] inside the solver, so ``lambda`` has one scale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import optimize
+from scipy.special import logsumexp
+
+from ...core.errors import AllianceLabError
+
+
+@dataclass
+class _Node:
+    kind: str  # "chance" | "decision" | "terminal"
+    player: int = -1
+    infoset: int = -1
+    probs: tuple[float, ...] = ()
+    children: list[int] = field(default_factory=list)
+    payoff: tuple[float, ...] = ()
+    outcome: str = ""
+    label: str = ""
+
+
+@dataclass
+class _Infoset:
+    player: int
+    key: str
+    actions: tuple[str, ...]
+    nodes: list[int] = field(default_factory=list)
+
+
+class Game:
+    """A finite extensive-form game, built top-down.
+
+    >>> g = Game(["Ch", "Def"])
+    >>> root = g.decision("Ch", "Ch:start", ["C", "D"])
+    >>> sq = g.terminal("SQ", [1, 3])
+    >>> d = g.decision("Def", "Def:resp", ["C", "D"])
+    >>> g.attach(root, [sq, d]); g.attach(d, [g.terminal("DC", [2, 1]), g.terminal("DD", [0, 2])])
+    >>> backward_induction(g).outcome_probs
+    {'SQ': 1.0}
+    """
+
+    def __init__(self, players: Sequence[str]) -> None:
+        self.players = tuple(players)
+        self.nodes: list[_Node] = []
+        self.infosets: list[_Infoset] = []
+        self._infoset_index: dict[str, int] = {}
+
+    # -- building --------------------------------------------------------------------
+    def _pidx(self, player: str) -> int:
+        try:
+            return self.players.index(player)
+        except ValueError:
+            raise AllianceLabError(f"unknown player {player!r}") from None
+
+    def chance(self, probs: Sequence[float], label: str = "") -> int:
+        p = np.asarray(probs, dtype=float)
+        if (p < 0).any() or not np.isclose(p.sum(), 1.0):
+            raise AllianceLabError(f"chance probabilities must be >= 0 and sum to 1, got {probs}")
+        self.nodes.append(_Node("chance", probs=tuple(float(x) for x in p), label=label))
+        return len(self.nodes) - 1
+
+    def decision(self, player: str, infoset: str, actions: Sequence[str], label: str = "") -> int:
+        pid = self._pidx(player)
+        if infoset in self._infoset_index:
+            h = self._infoset_index[infoset]
+            if self.infosets[h].actions != tuple(actions) or self.infosets[h].player != pid:
+                raise AllianceLabError(f"information set {infoset!r} used inconsistently")
+        else:
+            h = len(self.infosets)
+            self.infosets.append(_Infoset(pid, infoset, tuple(actions)))
+            self._infoset_index[infoset] = h
+        self.nodes.append(_Node("decision", player=pid, infoset=h, label=label))
+        self.infosets[h].nodes.append(len(self.nodes) - 1)
+        return len(self.nodes) - 1
+
+    def terminal(self, outcome: str, payoff: Sequence[float]) -> int:
+        if len(payoff) != len(self.players):
+            raise AllianceLabError(f"terminal {outcome!r} needs {len(self.players)} payoffs")
+        self.nodes.append(_Node("terminal", payoff=tuple(float(x) for x in payoff),
+                                outcome=outcome))
+        return len(self.nodes) - 1
+
+    def attach(self, node: int, children: Sequence[int]) -> None:
+        n = self.nodes[node]
+        want = len(n.probs) if n.kind == "chance" else len(self.infosets[n.infoset].actions)
+        if len(children) != want:
+            raise AllianceLabError(f"node {node} needs {want} children, got {len(children)}")
+        n.children = list(children)
+
+    @property
+    def root(self) -> int:
+        return 0
+
+    def infoset_key(self, h: int) -> str:
+        return self.infosets[h].key
+
+    def is_perfect_information(self) -> bool:
+        return all(len(h.nodes) == 1 for h in self.infosets)
+
+    def order(self) -> list[int]:
+        """Nodes in pre-order from the root (parents before children)."""
+        out, stack = [], [self.root]
+        while stack:
+            k = stack.pop()
+            out.append(k)
+            stack.extend(reversed(self.nodes[k].children))
+        return out
+
+
+@dataclass(frozen=True)
+class Solution:
+    """An equilibrium: behaviour strategy per information set, beliefs per information set
+    (probability of each member node), the distribution over outcomes, expected payoffs, and
+    the largest incentive to deviate found by the independent check. ``exact``: the profile
+    solves the indifference conditions exactly (deviation gains <= 1e-9 with ``beliefs``)
+    rather than being a logit-limit approximation."""
+
+    strategy: dict[str, dict[str, float]]
+    beliefs: dict[str, dict[str, float]]
+    outcome_probs: dict[str, float]
+    expected_payoffs: dict[str, float]
+    violation: float
+    lam: float | None = None
+    exact: bool = False
+
+    def prob(self, infoset: str, action: str) -> float:
+        return self.strategy[infoset][action]
+
+
+# ---------------------------------------------------------------------------------------
+# evaluation of a behaviour profile
+def _normalised_payoffs(game: Game) -> tuple[np.ndarray, np.ndarray]:
+    term = [k for k, n in enumerate(game.nodes) if n.kind == "terminal"]
+    pay = np.array([game.nodes[k].payoff for k in term])
+    lo, hi = pay.min(axis=0), pay.max(axis=0)
+    scale = np.where(hi > lo, hi - lo, 1.0)
+    return lo, scale
+
+
+class _Evaluator:
+    """Vectorised-enough evaluation of reach probabilities, beliefs and action values."""
+
+    def __init__(self, game: Game) -> None:
+        self.g = game
+        self.order = game.order()
+        lo, scale = _normalised_payoffs(game)
+        self.lo, self.scale = lo, scale
+        self.npl = len(game.players)
+        self.sizes = [len(h.actions) for h in game.infosets]
+
+    def log_reach(self, logsig: list[np.ndarray]) -> np.ndarray:
+        g = self.g
+        lr = np.full(len(g.nodes), -np.inf)
+        lr[g.root] = 0.0
+        for k in self.order:
+            n = g.nodes[k]
+            if n.kind == "chance":
+                for p, c in zip(n.probs, n.children, strict=True):
+                    lr[c] = lr[k] + (np.log(p) if p > 0 else -np.inf)
+            elif n.kind == "decision":
+                ls = logsig[n.infoset]
+                for a, c in enumerate(n.children):
+                    lr[c] = lr[k] + ls[a]
+        return lr
+
+    def nature_value(self, k: int, v: np.ndarray) -> bool:
+        """Fill ``v[k]`` if node ``k`` is terminal (normalised payoffs) or a chance node (the
+        expectation over its children, already filled); False at a decision node."""
+        n = self.g.nodes[k]
+        if n.kind == "terminal":
+            v[k] = (np.asarray(n.payoff) - self.lo) / self.scale
+        elif n.kind == "chance":
+            v[k] = sum(p * v[c] for p, c in zip(n.probs, n.children, strict=True))
+        else:
+            return False
+        return True
+
+    def values(self, sig: list[np.ndarray]) -> np.ndarray:
+        g = self.g
+        v = np.zeros((len(g.nodes), self.npl))
+        for k in reversed(self.order):
+            if not self.nature_value(k, v):
+                n = g.nodes[k]
+                s = sig[n.infoset]
+                v[k] = sum(s[a] * v[c] for a, c in enumerate(n.children))
+        return v
+
+    def beliefs(self, lr: np.ndarray) -> list[np.ndarray]:
+        out = []
+        for h in self.g.infosets:
+            x = lr[h.nodes]
+            if np.isneginf(x).all():
+                out.append(np.full(len(x), 1.0 / len(x)))
+            else:
+                out.append(np.exp(x - x.max()) / np.exp(x - x.max()).sum())
+        return out
+
+    def action_values(self, sig: list[np.ndarray], logsig: list[np.ndarray]
+                      ) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray, np.ndarray]:
+        lr = self.log_reach(logsig)
+        mu = self.beliefs(lr)
+        v = self.values(sig)
+        q = []
+        for h, m in zip(self.g.infosets, mu, strict=True):
+            qa = np.zeros(len(h.actions))
+            for w, k in zip(m, h.nodes, strict=True):
+                qa += w * v[self.g.nodes[k].children, h.player]
+            q.append(qa)
+        return q, mu, v, lr
+
+
+def _split(z: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
+    """Free logits (first action pinned at 0) -> per-infoset log-probabilities."""
+    out, i = [], 0
+    for m in sizes:
+        logits = np.concatenate([[0.0], z[i:i + m - 1]])
+        out.append(logits - logsumexp(logits))
+        i += m - 1
+    return out
+
+
+def _pack(q: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate([qa[1:] - qa[0] for qa in q]) if q else np.zeros(0)
+
+
+def _solution(game: Game, ev: _Evaluator, sig: list[np.ndarray], logsig: list[np.ndarray],
+              lam: float | None, tol: float) -> Solution:
+    q, mu, v, lr = ev.action_values(sig, logsig)
+    strategy, beliefs = {}, {}
+    for h, s, m in zip(game.infosets, sig, mu, strict=True):
+        strategy[h.key] = {a: float(x) for a, x in zip(h.actions, s, strict=True)}
+        beliefs[h.key] = {game.nodes[k].label or str(k): float(w)
+                          for k, w in zip(h.nodes, m, strict=True)}
+    outcomes: dict[str, float] = {}
+    reach = np.exp(lr)
+    for k, n in enumerate(game.nodes):
+        if n.kind == "terminal" and reach[k] > 0:
+            outcomes[n.outcome] = outcomes.get(n.outcome, 0.0) + float(reach[k])
+    expected = {p: float(v[game.root, i] * ev.scale[i] + ev.lo[i])
+                for i, p in enumerate(game.players)}
+    viol = max((float(np.max(qa) - qa[s > tol].min()) for qa, s in zip(q, sig, strict=True)),
+               default=0.0)
+    return Solution(strategy, beliefs, outcomes, expected, viol, lam)
+
+
+def pbe_violation(game: Game, strategy: dict[str, dict[str, float]], tol: float = 1e-6,
+                  beliefs: dict[str, dict[str, float]] | None = None) -> float:
+    """Largest gain (normalised payoff units) any player could get at any information set by
+    moving to a best response, given beliefs from Bayes' rule on ``strategy``. At information
+    sets the profile never reaches, the beliefs are ``beliefs[infoset]`` (node label ->
+    probability, as in :attr:`Solution.beliefs`) if given, else uniform. Zero (up to
+    rounding) for a PBE; actions with probability <= ``tol`` count as unused."""
+    ev = _Evaluator(game)
+    cq = _CondQ(game, ev)
+    p = np.concatenate([[strategy[h.key][a] for a in h.actions] for h in game.infosets])
+    fallback = None if beliefs is None else _belief_arrays(game, beliefs)
+    q, _ = cq.q(p, fallback)
+    return cq.violation(q, p, tol)
+
+
+def _belief_arrays(game: Game, beliefs: dict[str, dict[str, float]]) -> list[np.ndarray]:
+    out = []
+    for h in game.infosets:
+        b = beliefs.get(h.key)
+        if b is None:
+            out.append(np.full(len(h.nodes), 1.0 / len(h.nodes)))
+        else:
+            out.append(np.array([b[game.nodes[k].label or str(k)] for k in h.nodes]))
+    return out
+
+
+def backward_induction(game: Game) -> Solution:
+    """Subgame-perfect equilibrium of a perfect-information game (Kuhn/Zermelo)."""
+    if not game.is_perfect_information():
+        raise AllianceLabError("backward induction needs every information set to be one node")
+    ev = _Evaluator(game)
+    sig: list[np.ndarray] = [np.zeros(m) for m in ev.sizes]
+    v = np.zeros((len(game.nodes), ev.npl))
+    for k in reversed(ev.order):
+        if not ev.nature_value(k, v):
+            n = game.nodes[k]
+            vals = [v[c, n.player] for c in n.children]
+            best = int(np.argmax(vals))
+            sig[n.infoset][best] = 1.0
+            v[k] = v[n.children[best]]
+    with np.errstate(divide="ignore"):
+        logsig = [np.log(s) for s in sig]
+    return _solution(game, ev, sig, logsig, None, 1e-9)
+
+
+def _group_lse(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """log-sum-exp of consecutive groups of ``x`` beginning at ``starts``."""
+    m = np.maximum.reduceat(x, starts)
+    sizes = np.diff(np.append(starts, len(x)))
+    mm = np.where(np.isfinite(m), m, 0.0)
+    with np.errstate(divide="ignore"):
+        return np.log(np.add.reduceat(np.exp(x - np.repeat(mm, sizes)), starts)) + mm
+
+
+class _FastQ:
+    """Action values of every agent from log-probabilities in a few array operations.
+
+    With perfect recall each terminal t lies below at most one node of an information set h,
+    so Q_{h,a} = sum_{t below (h, a)} pi(t) u_i(t) / (sigma_a pi(h)), where pi is the reach
+    probability (Nature and all players) and pi(h) = sum_{n in h} pi(n) (Bayes' rule)."""
+
+    def __init__(self, game: Game, ev: _Evaluator) -> None:
+        offs = np.cumsum([0, *ev.sizes])
+        self.offs = offs
+        nact = int(offs[-1])
+        term = [k for k, n in enumerate(game.nodes) if n.kind == "terminal"]
+        tpos = {k: i for i, k in enumerate(term)}
+        dec = [k for k, n in enumerate(game.nodes) if n.kind == "decision"]
+        dpos = {k: i for i, k in enumerate(dec)}
+        self.MT = np.zeros((len(term), nact))
+        self.MD = np.zeros((len(dec), nact))
+        self.cT = np.zeros(len(term))
+        self.cD = np.zeros(len(dec))
+        self.B = np.zeros((nact, len(term)), dtype=bool)
+        self.UT = np.array([(np.asarray(game.nodes[k].payoff) - ev.lo) / ev.scale for k in term])
+        self.act_player = np.zeros(nact, dtype=int)
+        self.act_h = np.zeros(nact, dtype=int)
+        for h, info in enumerate(game.infosets):
+            self.act_player[offs[h]:offs[h + 1]] = info.player
+            self.act_h[offs[h]:offs[h + 1]] = h
+        self.h_perm = np.array([dpos[k] for info in game.infosets for k in info.nodes])
+        self.h_len = np.array([len(info.nodes) for info in game.infosets])
+        self.h_starts = np.cumsum([0, *self.h_len])[:-1]
+
+        def walk(k: int, path: list[int], logc: float, above: list[int]) -> None:
+            n = game.nodes[k]
+            if n.kind == "terminal":
+                i = tpos[k]
+                self.MT[i, path] = 1.0
+                self.cT[i] = logc
+                self.B[above, i] = True
+                return
+            if n.kind == "chance":
+                for p, c in zip(n.probs, n.children, strict=True):
+                    walk(c, path, logc + (np.log(p) if p > 0 else -np.inf), above)
+                return
+            i = dpos[k]
+            self.MD[i, path] = 1.0
+            self.cD[i] = logc
+            for a, c in enumerate(n.children):
+                j = int(offs[n.infoset] + a)
+                walk(c, [*path, j], logc, [*above, j])
+
+        walk(game.root, [], 0.0, [])
+        self.UJ = self.UT[:, self.act_player].T  # (nact, T): payoff of the acting player
+
+    def q(self, ls: np.ndarray) -> np.ndarray:
+        return self.q_jac(ls, False)[0]
+
+    def beliefs(self, ls: np.ndarray) -> list[np.ndarray]:
+        """Bayes' rule beliefs at every information set (all reached: ``ls`` finite)."""
+        lrh = (self.MD @ ls + self.cD)[self.h_perm]
+        lh = _group_lse(lrh, self.h_starts)
+        return np.split(np.exp(lrh - np.repeat(lh, self.h_len)), self.h_starts[1:])
+
+    def q_jac(self, ls: np.ndarray, jac: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+        """Q and, if ``jac``, dQ/d(log-probabilities): with A_jt = pi(t) u(t) / (sigma_j
+        pi(h_j)) for t below action j, dQ_j/dls_k = sum_t A_jt MT_tk - Q_j delta_jk
+        - Q_j sum_{n in h_j} mu(n) MD_nk (mu = Bayes' beliefs at h_j)."""
+        lr_t = self.MT @ ls + self.cT
+        lr_d = self.MD @ ls + self.cD
+        lrh = lr_d[self.h_perm]
+        lh = _group_lse(lrh, self.h_starts)
+        expo = lr_t[None, :] - ls[:, None] - lh[self.act_h][:, None]
+        w = np.where(self.B, np.exp(np.where(self.B, expo, -np.inf)), 0.0)
+        a = w * self.UJ
+        q = a.sum(axis=1)
+        if not jac:
+            return q, None
+        mu = np.exp(lrh - np.repeat(lh, self.h_len))
+        g = np.add.reduceat(mu[:, None] * self.MD[self.h_perm], self.h_starts, axis=0)
+        dq = a @ self.MT - np.diag(q) - q[:, None] * g[self.act_h]
+        return q, dq
+
+
+_UNREACHED = -1e100  # log-probabilities below this count as exactly zero
+
+
+class _CondQ:
+    """Exact action values with explicit beliefs, valid for profiles with zero probabilities.
+
+    Q_{h,a} = sum_{n in h} mu(n) sum_{t below (n, a)} pi(t | n, a) u_i(t), where pi(t | n, a)
+    is the probability of reaching t from the child of n through a (no division by reach
+    probabilities, so unreached information sets are fine) and mu(n) is Bayes' rule on the
+    reach of n where the information set is reached, else the supplied belief."""
+
+    def __init__(self, game: Game, ev: _Evaluator) -> None:
+        self.g = game
+        offs = np.cumsum([0, *ev.sizes])
+        self.offs, self.sizes = offs, ev.sizes
+        self.nact = int(offs[-1])
+        dec = [k for k, n in enumerate(game.nodes) if n.kind == "decision"]
+        dpos = {k: i for i, k in enumerate(dec)}
+        self.MD = np.zeros((len(dec), self.nact))
+        self.cD = np.zeros(len(dec))
+        rows_p, rows_c, rows_node, rows_act, rows_u = [], [], [], [], []
+
+        def below(k: int, path: list[int], logc: float, out: list) -> None:
+            n = game.nodes[k]
+            if n.kind == "terminal":
+                out.append((list(path), logc, k))
+            elif n.kind == "chance":
+                for p, c in zip(n.probs, n.children, strict=True):
+                    below(c, path, logc + (np.log(p) if p > 0 else -np.inf), out)
+            else:
+                for a, c in enumerate(n.children):
+                    below(c, [*path, int(offs[n.infoset] + a)], logc, out)
+
+        def walk(k: int, path: list[int], logc: float) -> None:
+            n = game.nodes[k]
+            if n.kind == "terminal":
+                return
+            if n.kind == "chance":
+                for p, c in zip(n.probs, n.children, strict=True):
+                    walk(c, path, logc + (np.log(p) if p > 0 else -np.inf))
+                return
+            i = dpos[k]
+            self.MD[i, path] = 1.0
+            self.cD[i] = logc
+            for a, c in enumerate(n.children):
+                j = int(offs[n.infoset] + a)
+                leaves: list = []
+                below(c, [], 0.0, leaves)
+                for pth, lc, t in leaves:
+                    row = np.zeros(self.nact)
+                    row[pth] = 1.0
+                    rows_p.append(row)
+                    rows_c.append(lc)
+                    rows_node.append(i)
+                    rows_act.append(j)
+                    u = (game.nodes[t].payoff[n.player] - ev.lo[n.player]) / ev.scale[n.player]
+                    rows_u.append(u)
+                walk(c, [*path, j], logc)
+
+        walk(game.root, [], 0.0)
+        self.P = np.array(rows_p)
+        self.c = np.array(rows_c)
+        self.r_node = np.array(rows_node, dtype=int)
+        self.r_act = np.array(rows_act, dtype=int)
+        self.r_u = np.array(rows_u)
+        self.h_perm = np.array([dpos[k] for h in game.infosets for k in h.nodes])
+        self.h_len = np.array([len(h.nodes) for h in game.infosets])
+        self.h_starts = np.cumsum([0, *self.h_len])[:-1]
+        self.uniform = np.repeat(1.0 / self.h_len, self.h_len)
+
+    def q(self, p: np.ndarray, fallback: list[np.ndarray] | None = None
+          ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Action values (flat, per action) and beliefs (per information set) for the flat
+        behaviour profile ``p``; ``fallback`` beliefs at unreached sets (default uniform)."""
+        with np.errstate(divide="ignore"):
+            ls = np.maximum(np.log(np.clip(p, 0.0, None)), 1.5 * _UNREACHED)
+        lr = self.MD @ ls + self.cD
+        lr = np.where(lr < _UNREACHED, -np.inf, lr)[self.h_perm]
+        lse = _group_lse(lr, self.h_starts)
+        reached = np.isfinite(lse)
+        rep = np.repeat(np.where(reached, lse, 0.0), self.h_len)
+        m = np.exp(lr - rep)
+        fb = (self.uniform if fallback is None
+              else np.concatenate([np.asarray(f, dtype=float) for f in fallback]))
+        m = np.where(np.repeat(reached, self.h_len), m, fb)
+        mu_node = np.zeros(len(self.cD))
+        mu_node[self.h_perm] = m
+        mus = np.split(m, self.h_starts[1:])
+        e = self.P @ ls + self.c
+        w = np.where(e < _UNREACHED, 0.0, np.exp(np.minimum(e, 0.0)))
+        q = np.bincount(self.r_act, weights=mu_node[self.r_node] * w * self.r_u,
+                        minlength=self.nact)
+        return q, mus
+
+    def reached(self, p: np.ndarray) -> np.ndarray:
+        """Which information sets ``p`` reaches with positive probability."""
+        with np.errstate(divide="ignore"):
+            ls = np.maximum(np.log(np.clip(p, 0.0, None)), 1.5 * _UNREACHED)
+        lr = self.MD @ ls + self.cD
+        lr = np.where(lr < _UNREACHED, -np.inf, lr)[self.h_perm]
+        return np.isfinite(np.maximum.reduceat(lr, self.h_starts))
+
+    def project_belief(self, p: np.ndarray, h: int, support: np.ndarray, mu0: np.ndarray
+                       ) -> np.ndarray | None:
+        """The belief at (unreached) information set ``h`` nearest to ``mu0`` (Euclidean)
+        that makes every action of ``support`` equally good; None if none is a distribution."""
+        with np.errstate(divide="ignore"):
+            ls = np.maximum(np.log(np.clip(p, 0.0, None)), 1.5 * _UNREACHED)
+        e = self.P @ ls + self.c
+        w = np.where(e < _UNREACHED, 0.0, np.exp(np.minimum(e, 0.0))) * self.r_u
+        nodes = self.h_perm[self.h_starts[h]:self.h_starts[h] + self.h_len[h]]
+        acts = self.offs[h] + support
+        val = np.zeros((len(nodes), len(acts)))  # val[n, a]: value of a at node n
+        for i, n in enumerate(nodes):
+            for j, a in enumerate(acts):
+                val[i, j] = w[(self.r_node == n) & (self.r_act == a)].sum()
+        for keep in (mu0 > 1e-12, np.ones(len(mu0), dtype=bool)):
+            a_mat = np.vstack([(val[keep, 1:] - val[keep, :1]).T, np.ones(int(keep.sum()))])
+            b = np.zeros(len(a_mat))
+            b[-1] = 1.0
+            m0 = mu0[keep]
+            sol = np.linalg.lstsq(a_mat @ a_mat.T, a_mat @ m0 - b, rcond=None)[0]
+            m = m0 - a_mat.T @ sol
+            if (m < -1e-12).any() or np.abs(a_mat @ m - b).max() > 1e-9:
+                continue
+            mu = np.zeros(len(mu0))
+            mu[keep] = np.clip(m, 0.0, None)
+            return mu / mu.sum()
+        return None
+
+    def violation(self, q: np.ndarray, p: np.ndarray, tol: float) -> float:
+        out = 0.0
+        for h in range(len(self.sizes)):
+            qa, pa = q[self.offs[h]:self.offs[h + 1]], p[self.offs[h]:self.offs[h + 1]]
+            used = pa > tol
+            if used.any():
+                out = max(out, float(qa.max() - qa[used].min()))
+        return out
+
+
+def _stick(theta: np.ndarray, k: int) -> np.ndarray:
+    """k probabilities from k - 1 stick-breaking fractions in [0, 1]."""
+    out, rest = np.zeros(k), 1.0
+    for i, t in enumerate(theta):
+        out[i] = rest * t
+        rest -= out[i]
+    out[k - 1] = rest
+    return out
+
+
+def _unstick(p: np.ndarray) -> np.ndarray:
+    p = p / p.sum()
+    out, rest = [], 1.0
+    for x in p[:-1]:
+        out.append(float(np.clip(x / rest, 0.0, 1.0)) if rest > 1e-15 else 0.5)
+        rest -= x
+    return np.array(out)
+
+
+def _polish(cq: _CondQ, p_approx: np.ndarray, fallback: list[np.ndarray],
+            thresholds: Sequence[float] = (1e-2, 1e-3), tol: float = 1e-9
+            ) -> tuple[np.ndarray, list[np.ndarray]] | None:
+    """Exact equilibrium near an approximate one: take the support of ``p_approx`` (actions
+    above a threshold), solve the indifference conditions among the support actions of every
+    information set (Bayes' rule where reached, ``fallback`` beliefs elsewhere) and accept
+    the result only if no action anywhere does better than the support (within ``tol``)."""
+    offs = cq.offs
+    tried: set[tuple[int, ...]] = set()
+    for thr in thresholds:
+        supports = []
+        for h in range(len(cq.sizes)):
+            pa = p_approx[offs[h]:offs[h + 1]]
+            sup = np.flatnonzero(pa > thr)
+            supports.append(sup if len(sup) else np.array([int(np.argmax(pa))]))
+        key = tuple(int(offs[h] + a) for h, sup in enumerate(supports) for a in sup)
+        if key in tried:
+            continue
+        tried.add(key)
+        mixing = [h for h, sup in enumerate(supports) if len(sup) > 1]
+        pattern = np.zeros(cq.nact)
+        for h, sup in enumerate(supports):
+            pattern[offs[h] + sup] = 1.0 / len(sup)
+        reached = cq.reached(pattern)
+        eqs = [h for h in mixing if reached[h]]
+        theta0 = np.concatenate([_unstick(p_approx[offs[h] + supports[h]]) for h in mixing]
+                                ) if mixing else np.zeros(0)
+
+        def profile(theta: np.ndarray, supports: list[np.ndarray] = supports,
+                    mixing: list[int] = mixing) -> np.ndarray:
+            p = np.zeros(cq.nact)
+            i = 0
+            for h, sup in enumerate(supports):
+                if h in mixing:
+                    k = len(sup)
+                    p[offs[h] + sup] = _stick(theta[i:i + k - 1], k)
+                    i += k - 1
+                else:
+                    p[offs[h] + sup[0]] = 1.0
+            return p
+
+        def resid(theta: np.ndarray, supports: list[np.ndarray] = supports,
+                  eqs: list[int] = eqs, profile=profile) -> np.ndarray:  # noqa: ANN001
+            q, _ = cq.q(profile(theta), fallback)
+            return np.concatenate([q[offs[h] + supports[h][1:]] - q[offs[h] + supports[h][0]]
+                                   for h in eqs])
+
+        theta = theta0
+        if eqs:
+            sel = np.concatenate([np.full(len(supports[h]) - 1, h in eqs) for h in mixing])
+
+            def square(x: np.ndarray, sel: np.ndarray = sel, theta0: np.ndarray = theta0,
+                       resid=resid) -> np.ndarray:  # noqa: ANN001
+                th = theta0.copy()
+                th[sel] = x
+                return resid(th)
+
+            sol = optimize.root(square, theta0[sel], method="hybr", options={"xtol": 1e-13})
+            x = sol.x
+            if not (np.all((x >= -1e-12) & (x <= 1 + 1e-12))
+                    and np.abs(sol.fun).max() < 1e-12):
+                # singular or ill-posed (e.g. two types with the same indifference condition):
+                # bounded least squares handles rank deficiency
+                x = optimize.least_squares(square, theta0[sel], bounds=(0.0, 1.0), xtol=1e-15,
+                                           ftol=1e-15, gtol=1e-15, max_nfev=40).x
+            theta = theta0.copy()
+            theta[sel] = np.clip(x, 0.0, 1.0)
+        p = profile(theta)
+        fb = list(fallback)
+        ok = True
+        for h in mixing:  # off the path, a mix needs beliefs that make it indifferent
+            if not reached[h]:
+                mu = cq.project_belief(p, h, supports[h], np.asarray(fb[h], dtype=float))
+                if mu is None:
+                    ok = False
+                    break
+                fb[h] = mu
+        if not ok:
+            continue
+        q, mus = cq.q(p, fb)
+        if cq.violation(q, p, 1e-12) <= tol and cq.reached(p).tolist() == reached.tolist():
+            return p, mus
+    return None
+
+
+def solve_pbe(game: Game, *, lam_max: float = 1e4, steps: int = 30, tol: float | None = None,
+              clean: float = 1e-4, exact: bool = True, polish_from: float = 200.0) -> Solution:
+    """A perfect Bayesian equilibrium by tracing the agent logit QRE towards ``lam_max``.
+
+    ``steps`` geometric precision values from 0.1 to ``lam_max``; at each, the fixed point
+    ``z = lam * (Q(z) - Q_0(z))`` (logits of each action against the first) is solved with
+    ``scipy.optimize.root`` from the previous one (a failed step is retried in two halves
+    before a damped iteration). With ``exact`` (default), from ``lam >= polish_from`` on, each
+    point of the branch is *polished*: its support is taken and the equilibrium with that
+    support is solved exactly from the indifference conditions (:func:`_polish`); the first
+    polished profile that passes the exact best-response check (gain <= 1e-9 at every
+    information set, Bayes' rule where reached, the logit beliefs elsewhere) is returned with
+    ``exact=True``. Otherwise (``exact=False``, or no polish succeeded) the traced profile at
+    ``lam_max`` is returned if it is an equilibrium within ``tol`` (normalised payoff units;
+    default ``max(2e-3, 20 / lam_max)``: at finite precision a mixed action's payoff gap is
+    ``log(p_max / p) / lam``), with probabilities below ``clean`` set to 0; else the call
+    raises :class:`AllianceLabError`.
+    """
+    tol = max(2e-3, 20.0 / lam_max) if tol is None else tol
+    ev = _Evaluator(game)
+    fq = _FastQ(game, ev)
+    cq = _CondQ(game, ev) if exact else None
+    sizes = ev.sizes
+    offs = fq.offs
+    first = offs[:-1]
+    free = np.setdiff1d(np.arange(offs[-1]), first)
+    owner = np.repeat(np.arange(len(sizes)), [m - 1 for m in sizes])
+    z = np.zeros(len(free))
+
+    def logprobs(z: np.ndarray) -> np.ndarray:
+        logits = np.zeros(offs[-1])
+        logits[free] = z
+        lse = _group_lse(logits, first)
+        return logits - np.repeat(lse, sizes)
+
+    def resid(z: np.ndarray, lam: float) -> np.ndarray:
+        q = fq.q(logprobs(z))
+        return z - lam * (q[free] - q[first[owner]])
+
+    group = np.repeat(np.arange(len(sizes)), sizes)
+    same = group[:, None] == group[None, free]
+    eye = np.eye(len(free))
+
+    def resid_jac(z: np.ndarray, lam: float) -> tuple[np.ndarray, np.ndarray]:
+        ls = logprobs(z)
+        q, dq = fq.q_jac(ls)
+        assert dq is not None
+        dls = -np.where(same, np.exp(ls)[None, free], 0.0)  # d ls / d z
+        dls[free, np.arange(len(free))] += 1.0
+        dd = (dq[free] - dq[first[owner]]) @ dls
+        return z - lam * (q[free] - q[first[owner]]), eye - lam * dd
+
+    def advance(z: np.ndarray, lo: float, hi: float, depth: int = 0) -> np.ndarray:
+        sol = optimize.root(resid_jac, z, args=(hi,), method="hybr", jac=True)
+        if sol.success:
+            return sol.x
+        if depth < 3:
+            mid = float(np.sqrt(lo * hi))
+            return advance(advance(z, lo, mid, depth + 1), mid, hi, depth + 1)
+        zz = z.copy()  # damped iteration from the last good point
+        for _ in range(3000):
+            zz = zz - 0.05 * resid(zz, hi)
+        return zz
+
+    def beliefs_of(mu: list[np.ndarray]) -> dict[str, dict[str, float]]:
+        return {h.key: {game.nodes[k].label or str(k): float(w)
+                        for k, w in zip(h.nodes, m, strict=True)}
+                for h, m in zip(game.infosets, mu, strict=True)}
+
+    def exact_solution(p: np.ndarray, mus: list[np.ndarray], lam: float) -> Solution:
+        assert cq is not None
+        sig = [p[offs[h]:offs[h + 1]] for h in range(len(sizes))]
+        with np.errstate(divide="ignore"):
+            logsig_p = [np.log(x) for x in sig]
+        q, _ = cq.q(p, mus)
+        out = _solution(game, ev, sig, logsig_p, lam, 1e-12)
+        return Solution(out.strategy, beliefs_of(mus), out.outcome_probs, out.expected_payoffs,
+                        cq.violation(q, p, 1e-12), lam, exact=True)
+
+    lam, prev = 0.0, 0.1
+    last_pattern: tuple[int, ...] = ()
+    for lam in np.geomspace(0.1, lam_max, steps):
+        z = advance(z, prev, float(lam))
+        prev = float(lam)
+        if cq is not None and lam >= polish_from:
+            ls = logprobs(z)
+            pattern = tuple(int(i) for i in np.flatnonzero(ls > np.log(1e-3)))
+            if pattern == last_pattern and lam < lam_max:
+                continue  # same support as the last failed attempt
+            last_pattern = pattern
+            mu = fq.beliefs(ls)
+            found = _polish(cq, np.exp(ls), mu)
+            if found is not None:
+                return exact_solution(*found, float(lam))
+    ls = logprobs(z)
+    logsig = [ls[offs[h]:offs[h + 1]] for h in range(len(sizes))]
+    sig = [np.exp(x) for x in logsig]
+    q, mu, v, lr = ev.action_values(sig, logsig)
+    viol = max((float(np.max(qa) - qa[s > clean].min()) for qa, s in zip(q, sig, strict=True)),
+               default=0.0)
+    cleaned = []
+    for s in sig:
+        s = np.where(s < clean, 0.0, s)
+        cleaned.append(s / s.sum())
+    if cq is not None:  # last chance: polish the cleaned profile
+        found = _polish(cq, np.concatenate(cleaned), mu)
+        if found is not None:
+            return exact_solution(*found, float(lam))
+    if viol > tol:
+        raise AllianceLabError(f"solver did not reach an equilibrium (deviation gain {viol:.2g})")
+    with np.errstate(divide="ignore"):
+        logsig_c = [np.log(s) for s in cleaned]
+    out = _solution(game, ev, cleaned, logsig_c, float(lam), clean)
+    # beliefs from the logit limit (defined off the path too)
+    return Solution(out.strategy, beliefs_of(mu), out.outcome_probs, out.expected_payoffs,
+                    viol, float(lam))

@@ -1,0 +1,1 @@
+"""Scenarios: interventions, uncertainty, perception measures."""

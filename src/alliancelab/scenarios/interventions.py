@@ -1,0 +1,255 @@
+"""Shocks and levers: named edits of a case.
+
+A case defines :class:`~alliancelab.core.case.Intervention` objects under ``shocks:`` (things that
+happen) and ``levers:`` (things a policy-maker does); each is a list of
+:class:`~alliancelab.core.case.Change` (``target``, ``op``, ``value``, ``source``).
+
+Targets are dotted paths into the case:
+
+* ``actors.ROK public opinion.positions.missile_defence`` - one number;
+* ``actors.*.perceptions.threats.dprk`` - ``*`` matches every actor (every key of a mapping);
+* ``actors.group:ROK.perceptions.partner_reliability`` - every actor of a group;
+  ``group:US+ROK`` joins groups;
+* ``dynamics.estimate_learning``, ``issues.usfk_troops.status_quo``,
+  ``links.0.weight`` - anything numeric in the case.
+
+Operations: ``set`` (value), ``add`` (value + x), ``scale`` (value * x) and ``converge``
+(each matched number moves the fraction ``value`` toward the capability-weighted mean of all
+the numbers the target matched - e.g. a joint threat assessment narrowing the allies' threat
+perceptions). Results are clipped to their valid interval (an issue's scale for positions and
+status quo, 0-1 for saliences and perceptions, >= 0 for capabilities); a judgement ``range``
+is shifted with ``add``/``scale`` and dropped by ``set``/``converge``; the changed number's
+``note`` records the intervention. The result is validated again, so an intervention can
+never produce an invalid case.
+
+``apply_interventions`` applies every change at once; :func:`alliancelab.models.dynamics.simulate`
+applies each intervention at its ``at_round``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..core.case import Case, Change, Intervention
+from ..core.errors import AllianceLabError
+
+__all__ = ["apply_changes", "apply_interventions", "find_intervention", "intervention_names"]
+
+
+def intervention_names(case: Case) -> dict[str, list[str]]:
+    """The shocks and levers a case defines: ``{"shocks": [...], "levers": [...]}``."""
+    return {"shocks": [s.name for s in case.shocks], "levers": [s.name for s in case.levers]}
+
+
+def find_intervention(case: Case, name: str) -> Intervention:
+    """The shock or lever called ``name``; unknown names raise :class:`AllianceLabError`
+    listing the known ones."""
+    for item in (*case.shocks, *case.levers):
+        if item.name == name:
+            return item
+    known = intervention_names(case)
+    raise AllianceLabError(
+        f"unknown shock or lever {name!r}; case {case.name!r} defines shocks: "
+        f"{', '.join(known['shocks']) or 'none'}; levers: {', '.join(known['levers']) or 'none'}",
+        field="interventions",
+    )
+
+
+def apply_interventions(case: Case, names: Sequence[str]) -> Case:
+    """A new, validated case with the named shocks and levers applied in the given order."""
+    if isinstance(names, str):
+        names = [names]
+    items = [find_intervention(case, n) for n in names]  # fail before doing any work
+    out = case
+    for item in items:
+        out = apply_changes(out, item.changes, label=item.name)
+    return out
+
+
+# -- paths ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Leaf:
+    parent: Any  # dict or list holding the number
+    key: Any
+    actor: int | None  # index of the actor the number belongs to, if any
+    kind: str  # "position:<issue>", "salience", "perception", "capability", "sq:<issue>", ""
+
+
+def apply_changes(case: Case, changes: Iterable[Change], *, label: str = "change") -> Case:
+    """Apply ``changes`` to ``case`` (see the module docstring) and validate the result."""
+    from ..formats.yaml_case import validate
+
+    data = case.model_dump()
+    scales = {i["name"]: (i["scale"]["min"], i["scale"]["max"]) for i in data["issues"]}
+    caps = [a["capability"]["value"] for a in data["actors"]]
+    for change in changes:
+        leaves = list(_resolve(data, change.target.split("."), change.op == "set"))
+        if not leaves:
+            raise AllianceLabError(
+                f"{label}: target {change.target!r} matches no number in case {case.name!r}",
+                field="changes.target",
+            )
+        current = [_number(leaf) for leaf in leaves]
+        mean = 0.0
+        if change.op == "converge":
+            w = [caps[leaf.actor] if leaf.actor is not None else 1.0 for leaf in leaves]
+            pairs = [(wi, v) for wi, v in zip(w, current, strict=True) if v is not None]
+            total = sum(wi for wi, _ in pairs)
+            mean = sum(wi * v for wi, v in pairs) / total if total > 0 else 0.0
+        for leaf, old in zip(leaves, current, strict=True):
+            if old is None and change.op != "set":
+                continue  # nothing to add to / scale / converge (e.g. an unset reliability)
+            _write(leaf, old, change, mean, scales, label)
+    return validate(data, file=f"{case.name} (after {label})")
+
+
+def _resolve(node: Any, segs: list[str], create: bool, actor: int | None = None,
+             trail: tuple[str, ...] = ()) -> Iterable[_Leaf]:
+    """Every (container, key) a dotted path matches."""
+    if not segs:
+        return
+    seg, rest = segs[0], segs[1:]
+    if isinstance(node, list):
+        for idx, item in enumerate(node):
+            name = item.get("name") if isinstance(item, dict) else None
+            matched, remaining = _match_item(seg, rest, idx, name, item)
+            if not matched:
+                continue
+            who = idx if trail == ("actors",) else actor
+            if not remaining and isinstance(item, dict) and "value" not in item:
+                raise AllianceLabError(f"path ends at {name or idx!r}, not a number",
+                                       field="changes.target")
+            if not remaining:
+                yield _Leaf(node, idx, who, _kind(trail, str(idx)))
+            else:
+                yield from _resolve(item, remaining, create, who, (*trail, str(name or idx)))
+        return
+    if not isinstance(node, dict):
+        return
+    keys: list[str]
+    if seg == "*":
+        keys = [k for k, v in node.items() if v is not None or not rest]
+    else:
+        # keys may contain dots: take the longest run of segments that names a key
+        keys = []
+        for j in range(len(segs), 0, -1):
+            cand = ".".join(segs[:j])
+            if cand in node:
+                keys, rest = [cand], segs[j:]
+                break
+        if not keys:
+            if create and not rest and _numeric_slot(trail):
+                keys = [seg]
+            elif create and rest and trail[-1:] == ("estimates",):
+                node[seg] = {"positions": {}, "saliences": {}, "capability": None}
+                keys = [seg]  # a new estimate of another actor (validated afterwards)
+            else:
+                return
+    for key in keys:
+        value = node.get(key)
+        if not rest:
+            if isinstance(value, dict) and "value" not in value:
+                continue
+            if isinstance(value, list | str | bool):
+                continue
+            yield _Leaf(node, key, actor, _kind(trail, key))
+        elif value is not None:
+            yield from _resolve(value, rest, create, actor, (*trail, key))
+
+
+def _match_item(seg: str, rest: list[str], idx: int, name: str | None,
+                item: Any) -> tuple[bool, list[str]]:
+    if seg == "*":
+        return True, rest
+    if seg.startswith("group:"):
+        groups = set(seg[len("group:"):].split("+"))
+        return isinstance(item, dict) and item.get("group") in groups, rest
+    if seg == str(idx):
+        return True, rest
+    if name is None:
+        return False, rest
+    segs = [seg, *rest]
+    for j in range(len(segs), 0, -1):
+        if ".".join(segs[:j]) == name:
+            return True, segs[j:]
+    return False, rest
+
+
+def _numeric_slot(trail: tuple[str, ...]) -> bool:
+    """Where ``set`` may create a missing number (a perception, estimate or dynamics value)."""
+    return bool(trail) and trail[-1] in {"threats", "positions", "saliences", "dynamics"}
+
+
+def _kind(trail: tuple[str, ...], key: str) -> str:
+    if "estimates" in trail:
+        return f"position:{key}" if trail[-1] == "positions" else (
+            "salience" if trail[-1] == "saliences" else "capability"
+        )
+    if trail[-1:] == ("positions",):
+        return f"position:{key}"
+    if trail[-1:] == ("saliences",):
+        return "salience"
+    if "perceptions" in trail or key == "partner_reliability":
+        return "perception"
+    if key == "capability":
+        return "capability"
+    if key == "status_quo" and len(trail) >= 2 and trail[0] == "issues":
+        return f"sq:{trail[1]}"
+    return ""
+
+
+def _number(leaf: _Leaf) -> float | None:
+    raw = leaf.parent[leaf.key] if not isinstance(leaf.parent, dict) else leaf.parent.get(leaf.key)
+    if raw is None:
+        return None
+    if isinstance(raw, dict):
+        return float(raw["value"])
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return float(raw)
+    raise AllianceLabError(f"target is not a number: {raw!r}", field="changes.target")
+
+
+def _bounds(kind: str, scales: dict[str, tuple[float, float]]) -> tuple[float, float]:
+    if kind.startswith(("position:", "sq:")):
+        return scales.get(kind.split(":", 1)[1], (-math.inf, math.inf))
+    if kind in ("salience", "perception"):
+        return 0.0, 1.0
+    if kind == "capability":
+        return 0.0, math.inf
+    return -math.inf, math.inf
+
+
+def _write(leaf: _Leaf, old: float | None, change: Change, mean: float,
+           scales: dict[str, tuple[float, float]], label: str) -> None:
+    lo, hi = _bounds(leaf.kind, scales)
+    raw = leaf.parent[leaf.key] if not isinstance(leaf.parent, dict) else leaf.parent.get(leaf.key)
+    entry: dict[str, Any] = dict(raw) if isinstance(raw, dict) else {"value": old}
+    x = change.value
+    rng = entry.get("range")
+    if change.op == "set":
+        new, rng = x, None
+    elif change.op == "add":
+        new = old + x  # type: ignore[operator]
+        rng = None if rng is None else (rng[0] + x, rng[1] + x)
+    elif change.op == "scale":
+        new = old * x  # type: ignore[operator]
+        rng = None if rng is None else tuple(sorted((rng[0] * x, rng[1] * x)))
+    else:  # converge
+        new, rng = old + x * (mean - old), None  # type: ignore[operator]
+    new = min(max(new, lo), hi)
+    if rng is not None:
+        r0, r1 = min(max(rng[0], lo), hi), min(max(rng[1], lo), hi)
+        rng = (min(r0, new), max(r1, new))
+    if isinstance(raw, int | float):  # a plain float field (e.g. a scale end), not a Value
+        leaf.parent[leaf.key] = new
+        return
+    entry["value"] = new
+    entry["range"] = rng
+    stamp = f"{label}: {change.op} {x:g}" + (f" ({change.source})" if change.source else "")
+    entry["note"] = f"{entry['note']}; {stamp}" if entry.get("note") else stamp
+    leaf.parent[leaf.key] = entry
