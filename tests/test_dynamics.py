@@ -38,7 +38,7 @@ def toy(**extra: Any) -> alliancelab.Case:
              "perceptions": {"threats": {"alliance": 0.9},
                              "estimates": {"A": {"positions": {"troops": 10000}}}}},
         ],
-        "meta": {"alliance_groups": ["US", "ROK"]},
+        "sides": ["US", "ROK"],
     }
     data.update(extra)
     return alliancelab.Case.model_validate(data)

@@ -267,8 +267,21 @@ class Indicator(_Frozen):
     terms: list[IndicatorTerm] = Field(min_length=1)
 
 
+class Group(_Frozen):
+    """How a group of actors (``Actor.group``) is shown: a label and a palette of CSS colours,
+    one per member in case order (cycled)."""
+
+    label: str | None = None
+    colors: list[str] = []
+
+
 class Case(_Frozen):
-    """A negotiation case, validated and immutable."""
+    """A negotiation case, validated and immutable.
+
+    ``groups`` says how each actor group is shown; ``sides`` names the two groups whose
+    perceptions are compared (the gap is the second minus the first); ``plugin`` is the
+    dotted name of a module with case-specific models (``evaluate(case) -> (indicators,
+    labels)``, e.g. :mod:`alliancelab.cases.us_rok`) that the run job applies."""
 
     name: str = Field(min_length=1)
     description: str | None = None
@@ -282,6 +295,9 @@ class Case(_Frozen):
     shocks: list[Intervention] = []
     levers: list[Intervention] = []
     indicators: list[Indicator] = []
+    groups: dict[str, Group] = {}
+    sides: tuple[str, str] | None = None
+    plugin: str | None = Field(default=None, pattern=r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
     meta: dict[str, Any] = {}
 
     @field_validator("date", mode="before")
@@ -300,6 +316,16 @@ class Case(_Frozen):
         _unique("levers", [s.name for s in self.levers])
         issues = {i.name: i for i in self.issues}
         actor_names = {a.name for a in self.actors}
+        actor_groups = {a.group for a in self.actors if a.group}
+        for g in self.groups:
+            if g not in actor_groups:
+                raise _located(f"no actor belongs to group {g!r}", "groups", g)
+        if self.sides is not None:
+            for k, g in enumerate(self.sides):
+                if g not in actor_groups:
+                    raise _located(f"no actor belongs to group {g!r}", "sides", k)
+            if self.sides[0] == self.sides[1]:
+                raise _located("the two sides must be different groups", "sides")
         for a_idx, actor in enumerate(self.actors):
             for kind in ("positions", "saliences"):
                 given = getattr(actor, kind)

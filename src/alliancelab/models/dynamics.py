@@ -9,7 +9,7 @@ One simulation round ``t = 1..T`` (docs/dynamics.md has the derivation and the l
    ``P[i, p] += weight * (y[t-1, k] - y[t-2, k]) / width_k`` for the listed actors (the
    outcome's move in the previous round, in scale widths).
 3. **Consultation** (``dynamics.threat_convergence`` = c): every ``threats.*`` perception of
-   the actors whose group is in ``meta.alliance_groups`` moves the fraction c toward the
+   the actors of the case's two ``sides`` moves the fraction c toward the
    allies' capability-weighted mean. Perceptions are clipped to 0-1.
 4. **Learning** (``dynamics.estimate_learning`` = l): each actor's misestimate of another's
    position and salience (``perceptions.estimates`` minus the truth) shrinks by the factor
@@ -350,8 +350,8 @@ def _check_params(params: dict[str, float]) -> None:
 
 
 def _allied(case: Case, arrays: _Arrays) -> np.ndarray:
-    """Mask of the actors whose group is in ``meta.alliance_groups``."""
-    groups = set(case.meta.get("alliance_groups", []))
+    """Mask of the actors of the case's two sides (``case.sides``)."""
+    groups = set(case.sides or ())
     return np.array([g in groups for g in arrays.groups], dtype=bool)
 
 
