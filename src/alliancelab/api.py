@@ -37,12 +37,7 @@ def forecast(
     except TypeError as exc:
         raise AllianceLabError(f"bad option for model {model!r}: {exc}", field="options") from None
     problem = case if isinstance(case, Problem) else Problem.from_case(case)
-    if problem.n_actors < cls.min_actors:
-        raise AllianceLabError(
-            f"model {model!r} needs at least {cls.min_actors} actors, the case has "
-            f"{problem.n_actors}",
-            field="actors",
-        )
+    engine.check(problem)
     generator, seed = make_rng(rng)
     out = engine.solve(problem, generator)
     return Forecast(

@@ -5,11 +5,13 @@ raw outcome, which :func:`alliancelab.forecast` wraps into a :class:`Forecast`."
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
+from ...core.errors import AllianceLabError
 from ...core.problem import Problem
 
 
@@ -36,6 +38,28 @@ class Engine(ABC):
     @abstractmethod
     def solve(self, problem: Problem, rng: np.random.Generator) -> Outcome:
         """Forecast ``problem``; must not do I/O."""
+
+    def solve_batch(
+        self, problems: Sequence[Problem], rngs: Sequence[np.random.Generator]
+    ) -> np.ndarray:
+        """The forecasts ``(N, d)`` of many problems with the same actors and issues, one
+        Generator each. This default loops over :meth:`solve`; an engine with a vectorised
+        kernel overrides it, and must give the loop's results (the contract test checks)."""
+        d = problems[0].n_issues if problems else 0
+        out = np.empty((len(problems), d))
+        for k, (problem, rng) in enumerate(zip(problems, rngs, strict=True)):
+            out[k] = self.solve(problem, rng).forecast
+        return out
+
+    def check(self, problem: Problem) -> None:
+        """Raise the one-line error when the engine cannot take ``problem`` (too few
+        actors); the one place this is checked."""
+        if problem.n_actors < self.min_actors:
+            raise AllianceLabError(
+                f"model {self.name!r} needs at least {self.min_actors} actors, the case has "
+                f"{problem.n_actors}",
+                field="actors",
+            )
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())

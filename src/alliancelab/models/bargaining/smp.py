@@ -194,11 +194,7 @@ class SMP(Engine):
                 f"model 'smp' takes at most {MAX_ACTORS} actors (KTAB's limit), the case has {n}",
                 field="actors",
             )
-        if n < self.min_actors:
-            raise AllianceLabError(
-                f"model 'smp' needs at least {self.min_actors} actors, the case has {n}",
-                field="actors",
-            )
+        self.check(problem)
         lo, width = problem.lower, problem.upper - problem.lower
         x0 = (problem.position - lo) / width
         sal = _ktab_saliences(problem.salience)
