@@ -36,12 +36,40 @@ from typing import Any
 from ..core.case import Case, Change, Intervention
 from ..core.errors import AllianceLabError
 
-__all__ = ["apply_changes", "apply_interventions", "find_intervention", "intervention_names"]
+__all__ = [
+    "apply_changes",
+    "apply_interventions",
+    "check_names",
+    "find_intervention",
+    "intervention_names",
+]
 
 
 def intervention_names(case: Case) -> dict[str, list[str]]:
     """The shocks and levers a case defines: ``{"shocks": [...], "levers": [...]}``."""
     return {"shocks": [s.name for s in case.shocks], "levers": [s.name for s in case.levers]}
+
+
+def check_names(case: Case, names: Sequence[str], kind: str = "any") -> tuple[str, ...]:
+    """``names`` as a tuple, each a shock (``kind="shock"``), a lever (``"lever"``) or
+    either (``"any"``) of ``case``; the one place these names are checked. An unknown name,
+    or a lever given as a shock (or the reverse), raises the one-line error listing the
+    names the case defines."""
+    known = intervention_names(case)
+    allowed = {"shock": known["shocks"], "lever": known["levers"],
+               "any": [*known["shocks"], *known["levers"]]}[kind]
+    label = {"shock": "shock", "lever": "lever", "any": "shock or lever"}[kind]
+    for name in names:
+        if name in allowed:
+            continue
+        other = "lever" if name in known["levers"] else "shock" if name in known["shocks"] else ""
+        why = f"{name!r} is a {other}, not a {label}" if other else f"unknown {label} {name!r}"
+        raise AllianceLabError(
+            f"{why}; case {case.name!r} defines shocks: {', '.join(known['shocks']) or 'none'}; "
+            f"levers: {', '.join(known['levers']) or 'none'}",
+            field={"shock": "shock", "lever": "lever", "any": "interventions"}[kind],
+        )
+    return tuple(names)
 
 
 def find_intervention(case: Case, name: str) -> Intervention:
@@ -50,12 +78,8 @@ def find_intervention(case: Case, name: str) -> Intervention:
     for item in (*case.shocks, *case.levers):
         if item.name == name:
             return item
-    known = intervention_names(case)
-    raise AllianceLabError(
-        f"unknown shock or lever {name!r}; case {case.name!r} defines shocks: "
-        f"{', '.join(known['shocks']) or 'none'}; levers: {', '.join(known['levers']) or 'none'}",
-        field="interventions",
-    )
+    check_names(case, [name])
+    raise AssertionError("unreachable: check_names raises for an unknown name")
 
 
 def apply_interventions(case: Case, names: Sequence[str]) -> Case:
