@@ -18,6 +18,7 @@ COMMANDS = {
     "convert": "convert",
     "cases": "cases",
     "backtest": "backtest",
+    "hindcast": "hindcast",
     "run": "run",
     "explore": "explore",
     "report": "report",

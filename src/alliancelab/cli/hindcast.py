@@ -1,0 +1,247 @@
+"""``alliancelab hindcast``: every engine and the perception dynamics on the dated snapshots,
+scored against what happened, with the naive baselines; and the SMA series (docs/hindcast.md).
+
+Writes to ``--out`` (atomically): ``hindcast.csv`` (tidy, one row per snapshot x issue x
+horizon x model), ``hindcast-summary.csv`` (model x snapshot x horizon), ``sma.csv``,
+``sma-summary.csv``, ``hindcast.html`` (the report) and ``manifest.json`` (seed, versions,
+inputs). Prints the tables (80 columns), or ``--json`` one JSON document, or ``--csv`` the tidy
+CSV.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from ..core.errors import AllianceLabError
+from ..core.io import atomic_write_text
+from ..core.result import jsonable
+from ..core.rng import versions
+from ..jobs.hindcast import DEAD_BAND, REFERENCES, Hindcast, parse_models, run_hindcast
+from ..jobs.sma_series import WEIGHTS, SmaSeries, run_sma
+from ..report.hindcast import best_view, pooled_view, reading, write_report
+
+DEFAULT_OUT = "alliancelab-hindcast"
+SERIES = ("all", "snapshots", "sma")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "hindcast", help="score every engine on the dated alliance snapshots and the SMA series "
+        "against what happened, and against 'nothing changes'")
+    p.add_argument("--models", default=None,
+                   help="all (default) or comma-separated engines and dyn:<engine>")
+    p.add_argument("--snapshots", default=None,
+                   help="comma-separated snapshot cases (default: every one with outcomes)")
+    p.add_argument("--series", default="all", choices=SERIES,
+                   help="the alliance snapshots, the SMA series, or both (default)")
+    p.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default ./{DEFAULT_OUT})")
+    p.add_argument("--seed", type=int, default=0, help="seed for stochastic engines (default 0)")
+    p.add_argument("--dead-band", type=float, default=DEAD_BAND,
+                   help=f"'no change' band, fraction of the scale width (default {DEAD_BAND})")
+    p.add_argument("--reference", default="outcomes", choices=REFERENCES,
+                   help="status quo: horizon-0 row of the outcome table (default) or the case's")
+    p.add_argument("--fit-lambda", action="store_true",
+                   help="add partial-adjustment rows, lambda fitted leave one snapshot out")
+    p.add_argument("--sma-weights", default="stated", choices=list(WEIGHTS),
+                   help="actor weights of the SMA cases (default: the stated judgements)")
+    p.add_argument("--outcomes", default=None, help="outcome table (default: the shipped one)")
+    p.add_argument("--sma-table", default=None, help="SMA table (default: the shipped one)")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print one JSON document")
+    fmt.add_argument("--csv", action="store_true", help="print the tidy hindcast CSV")
+    p.set_defaults(handler=run)
+
+
+def _check_out(out: str) -> Path:
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise AllianceLabError("exists and is not a folder", file=out, field="--out")
+    return path
+
+
+def run(args: argparse.Namespace) -> int:
+    start = time.perf_counter()
+    out = _check_out(args.out)
+    models = parse_models(args.models)
+    snapshots = ([s.strip() for s in args.snapshots.split(",") if s.strip()]
+                 if args.snapshots else None)
+    if args.snapshots is not None and not snapshots:
+        raise AllianceLabError("no snapshot given", field="--snapshots")
+    h: Hindcast | None = None
+    s: SmaSeries | None = None
+    if args.series in ("all", "snapshots"):
+        h = run_hindcast(snapshots, models, seed=args.seed, band=args.dead_band,
+                         reference=args.reference, fit_lambda=args.fit_lambda,
+                         outcomes=args.outcomes)
+    if args.series in ("all", "sma"):
+        s = run_sma(models, seed=args.seed, band=args.dead_band, weights=args.sma_weights,
+                    path=args.sma_table)
+    files = _write(out, h, s, _command(args), time.perf_counter() - start)
+    if args.json:
+        sys.stdout.write(json.dumps(jsonable(_document(h, s, files)), indent=2) + "\n")
+    elif args.csv:
+        if h is None:
+            raise AllianceLabError("--csv prints the snapshot rows; use --series all or "
+                                   "snapshots", field="--csv")
+        sys.stdout.write(h.rows.to_csv(index=False, float_format="%.10g"))
+    else:
+        _print(h, s, files)
+    return 0
+
+
+def _command(args: argparse.Namespace) -> str:
+    """The command line that reproduces the run (every option spelled out)."""
+    parts = ["alliancelab", "hindcast"]
+    for key in ("models", "snapshots", "series", "out", "seed", "dead_band", "reference",
+                "sma_weights", "outcomes", "sma_table"):
+        value = getattr(args, key)
+        if value is not None:
+            parts += [f"--{key.replace('_', '-')}", str(value)]
+    parts += [f"--{k.replace('_', '-')}" for k in ("fit_lambda", "json", "csv")
+              if getattr(args, k)]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def _manifest(h: Hindcast | None, s: SmaSeries | None, command: str | None,
+              seconds: float) -> dict[str, Any]:
+    v = versions()
+    for pkg in ("plotly", "rich", "jinja2"):
+        try:
+            v[pkg] = package_version(pkg)
+        except PackageNotFoundError:
+            v[pkg] = "not installed"
+    return {
+        "command": command or "(Python API)",
+        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "seconds": round(seconds, 2),
+        "seed": (h or s).seed if (h or s) is not None else None,  # type: ignore[union-attr]
+        "versions": v,
+        "snapshots": None if h is None else h.manifest(),
+        "sma": None if s is None else s.manifest(),
+    }
+
+
+def _write(out: Path, h: Hindcast | None, s: SmaSeries | None, command: str | None,
+           seconds: float) -> dict[str, str]:
+    files: dict[str, str] = {}
+
+    def put(name: str, text: str) -> None:
+        atomic_write_text(out / name, text)
+        files[name] = str(out / name)
+
+    if h is not None:
+        put("hindcast.csv", h.rows.to_csv(index=False, float_format="%.10g"))
+        put("hindcast-summary.csv", h.summary().to_csv(index=False, float_format="%.10g"))
+    if s is not None:
+        put("sma.csv", s.rows.to_csv(index=False, float_format="%.10g"))
+        put("sma-summary.csv", s.summary().to_csv(index=False, float_format="%.10g"))
+    version = versions().get("alliancelab", "")
+    write_report(out / "hindcast.html", h, s, command=command, version=version)
+    files["hindcast.html"] = str(out / "hindcast.html")
+    put("manifest.json", json.dumps(jsonable(_manifest(h, s, command, seconds)), indent=2)
+        + "\n")
+    return files
+
+
+def _document(h: Hindcast | None, s: SmaSeries | None, files: dict[str, str]
+              ) -> dict[str, Any]:
+    doc: dict[str, Any] = {"files": files, "reading": reading(h, s)}
+    if h is not None:
+        doc["snapshots"] = {
+            "best": h.best().to_dict(orient="records"),
+            "pooled": h.pooled().to_dict(orient="records"),
+            "summary": h.summary().to_dict(orient="records"),
+            "target": h.target(),
+            "lambdas": None if h.lambdas is None else h.lambdas.to_dict(orient="records"),
+        }
+    if s is not None:
+        doc["sma"] = {"summary": s.summary().to_dict(orient="records"),
+                      "cases": [c.__dict__ for c in s.cases],
+                      "excluded": [{"number": n, "reason": r} for n, r in s.excluded]}
+    return doc
+
+
+def _table(title: str, df: pd.DataFrame, right: tuple[str, ...] = ()) -> Table:
+    t = Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), title_justify="left",
+              pad_edge=False, show_edge=False)
+    for col in df.columns:
+        t.add_column(str(col), justify="right" if col in right else "left", no_wrap=True)
+    for row in df.itertuples(index=False):
+        t.add_row(*("" if v is None or (isinstance(v, float) and v != v) else str(v)
+                    for v in row))
+    return t
+
+
+#: console headers of the two snapshot tables (short, so that they fit 80 columns).
+BEST_HEADERS = {"snapshot": "snap", "horizon": "h", "best model": "best model",
+                "MAE": "MAE", "dir": "dir", "SQ MAE": "SQ MAE", "SQ dir": "SQ dir",
+                "trend MAE": "tr MAE", "trend dir": "tr dir", "trend N": "tr N"}
+
+
+def _print(h: Hindcast | None, s: SmaSeries | None, files: dict[str, str]) -> None:
+    console = Console()
+    if h is not None:
+        b = best_view(h).rename(columns=BEST_HEADERS)
+        console.print(_table("Hindcast: the best model per snapshot and horizon against the "
+                             "baselines (MAE in scale widths; dir: direction hit rate; tr: "
+                             "trend, N where defined)", b, right=tuple(b.columns[3:])))
+        console.print()
+        p = pooled_view(h).drop(columns=["kind"])
+        p = p.rename(columns={"interval": "intv", "cells < SQ": "<SQ",
+                              **{c: c.removeprefix("MAE ") for c in p.columns
+                                 if c.startswith("MAE ")}})
+        console.print(_table("Per model, all snapshots and horizons pooled (intv: interval "
+                             "hits; <SQ: cells with a lower MAE than the status quo; MAE per "
+                             "snapshot)", p, right=tuple(p.columns[1:])))
+        console.print()
+        for line in h.failures:
+            console.print(f"[red]failed[/red] {line}")
+    if s is not None:
+        _print_sma(console, s)
+    console.print()
+    for line in reading(h, s):
+        console.print(f"- {line}", highlight=False)
+    console.print("written: " + ", ".join(files.values()), highlight=False)
+
+
+def _print_sma(console: Console, s: SmaSeries) -> None:
+    m = s.summary()
+    view = pd.DataFrame({
+        "model": m["model"], "MAE": m["mae_widths"].map(lambda x: f"{x:.3f}"),
+        "MAE %SQ": m["mae_pct_sq"].map(lambda x: f"{x:.1f}"),
+        "dir": m["direction_hit_rate"].map(lambda x: f"{100 * x:.0f}%"), "N": m["n"],
+        "MAE all": m["mae_widths_all"].map(lambda x: f"{x:.3f}"), "N all": m["n_all"],
+    })
+    console.print(_table("SMA series: MAE in scale widths and in % of the status quo (N: "
+                         "public ask and offer; all: with assumed freeze offers)", view,
+                         right=tuple(view.columns[1:])))
+    console.print()
+    rows = []
+    for c in s.cases:
+        mine = s.rows[(s.rows["number"] == c.number) & (s.rows["family"] == "model")]
+        mine = mine.dropna(subset=["abs_error_widths"])
+        best = mine.sort_values("abs_error_widths", kind="stable").iloc[0] if len(mine) else None
+        rows.append({"SMA": f"{c.number}{'' if c.headline else '*'}", "year": c.first_year,
+                     "unit": "US$bn" if c.currency == "USD" else "KRWbn",
+                     "SQ": f"{c.status_quo:.4g}", "ask": f"{c.us_ask:.4g}",
+                     "offer": f"{c.rok_offer:.4g}", "outcome": f"{c.outcome:.4g}",
+                     "best": "" if best is None else best["model"],
+                     "fc": "" if best is None else f"{float(best['forecast']):.4g}"})
+    cases = pd.DataFrame(rows)
+    console.print(_table("SMA cases (* ROK offer not public: assumed freeze)", cases,
+                         right=("year", "SQ", "ask", "offer", "outcome", "fc")))
+
