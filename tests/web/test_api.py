@@ -75,7 +75,7 @@ def test_upload_errors_equal_the_cli(client: httpx.Client, tmp_path: Path, monke
                                      capsys: Any, filename: str, content: bytes) -> None:
     r = client.post("/api/cases/upload", files={"file": (filename, content)})
     assert r.status_code == 422
-    assert r.json()["error"] == cli_message(tmp_path, filename, content, monkeypatch, capsys)
+    assert r.json()["detail"] == cli_message(tmp_path, filename, content, monkeypatch, capsys)
 
 
 def test_draft_validation_equals_the_cli_and_save_keeps_sources(
@@ -95,7 +95,7 @@ def test_draft_validation_equals_the_cli_and_save_keeps_sources(
         assert body["field"].startswith("actors[0]")
         expected = cli_message(tmp_path, "us_rok_2025.yaml", body["draft"].encode(),
                                monkeypatch, capsys)
-        assert body["error"] == expected
+        assert body["detail"] == expected
     new = round((lo + hi) / 2, 4)
     actor["capability"]["value"] = new
     issue = data["issues"][0]["name"]
@@ -139,7 +139,7 @@ def test_forecast_every_engine_with_rounds_and_movement(client: httpx.Client) ->
     assert base["dynamics"]["indicators"] != shocked["dynamics"]["indicators"]
     assert base["dynamics"]["outcomes"][-1] != shocked["dynamics"]["outcomes"][-1]
     r = client.post("/api/forecast", json={"case": "us_rok_2025", "interventions": ["nope"]})
-    assert r.status_code == 422 and "unknown shock or lever 'nope'" in r.json()["error"]
+    assert r.status_code == 422 and "unknown shock or lever 'nope'" in r.json()["detail"]
 
 
 TRAVERSALS = [
@@ -198,7 +198,7 @@ def test_upload_size_limit(live: LiveServer, client: httpx.Client) -> None:
     big = b"name: big\n" + b"# padding\n" * (limit // 10 + 10)
     r = client.post("/api/cases/upload", files={"file": ("big.yaml", big)})
     assert r.status_code == 413
-    assert "too large" in r.json()["error"]
+    assert "too large" in r.json()["detail"]
     huge = b"x" * (limit + 128 * 1024)
     r = client.post("/api/cases/upload", files={"file": ("huge.yaml", huge)})
     assert r.status_code == 413
@@ -219,7 +219,7 @@ def test_token_required_off_loopback(tmp_path: Path, monkeypatch: Any) -> None:
     for host, needs in (("0.0.0.0", True), ("192.168.1.5", True), ("127.0.0.1", False),
                         ("localhost", False), ("::1", False)):
         args = argparse.Namespace(case=None, host=host, port=0, data=str(tmp_path / "d"),
-                                  token=None, max_upload_mb=1.0)
+                                  token=None, max_upload_mb=1.0, max_jobs=8)
         assert serve.run(args) == 0
         assert (seen["app"].state.settings.token is not None) is needs, host
         assert seen["host"] == host
@@ -291,14 +291,14 @@ def test_job_requests_are_checked_before_any_work(client: httpx.Client) -> None:
     r = client.post("/api/explorations", json={"case": "us_rok_2025", "sampler": "sobol",
                                                "n": 4096})
     assert r.status_code == 422
-    assert "exceed the app's limit" in r.json()["error"]
+    assert "exceed the app's limit" in r.json()["detail"]
     r = client.post("/api/explorations", json={"case": "us_rok_2025", "sampler": "morris",
                                                "n": 1})
-    assert r.status_code == 422 and r.json()["error"] == "n: morris needs at least 2 trajectories"
+    assert r.status_code == 422 and r.json()["detail"] == "n: morris needs at least 2 trajectories"
     r = client.post("/api/explorations", json={"case": "us_rok_2025", "levers": ["nope"]})
-    assert r.status_code == 422 and "unknown lever 'nope'" in r.json()["error"]
+    assert r.status_code == 422 and "unknown lever 'nope'" in r.json()["detail"]
     r = client.post("/api/runs", json={"case": "us_rok_2025", "draws": 10**6})
-    assert r.status_code == 422 and "at most" in r.json()["error"]
+    assert r.status_code == 422 and "at most" in r.json()["detail"]
     r = client.post("/api/runs", json={"case": "us_rok_2025", "interventions": ["nope"]})
     assert r.status_code == 422
     # nothing was queued

@@ -14,7 +14,7 @@ import yaml
 from alliancelab import read_case
 from alliancelab.cases import shipped_cases
 from alliancelab.cli import main as cli_main
-from alliancelab.web.app import draft_yaml
+from alliancelab.web.workspace import draft_yaml
 
 from .conftest import shot
 

@@ -18,6 +18,8 @@ from ..core.errors import AllianceLabError
 DEFAULT_DATA = "alliancelab-data"
 DEFAULT_PORT = 8765
 KEEP_ALIVE_SECONDS = 75
+#: on SIGTERM or Ctrl-C, requests still running after this long are dropped.
+GRACEFUL_SHUTDOWN_SECONDS = 3
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -37,6 +39,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="access token (required off loopback; generated when omitted there)")
     p.add_argument("--max-upload-mb", type=float, default=5.0, metavar="MB",
                    help="largest case file or request accepted (default 5 MB)")
+    p.add_argument("--max-jobs", type=int, default=8, metavar="N",
+                   help="report runs and explorations queued or running at once (default 8)")
     p.set_defaults(handler=run)
 
 
@@ -55,7 +59,7 @@ def import_case(case_arg: str, data_dir: Path) -> str:
     A workspace copy that already exists (perhaps edited in the app) is kept."""
     from ..cases import resolve_case
     from ..formats import format_case, read_case, read_text
-    from ..web.app import Workspace, clean_name
+    from ..web.workspace import Workspace, clean_name
 
     path = resolve_case(case_arg)
     case = read_case(path)
@@ -84,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
     if args.max_upload_mb <= 0:
         raise AllianceLabError(f"must be > 0, got {args.max_upload_mb:g}",
                                field="--max-upload-mb")
+    if args.max_jobs < 1:
+        raise AllianceLabError(f"must be >= 1, got {args.max_jobs}", field="--max-jobs")
     token = args.token
     if token is not None and len(token) < 16:
         raise AllianceLabError("must be at least 16 characters", field="--token")
@@ -93,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     initial = import_case(args.case, data) if args.case else None
     settings = Settings(data_dir=data, token=token,
                         max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
-                        initial_case=initial)
+                        max_jobs=args.max_jobs, initial_case=initial)
     app = create_app(settings)
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     shown = f"[{shown}]" if ":" in shown else shown
@@ -101,7 +107,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"alliancelab web app on {url}  (data: {settings.data_dir}; Ctrl-C stops)",
           file=sys.stderr, flush=True)
     # keep idle connections longer than uvicorn's 5 s: a busy page (or a loaded machine)
-    # must not see a connection closed under a request it is just sending
+    # must not see a connection closed under a request it is just sending; on SIGTERM,
+    # stop within seconds (the app's shutdown cancels its jobs)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning",
-                timeout_keep_alive=KEEP_ALIVE_SECONDS)
+                timeout_keep_alive=KEEP_ALIVE_SECONDS,
+                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
     return 0

@@ -17,8 +17,9 @@ async function api(method, url, body) {
   let data = null;
   try { data = await res.json(); } catch (e) { data = null; }
   if (!res.ok) {
-    const msg = data && (data.error || (typeof data.detail === "string" ? data.detail :
-      JSON.stringify(data.detail))) || `${res.status} ${res.statusText}`;
+    // every error of the API is {"detail": "<one line>"} (with field, file, line for a case)
+    const msg = (data && typeof data.detail === "string" && data.detail) ||
+      `${res.status} ${res.statusText}`;
     const err = new Error(msg);
     err.data = data; err.status = res.status;
     throw err;
@@ -359,6 +360,15 @@ function drawCompare() {
     yaxis: { title: "forecast (share of scale)", range: [0, 1] }, margin: { t: 10, b: 120 } }, PLOT_CFG);
 }
 
+// -- jobs (explorations and report runs): queued | running | cancelling, then done | failed | cancelled
+const ACTIVE = ["queued", "running", "cancelling"];
+async function cancelJob(kind, id, errorId) {
+  try { await api("POST", `/api/${kind}/${id}/cancel`); }
+  catch (e) { $(errorId).textContent = e.message; }
+}
+$("ex-cancel").addEventListener("click", () => cancelJob("explorations", state.exId, "ex-error"));
+$("rp-cancel").addEventListener("click", () => cancelJob("runs", state.runId, "rp-error"));
+
 // -- exploration -----------------------------------------------------------------------------
 $("ex-run").addEventListener("click", async () => {
   if (!state.name) { $("ex-error").textContent = "open a case first"; return; }
@@ -368,7 +378,7 @@ $("ex-run").addEventListener("click", async () => {
   try {
     const job = await api("POST", "/api/explorations", body);
     state.exId = job.id; $("ex-result").hidden = true; $("ex-progress").hidden = false;
-    $("ex-run").disabled = true;
+    $("ex-run").disabled = true; $("ex-cancel").hidden = false;
     pollExploration();
   } catch (e) { $("ex-error").textContent = e.message; }
 });
@@ -379,9 +389,10 @@ async function pollExploration() {
   const rate = job.rate ? `, ${Math.round(job.rate)} experiments/s` : "";
   $("ex-status").textContent = `${job.status}: ${job.done} / ${job.total} experiments` +
     `, ${job.failed} failed${rate}`;
-  if (job.status === "queued" || job.status === "running") { setTimeout(pollExploration, 300); return; }
-  $("ex-run").disabled = false;
+  if (ACTIVE.includes(job.status)) { setTimeout(pollExploration, 300); return; }
+  $("ex-run").disabled = false; $("ex-cancel").hidden = true;
   if (job.status === "failed") { $("ex-error").textContent = job.error; return; }
+  if (job.status === "cancelled") return;
   await loadAnalysis();
 }
 
@@ -403,7 +414,7 @@ async function loadAnalysis(outcome) {
   else { $("ex-sens-msg").textContent = s ? s.error : ""; Plotly.purge("plot-tornado"); }
   const p = a.prim;
   if (p && !p.error) {
-    $("ex-prim-msg").textContent = `${a.outcome} ${p.direction} ${fmt(p.threshold)}: box ${p.box}, ` +
+    $("ex-prim-msg").textContent = `${p.label}: box ${p.box}, ` +
       `coverage ${fmt(p.coverage)}, density ${fmt(p.density)}, mass ${fmt(p.mass)}`;
     Plotly.react("plot-prim", p.figure.data, p.figure.layout, PLOT_CFG);
     recordsTable($("table-prim"), p.limits);
@@ -429,17 +440,18 @@ $("rp-run").addEventListener("click", async () => {
     interventions: [...checked("rp", "shocks"), ...checked("rp", "levers")] };
   try {
     const job = await api("POST", "/api/runs", body);
-    state.runId = job.id; $("rp-run").disabled = true; pollRun();
+    state.runId = job.id; $("rp-run").disabled = true; $("rp-cancel").hidden = false; pollRun();
   } catch (e) { $("rp-error").textContent = e.message; }
 });
 
 async function pollRun() {
   const job = await api("GET", `/api/runs/${state.runId}`);
-  $("rp-status").textContent = `${job.status}` + (job.stage ? `: ${job.stage}` : "") +
+  $("rp-status").textContent = `${job.status}` + (job.stage && job.stage !== job.status ? `: ${job.stage}` : "") +
     (job.total ? ` ${job.done}/${job.total}` : "");
-  if (job.status === "queued" || job.status === "running") { setTimeout(pollRun, 400); return; }
-  $("rp-run").disabled = false;
+  if (ACTIVE.includes(job.status)) { setTimeout(pollRun, 400); return; }
+  $("rp-run").disabled = false; $("rp-cancel").hidden = true;
   if (job.status === "failed") { $("rp-error").textContent = job.error; return; }
+  if (job.status === "cancelled") return;
   const base = `/api/runs/${job.id}/files/`;
   const ul = $("rp-files"); ul.replaceChildren();
   for (const f of job.files) {
