@@ -25,7 +25,7 @@ MODELS = list(ENGINES)
 
 def test_package_exports() -> None:
     assert alliancelab.MODELS == tuple(ENGINES)
-    assert set(MODELS) == {"compromise", "median", "nash", "bdm", "bdm-scholz", "smp"}
+    assert set(MODELS) == {"compromise", "median", "nash", "bdm", "bdm-scholz", "smp", "exchange"}
     for name in (
         "read_case",
         "forecast",

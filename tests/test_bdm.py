@@ -33,15 +33,8 @@ def scalar_bdm(c, x, s, rounds, q=1.0):
         if big_r == 0:
             path.append(list(x))
             continue
-        order = sorted(range(n), key=lambda i: x[i])
         wts = [c[i] * s[i] for i in range(n)]
-        half, acc, mu = sum(wts) / 2, 0.0, None
-        for pos, i in enumerate(order):
-            acc += wts[i]
-            if mu is None and acc >= half - 1e-12:
-                mu = x[i]
-                if abs(acc - half) <= 1e-12:
-                    mu = 0.5 * (x[i] + x[order[pos + 1]])
+        mu = _median(x, wts)
 
         def prob(i, j, x=x, wts=wts):
             num = den = 0.0
@@ -68,29 +61,44 @@ def scalar_bdm(c, x, s, rounds, q=1.0):
         hi, lo = max(sec), min(sec)
         big = [(2 * v - hi - lo) / (hi - lo) if hi > lo else 0.0 for v in sec]
         r = [(1 - b / 3) / (1 + b / 3) for b in big]
-        new = list(x)
-        for i in range(n):
-            best = None
-            for j in range(n):
-                if x[i] == x[j]:
-                    continue
-                a, b = eu(i, j, r[i]), eu(j, i, r[j])
-                if a > 0 and b > a:
-                    rank, to = 0, x[j]
-                elif a < 0 < b and b > -a:
-                    rank, to = 1, x[i] + (x[j] - x[i]) * abs(a / b)
-                elif a < 0 < b:
-                    rank, to = 2, x[j]
-                else:
-                    continue
-                cand = (rank, abs(to - x[i]), -b, to)
-                if best is None or cand < best:
-                    best = cand
-            if best is not None:
-                new[i] = best[3]
-        x = new
+        x = [_move(i, x, r, eu) for i in range(n)]
         path.append(list(x))
     return np.array(path)
+
+
+def _median(x, wts):
+    """The weighted median (midpoint of the median interval on a tie)."""
+    order = sorted(range(len(x)), key=lambda i: x[i])
+    half, acc, mu = sum(wts) / 2, 0.0, None
+    for pos, i in enumerate(order):
+        acc += wts[i]
+        if mu is None and acc >= half - 1e-12:
+            mu = x[i]
+            if abs(acc - half) <= 1e-12:
+                mu = 0.5 * (x[i] + x[order[pos + 1]])
+    return mu
+
+
+def _move(i, x, r, eu):
+    """Where receiver i moves: its best offer (confrontation, compromise, capitulation; the
+    smallest move, then the largest b, then the lower position), or nowhere."""
+    best = None
+    for j in range(len(x)):
+        if x[i] == x[j]:
+            continue
+        a, b = eu(i, j, r[i]), eu(j, i, r[j])
+        if a > 0 and b > a:
+            rank, to = 0, x[j]
+        elif a < 0 < b and b > -a:
+            rank, to = 1, x[i] + (x[j] - x[i]) * abs(a / b)
+        elif a < 0 < b:
+            rank, to = 2, x[j]
+        else:
+            continue
+        cand = (rank, abs(to - x[i]), -b, to)
+        if best is None or cand < best:
+            best = cand
+    return x[i] if best is None else best[3]
 
 
 def _ec() -> Case:

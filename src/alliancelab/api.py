@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .core.case import Case
+from .core.checks import positive_int
 from .core.errors import AllianceLabError
 from .core.result import Forecast
 from .core.rng import RngLike, make_rng, versions
@@ -29,9 +30,7 @@ def forecast(
     if rounds is not None:
         if not cls.iterative:
             raise AllianceLabError(f"model {model!r} is not iterative", field="rounds")
-        if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
-            raise AllianceLabError(f"must be a positive integer, got {rounds!r}", field="rounds")
-        options["rounds"] = rounds
+        options["rounds"] = positive_int(rounds, "rounds")
     try:
         engine = cls(**options)
     except TypeError as exc:

@@ -95,13 +95,71 @@ class Scale(_Frozen):
         return self.max - self.min
 
 
+def _as_selector_mapping(raw: Any) -> Any:
+    """Accept a bare actor name or ``group:NAME`` where a :class:`VetoPlayer` is expected."""
+    if isinstance(raw, str):
+        return {"actor": raw}
+    if not isinstance(raw, dict):
+        raise ValueError(
+            f"expected an actor name or group:NAME (or {{actor: ..., source: ...}}), got {raw!r}"
+        )
+    return raw
+
+
+class Arena(_Frozen):
+    """Who bargains on an issue (docs/arenas.md).
+
+    ``standing``: the actors that bargain on the issue, as actor names or ``group:NAME``
+    selectors (``group:US+ROK`` joins groups); omitted, every actor that is not an
+    influencer has standing.
+    ``influence``: outside actors (or groups) that weigh in with a share of their clout,
+    each a number in [0, 1] with its source - an influencer takes part with its capability
+    times this weight; 0 is the same as no standing. Every other actor has no standing: it
+    neither votes nor is targeted on the issue, and its position there does not count."""
+
+    standing: list[str] | None = Field(default=None, min_length=1)
+    influence: dict[str, Number] = {}
+    source: str | None = None
+    note: str | None = None
+
+    @field_validator("influence")
+    @classmethod
+    def _unit_weights(cls, v: dict[str, Value]) -> dict[str, Value]:
+        for who, w in v.items():
+            lo, hi = w.range if w.range is not None else (w.value, w.value)
+            if not (0.0 <= w.value <= 1.0 and 0.0 <= lo and hi <= 1.0):
+                raise ValueError(f"influence weight of {who!r} must lie in [0, 1], got {w.value:g}"
+                                 + ("" if w.range is None else f" (range [{lo:g}, {hi:g}])"))
+        return v
+
+
+class VetoPlayer(_Frozen):
+    """An actor (or ``group:NAME``: every member) whose acceptance a change of the status quo
+    needs (Tsebelis 2002); written as the bare selector or with its ``source``."""
+
+    actor: str = Field(min_length=1)
+    source: str | None = None
+    note: str | None = None
+
+
+Selector = Annotated[VetoPlayer, BeforeValidator(_as_selector_mapping)]
+
+
 class Issue(_Frozen):
-    """A dimension of the negotiation."""
+    """A dimension of the negotiation.
+
+    ``arena`` says who bargains on it (everyone when omitted); ``veto`` names the actors
+    whose acceptance a change from ``status_quo`` needs (ratifiers), and ``floor`` and
+    ``ceiling`` are legal bounds on the outcome; see docs/arenas.md for the rule."""
 
     name: str = Field(min_length=1)
     description: str | None = None
     scale: Scale = Scale()
     status_quo: Number | None = None
+    arena: Arena | None = None
+    veto: list[Selector] = []
+    floor: Number | None = None
+    ceiling: Number | None = None
 
 
 class Estimate(_Frozen):
@@ -194,8 +252,8 @@ class Change(_Frozen):
     ``actors.DPRK.positions.dprk_policy`` or ``actors.ROK President.perceptions.threats.dprk``
     or ``dynamics.threat_weight``; ``op`` says how ``value`` applies. ``*`` matches every key
     of a segment and ``group:NAME`` every actor of a group (see
-    :mod:`alliancelab.scenarios.interventions`); ``converge`` moves every matched number the fraction
-    ``value`` toward the capability-weighted mean of the matched numbers."""
+    :mod:`alliancelab.scenarios.interventions`); ``converge`` moves every matched number the
+    fraction ``value`` toward the capability-weighted mean of the matched numbers."""
 
     target: str
     op: Literal["set", "add", "scale", "converge"] = "set"
@@ -310,64 +368,16 @@ class Case(_Frozen):
 
     @model_validator(mode="after")
     def _consistent(self) -> Case:
+        """The checks across fields, in this order (the first problem is reported)."""
         _unique("issues", [i.name for i in self.issues])
         _unique("actors", [a.name for a in self.actors])
         _unique("shocks", [s.name for s in self.shocks])
         _unique("levers", [s.name for s in self.levers])
+        _check_groups(self)
         issues = {i.name: i for i in self.issues}
         actor_names = {a.name for a in self.actors}
-        actor_groups = {a.group for a in self.actors if a.group}
-        for g in self.groups:
-            if g not in actor_groups:
-                raise _located(f"no actor belongs to group {g!r}", "groups", g)
-        if self.sides is not None:
-            for k, g in enumerate(self.sides):
-                if g not in actor_groups:
-                    raise _located(f"no actor belongs to group {g!r}", "sides", k)
-            if self.sides[0] == self.sides[1]:
-                raise _located("the two sides must be different groups", "sides")
         for a_idx, actor in enumerate(self.actors):
-            for kind in ("positions", "saliences"):
-                given = getattr(actor, kind)
-                for name in given:
-                    if name not in issues:
-                        raise _located(f"unknown issue {name!r}", "actors", a_idx, kind, name)
-                for name in issues:
-                    if name not in given:
-                        raise _located(
-                            f"missing {kind[:-1]} on issue {name!r}", "actors", a_idx, kind
-                        )
-            for issue_name, pos in actor.positions.items():
-                scale = issues[issue_name].scale
-                if not scale.min <= pos.value <= scale.max:
-                    raise _located(
-                        f"position {pos.value:g} lies outside the scale "
-                        f"[{scale.min:g}, {scale.max:g}]",
-                        "actors",
-                        a_idx,
-                        "positions",
-                        issue_name,
-                    )
-            for other, est in actor.perceptions.estimates.items():
-                if other not in actor_names:
-                    raise _located(
-                        f"estimate of unknown actor {other!r}",
-                        "actors",
-                        a_idx,
-                        "perceptions",
-                        "estimates",
-                        other,
-                    )
-                for name in [*est.positions, *est.saliences]:
-                    if name not in issues:
-                        raise _located(
-                            f"unknown issue {name!r}",
-                            "actors",
-                            a_idx,
-                            "perceptions",
-                            "estimates",
-                            other,
-                        )
+            _check_actor(actor, a_idx, issues, actor_names)
         for kind in ("links", "feedback"):
             for l_idx, link in enumerate(getattr(self, kind)):
                 if link.issue not in issues:
@@ -379,44 +389,15 @@ class Case(_Frozen):
         selectable = actor_names | {a.group for a in self.actors if a.group}
         for n_idx, ind in enumerate(self.indicators):
             for t_idx, term in enumerate(ind.terms):
-                if term.issue is not None and term.issue not in issues:
-                    raise _located(
-                        f"unknown issue {term.issue!r}",
-                        "indicators",
-                        n_idx,
-                        "terms",
-                        t_idx,
-                        "issue",
-                    )
-                for sel in ("actors", "a", "b"):
-                    for name in getattr(term, sel) or []:
-                        if name not in selectable:
-                            raise _located(
-                                f"unknown actor or group {name!r}",
-                                "indicators",
-                                n_idx,
-                                "terms",
-                                t_idx,
-                                sel,
-                            )
-                if term.kind in ("perception", "perception_gap") and not term.perception:
-                    raise _located(
-                        f"a {term.kind!r} term needs 'perception'",
-                        "indicators",
-                        n_idx,
-                        "terms",
-                        t_idx,
-                    )
-                if term.kind in ("outcome",) and term.issue is None:
-                    raise _located(
-                        "an 'outcome' term needs 'issue'", "indicators", n_idx, "terms", t_idx
-                    )
+                _check_term(term, ("indicators", n_idx, "terms", t_idx), issues, selectable)
         for i_idx, issue in enumerate(self.issues):
             sq = issue.status_quo
             if sq is not None and not issue.scale.min <= sq.value <= issue.scale.max:
                 raise _located(
                     f"status quo {sq.value:g} lies outside the scale", "issues", i_idx, "status_quo"
                 )
+        for i_idx in range(len(self.issues)):
+            _check_issue_rules(self, i_idx)
         return self
 
     # -- convenience -------------------------------------------------------------------
@@ -456,6 +437,133 @@ class LocatedValueError(ValueError):
 
 def _located(message: str, *loc: str | int) -> LocatedValueError:
     return LocatedValueError(message, tuple(loc))
+
+
+def _check_groups(case: Case) -> None:
+    """``groups`` and ``sides`` name groups that actors belong to; the sides differ."""
+    actor_groups = {a.group for a in case.actors if a.group}
+    for g in case.groups:
+        if g not in actor_groups:
+            raise _located(f"no actor belongs to group {g!r}", "groups", g)
+    if case.sides is not None:
+        for k, g in enumerate(case.sides):
+            if g not in actor_groups:
+                raise _located(f"no actor belongs to group {g!r}", "sides", k)
+        if case.sides[0] == case.sides[1]:
+            raise _located("the two sides must be different groups", "sides")
+
+
+def _check_actor(
+    actor: Actor, a_idx: int, issues: dict[str, Issue], actor_names: set[str]
+) -> None:
+    """An actor's positions and saliences cover exactly the issues, positions lie on the
+    scales, estimates are of known actors and issues."""
+    for kind in ("positions", "saliences"):
+        given = getattr(actor, kind)
+        for name in given:
+            if name not in issues:
+                raise _located(f"unknown issue {name!r}", "actors", a_idx, kind, name)
+        for name in issues:
+            if name not in given:
+                raise _located(f"missing {kind[:-1]} on issue {name!r}", "actors", a_idx, kind)
+    for issue_name, pos in actor.positions.items():
+        scale = issues[issue_name].scale
+        if not scale.min <= pos.value <= scale.max:
+            raise _located(
+                f"position {pos.value:g} lies outside the scale [{scale.min:g}, {scale.max:g}]",
+                "actors", a_idx, "positions", issue_name,
+            )
+    for other, est in actor.perceptions.estimates.items():
+        at = ("actors", a_idx, "perceptions", "estimates", other)
+        if other not in actor_names:
+            raise _located(f"estimate of unknown actor {other!r}", *at)
+        for name in [*est.positions, *est.saliences]:
+            if name not in issues:
+                raise _located(f"unknown issue {name!r}", *at)
+
+
+def _check_term(
+    term: IndicatorTerm, at: tuple[str | int, ...], issues: dict[str, Issue], selectable: set[str]
+) -> None:
+    """An indicator term names known issues, actors or groups, and what its kind needs."""
+    if term.issue is not None and term.issue not in issues:
+        raise _located(f"unknown issue {term.issue!r}", *at, "issue")
+    for sel in ("actors", "a", "b"):
+        for name in getattr(term, sel) or []:
+            if name not in selectable:
+                raise _located(f"unknown actor or group {name!r}", *at, sel)
+    if term.kind in ("perception", "perception_gap") and not term.perception:
+        raise _located(f"a {term.kind!r} term needs 'perception'", *at)
+    if term.kind == "outcome" and term.issue is None:
+        raise _located("an 'outcome' term needs 'issue'", *at)
+
+
+def select_actors(case: Case, selector: str) -> list[int]:
+    """Indices of the actors ``selector`` names: an actor's name, or ``group:NAME`` (every
+    actor of the group; ``group:US+ROK`` joins groups). Raises ``ValueError`` naming an
+    unknown actor or group."""
+    if selector.startswith("group:"):
+        out: list[int] = []
+        for g in selector[len("group:"):].split("+"):
+            hit = [i for i, a in enumerate(case.actors) if a.group == g]
+            if not hit:
+                raise ValueError(f"no actor belongs to group {g!r}")
+            out.extend(i for i in hit if i not in out)
+        return out
+    for i, a in enumerate(case.actors):
+        if a.name == selector:
+            return [i]
+    raise ValueError(f"unknown actor {selector!r} (a group is written group:NAME)")
+
+
+def _selected(case: Case, selector: str, *loc: str | int) -> set[int]:
+    try:
+        return set(select_actors(case, selector))
+    except ValueError as exc:
+        raise _located(str(exc), *loc) from None
+
+
+def _check_issue_rules(case: Case, i_idx: int) -> None:
+    """An issue's arena, veto players and legal bounds name real actors and fit together."""
+    issue = case.issues[i_idx]
+    at: tuple[str | int, ...] = ("issues", i_idx)
+    arena = issue.arena
+    if arena is not None:
+        standing: set[int] = set()
+        for s_idx, sel in enumerate(arena.standing or []):
+            standing |= _selected(case, sel, *at, "arena", "standing", s_idx)
+        influencers: set[int] = set()
+        for who in arena.influence:
+            hit = _selected(case, who, *at, "arena", "influence", who)
+            both = sorted(hit & standing)
+            if both:
+                raise _located(
+                    f"{case.actors[both[0]].name!r} has standing and an influence weight",
+                    *at, "arena", "influence", who,
+                )
+            influencers |= hit
+        if arena.standing is None and len(influencers) == len(case.actors):
+            raise _located("no actor has standing (every actor is an influencer)", *at, "arena")
+    for v_idx, vp in enumerate(issue.veto):
+        _selected(case, vp.actor, *at, "veto", v_idx)
+    if issue.veto and issue.status_quo is None:
+        raise _located(
+            "veto players need a status quo: a veto blocks a change from it (Tsebelis 2002); "
+            "give the issue a status_quo or drop the veto players",
+            *at, "veto",
+        )
+    scale = issue.scale
+    for kind in ("floor", "ceiling"):
+        bound = getattr(issue, kind)
+        if bound is not None and not scale.min <= bound.value <= scale.max:
+            raise _located(f"{kind} {bound.value:g} lies outside the scale", *at, kind)
+    if issue.floor is not None and issue.ceiling is not None and (
+        issue.floor.value > issue.ceiling.value
+    ):
+        raise _located(
+            f"floor {issue.floor.value:g} lies above the ceiling {issue.ceiling.value:g}",
+            *at, "floor",
+        )
 
 
 def _unique(what: str, names: list[str]) -> None:

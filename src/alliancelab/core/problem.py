@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from .case import Case
+from .case import Case, select_actors
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,12 @@ class Problem:
     ``status_quo`` is NaN where the case gives none. ``perceived_position[i, j]`` and
     ``perceived_salience[i, j]`` are actor i's estimates of actor j (the truth where the
     case states no estimate); ``perceived_capability[i, j]`` likewise.
+
+    The issues' arenas and rules (docs/arenas.md), all optional (``None`` -> the default):
+    ``weight[i, k]`` is 1 where actor i has standing on issue k, its influence weight (0-1)
+    where it is an influencer, 0 where it has no standing (default: 1 everywhere);
+    ``veto[i, k]`` marks the veto players of issue k (default: none); ``floor`` and
+    ``ceiling`` are the legal bounds of each issue (default: -inf and +inf).
     """
 
     actors: tuple[str, ...]
@@ -30,6 +37,43 @@ class Problem:
     perceived_position: np.ndarray  # (n, n, d)
     perceived_salience: np.ndarray  # (n, n, d)
     perceived_capability: np.ndarray  # (n, n)
+    weight: np.ndarray = None  # type: ignore[assignment]  # (n, d), set in __post_init__
+    veto: np.ndarray = None  # type: ignore[assignment]  # (n, d) bool
+    floor: np.ndarray = None  # type: ignore[assignment]  # (d,)
+    ceiling: np.ndarray = None  # type: ignore[assignment]  # (d,)
+
+    def __post_init__(self) -> None:
+        shape = np.shape(self.position)
+        d = shape[1] if len(shape) == 2 else 1
+        defaults = {
+            "weight": lambda: np.ones(shape),
+            "veto": lambda: np.zeros(shape, dtype=bool),
+            "floor": lambda: np.full(d, -np.inf),
+            "ceiling": lambda: np.full(d, np.inf),
+        }
+        for name, make in defaults.items():
+            value = getattr(self, name)
+            value = make() if value is None else np.asarray(
+                value, dtype=bool if name == "veto" else float
+            )
+            object.__setattr__(self, name, value)
+
+    @property
+    def standing(self) -> np.ndarray:
+        """``(n, d)`` bool: actor i takes part in issue k (standing or influence > 0)."""
+        return self.weight > 0  # type: ignore[no-any-return]
+
+    @property
+    def has_arena(self) -> bool:
+        """Whether some actor lacks full standing on some issue (a weight other than 1)."""
+        return not bool(np.all(self.weight == 1.0))
+
+    @property
+    def has_rules(self) -> bool:
+        """Whether some issue has veto players, a floor or a ceiling."""
+        return bool(
+            self.veto.any() or np.isfinite(self.floor).any() or np.isfinite(self.ceiling).any()
+        )
 
     @property
     def n_actors(self) -> int:
@@ -51,14 +95,25 @@ class Problem:
         lower: np.ndarray | None = None,
         upper: np.ndarray | None = None,
         status_quo: np.ndarray | None = None,
+        weight: np.ndarray | None = None,
+        veto: np.ndarray | None = None,
+        floor: np.ndarray | None = None,
+        ceiling: np.ndarray | None = None,
     ) -> Problem:
-        """Build a problem straight from arrays (positions ``(n,)`` or ``(n, d)``)."""
+        """Build a problem straight from arrays (positions ``(n,)`` or ``(n, d)``; ``weight``
+        and ``veto`` shaped like the positions, ``floor`` and ``ceiling`` ``(d,)``)."""
         cap = np.asarray(capability, dtype=float)
         pos = np.asarray(position, dtype=float)
         sal = np.asarray(salience, dtype=float)
         if pos.ndim == 1:
             pos, sal = pos[:, None], sal[:, None]
         n, d = pos.shape
+        rules: dict[str, Any] = {
+            "weight": None if weight is None else np.asarray(weight, dtype=float).reshape(n, d),
+            "veto": None if veto is None else np.asarray(veto, dtype=bool).reshape(n, d),
+            "floor": None if floor is None else np.asarray(floor, dtype=float).reshape(d),
+            "ceiling": None if ceiling is None else np.asarray(ceiling, dtype=float).reshape(d),
+        }
         actors = actors or tuple(f"actor{i}" for i in range(n))
         issues = issues or tuple(f"issue{k}" for k in range(d))
         lo = np.zeros(d) if lower is None else np.asarray(lower, dtype=float)
@@ -76,6 +131,7 @@ class Problem:
             perceived_position=np.broadcast_to(pos, (n, n, d)).copy(),
             perceived_salience=np.broadcast_to(sal, (n, n, d)).copy(),
             perceived_capability=np.broadcast_to(cap, (n, n)).copy(),
+            **rules,
         )
 
     @classmethod
@@ -114,4 +170,38 @@ class Problem:
             perceived_position=ppos,
             perceived_salience=psal,
             perceived_capability=pcap,
+            **_rules(case),
         )
+
+
+def _rules(case: Case) -> dict[str, Any]:
+    """The arrays of the issues' arenas, veto players and legal bounds (``None`` where the
+    case has none, i.e. the defaults)."""
+    n, d = len(case.actors), len(case.issues)
+    out: dict[str, Any] = {"weight": None, "veto": None, "floor": None, "ceiling": None}
+    if any(i.arena is not None for i in case.issues):
+        weight = np.ones((n, d))
+        for k, issue in enumerate(case.issues):
+            arena = issue.arena
+            if arena is None:
+                continue
+            if arena.standing is not None:
+                weight[:, k] = 0.0
+                for sel in arena.standing:
+                    weight[select_actors(case, sel), k] = 1.0
+            for who, w in arena.influence.items():
+                weight[select_actors(case, who), k] = w.value
+        out["weight"] = weight
+    if any(i.veto for i in case.issues):
+        veto = np.zeros((n, d), dtype=bool)
+        for k, issue in enumerate(case.issues):
+            for vp in issue.veto:
+                veto[select_actors(case, vp.actor), k] = True
+        out["veto"] = veto
+    for kind, empty in (("floor", -np.inf), ("ceiling", np.inf)):
+        if any(getattr(i, kind) is not None for i in case.issues):
+            out[kind] = np.array(
+                [empty if getattr(i, kind) is None else getattr(i, kind).value
+                 for i in case.issues]
+            )
+    return out

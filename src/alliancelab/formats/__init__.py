@@ -8,21 +8,21 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 from pathlib import Path
 from types import ModuleType
 
 from ..core.case import Case
 from ..core.errors import AllianceLabError, CaseError
+from . import ktab_csv, scholz_csv, yaml_case
 
 FORMATS = ("yaml", "ktab", "scholz")
-_MODULES = {"yaml": "yaml_case", "ktab": "ktab_csv", "scholz": "scholz_csv"}
+_MODULES: dict[str, ModuleType] = {"yaml": yaml_case, "ktab": ktab_csv, "scholz": scholz_csv}
 MAX_BYTES = 50 * 1024 * 1024
 
 
 def _module(fmt: str) -> ModuleType:
-    return importlib.import_module(f"{__name__}.{_MODULES[fmt]}")
+    return _MODULES[fmt]
 
 
 def read_text(path: str | os.PathLike[str]) -> str:

@@ -169,26 +169,13 @@ def parse_deu(text: str, file: str = "<string>", capability: str = "gdp") -> Deu
         raise CaseError(f"not a readable tab-separated file: {exc}", file=file) from None
     if not rows:
         raise CaseError("file is empty", file=file)
-    header = [c.strip().lower() for c in rows[0]]
-    if len(header) < 2:
-        raise CaseError(
-            "not a DEU file: line 1 is not a tab-separated header", file=file, line=1
-        )
-    missing = [c for c in _REQUIRED if c not in header]
-    codes = _actor_codes(header)
-    if missing or len(codes) < MIN_ACTORS:
-        what = f"column(s) {', '.join(missing)}" if missing else "p<actor>/s<actor> column pairs"
-        raise CaseError(f"not a DEU file: the header lacks {what}", file=file, line=1)
-    dup = sorted({c for c in header if header.count(c) > 1})
-    if dup:
-        raise CaseError(f"duplicate column(s) {', '.join(dup)}", file=file, line=1)
+    header, codes = _header(rows[0], file)
     col = {name: k for k, name in enumerate(header)}
 
     weights: dict[str, float] | None = None
     issues: list[DeuIssue] = []
     skipped: list[Skipped] = []
     seen: dict[str, int] = {}
-    n_rows = 0
     for lineno, row in enumerate(rows[1:], start=2):
         if not row or all(not c.strip() for c in row):
             continue
@@ -206,7 +193,6 @@ def parse_deu(text: str, file: str = "<string>", capability: str = "gdp") -> Deu
                 )
             weights = _weights_row(cell, codes, file, lineno)
             continue
-        n_rows += 1
         isnr = cell["isnr"]
         if isnr in seen:
             raise CaseError(
@@ -216,52 +202,85 @@ def parse_deu(text: str, file: str = "<string>", capability: str = "gdp") -> Deu
                 field="isnr",
             )
         seen[isnr] = lineno
-        out = _number(cell["out"], file, lineno, "out", scale=True)
-        rp = _number(cell.get("rp", ""), file, lineno, "rp", scale=True)
-        present: list[tuple[str, float, float]] = []
-        no_position: list[str] = []
-        no_salience: list[str] = []
-        for code in codes:
-            pos = _number(cell[f"p{code}"], file, lineno, f"p{code}", scale=True)
-            sal = _number(cell[f"s{code}"], file, lineno, f"s{code}", scale=True)
-            if pos is None:
-                no_position.append(code)
-            elif sal is None:
-                no_salience.append(code)
-            else:
-                present.append((code, pos, sal))
-        intro = repair_date(cell.get("intro", ""))
-        final = repair_date(cell.get("finact", ""))
-        meta: dict[str, Any] = {
-            "issue": isnr,
-            "proposal": cell.get("prnr", ""),
-            "proposal_name": cell.get("prname", ""),
-            "line": lineno,
-            "council": cell.get("council", ""),
-            "procedure": cell.get("proc", ""),
-            "voting_rule": cell.get("counvte", ""),
-            "intro": intro.isoformat() if intro else None,
-            "final_act": final.isoformat() if final else None,
-            "reference_point": rp,
-            "absent": tuple(no_position),
-            "dropped_no_salience": tuple(no_salience),
-        }
-        if out is None:
-            skipped.append(Skipped(isnr, lineno, "no outcome"))
-            continue
-        if len(present) < MIN_ACTORS:
-            skipped.append(Skipped(isnr, lineno, f"fewer than {MIN_ACTORS} actors"))
-            continue
-        caps = _capabilities(capability, [c for c, _, _ in present], weights, final or intro,
-                             file, lineno)
-        case = _case(isnr, cell, present, caps, rp, file, lineno)
-        issues.append(DeuIssue(case=case, outcome=out, meta=meta))
-    if n_rows == 0:
+        row_out = _issue_row(cell, codes, weights, capability, file, lineno)
+        if isinstance(row_out, Skipped):
+            skipped.append(row_out)
+        else:
+            issues.append(row_out)
+    if not seen:
         raise CaseError("no issue rows after the header", file=file, line=2)
     return DeuData(
         file=file, capability=capability, issues=tuple(issues), skipped=tuple(skipped),
-        rows=n_rows,
+        rows=len(seen),
     )
+
+
+def _header(first: list[str], file: str) -> tuple[list[str], list[str]]:
+    """The lower-case header and the actor codes, or the one-line error of a bad header."""
+    header = [c.strip().lower() for c in first]
+    if len(header) < 2:
+        raise CaseError(
+            "not a DEU file: line 1 is not a tab-separated header", file=file, line=1
+        )
+    missing = [c for c in _REQUIRED if c not in header]
+    codes = _actor_codes(header)
+    if missing or len(codes) < MIN_ACTORS:
+        what = f"column(s) {', '.join(missing)}" if missing else "p<actor>/s<actor> column pairs"
+        raise CaseError(f"not a DEU file: the header lacks {what}", file=file, line=1)
+    dup = sorted({c for c in header if header.count(c) > 1})
+    if dup:
+        raise CaseError(f"duplicate column(s) {', '.join(dup)}", file=file, line=1)
+    return header, codes
+
+
+def _issue_row(
+    cell: dict[str, str],
+    codes: list[str],
+    weights: dict[str, float] | None,
+    capability: str,
+    file: str,
+    lineno: int,
+) -> DeuIssue | Skipped:
+    """One issue row: the scored issue, or why it is skipped."""
+    isnr = cell["isnr"]
+    out = _number(cell["out"], file, lineno, "out", scale=True)
+    rp = _number(cell.get("rp", ""), file, lineno, "rp", scale=True)
+    present: list[tuple[str, float, float]] = []
+    no_position: list[str] = []
+    no_salience: list[str] = []
+    for code in codes:
+        pos = _number(cell[f"p{code}"], file, lineno, f"p{code}", scale=True)
+        sal = _number(cell[f"s{code}"], file, lineno, f"s{code}", scale=True)
+        if pos is None:
+            no_position.append(code)
+        elif sal is None:
+            no_salience.append(code)
+        else:
+            present.append((code, pos, sal))
+    intro = repair_date(cell.get("intro", ""))
+    final = repair_date(cell.get("finact", ""))
+    meta: dict[str, Any] = {
+        "issue": isnr,
+        "proposal": cell.get("prnr", ""),
+        "proposal_name": cell.get("prname", ""),
+        "line": lineno,
+        "council": cell.get("council", ""),
+        "procedure": cell.get("proc", ""),
+        "voting_rule": cell.get("counvte", ""),
+        "intro": intro.isoformat() if intro else None,
+        "final_act": final.isoformat() if final else None,
+        "reference_point": rp,
+        "absent": tuple(no_position),
+        "dropped_no_salience": tuple(no_salience),
+    }
+    if out is None:
+        return Skipped(isnr, lineno, "no outcome")
+    if len(present) < MIN_ACTORS:
+        return Skipped(isnr, lineno, f"fewer than {MIN_ACTORS} actors")
+    caps = _capabilities(capability, [c for c, _, _ in present], weights, final or intro,
+                         file, lineno)
+    case = _case(isnr, cell, present, caps, rp, file, lineno)
+    return DeuIssue(case=case, outcome=out, meta=meta)
 
 
 def repair_date(text: str) -> date | None:

@@ -81,24 +81,7 @@ def read(text: str, file: str) -> Case:
     if not numbered:
         raise CaseError("file is empty", file=file)
     line1, first = numbered[0][0], _fields(numbered[0][1])
-    if len(first) != 4:
-        raise CaseError(
-            "line 1 must read: scenario name, description, number of actors, number of "
-            f"dimensions (found {len(first)} fields)",
-            file=file,
-            line=line1,
-        )
-    n_act, n_dim = _int_field(first[2]), _int_field(first[3])
-    if n_act is None or not 1 <= n_act <= MAX_ACTORS:
-        raise CaseError(
-            f"number of actors must be a whole number in 1..{MAX_ACTORS}, got {first[2]!r}",
-            file=file, line=line1, field="actors",
-        )
-    if n_dim is None or n_dim < 1:
-        raise CaseError(
-            f"number of dimensions must be a whole number >= 1, got {first[3]!r}",
-            file=file, line=line1, field="dimensions",
-        )
+    n_act, n_dim = _scenario_line(first, file, line1)
     if len(numbered) < 2:
         raise CaseError("the header line is missing", file=file, line=line1 + 1)
     n_col = 3 + 2 * n_dim
@@ -133,43 +116,7 @@ def read(text: str, file: str) -> Case:
                 file=file, line=lineno, field=header[0] or "Actor",
             )
         seen[name] = lineno
-        cap = parse_number(row[2], file, lineno, header[2] or "capability")
-        if cap < 0:
-            raise CaseError(
-                f"capability must be >= 0, got {cap:g}", file=file, line=lineno, field=header[2]
-            )
-        if cap > MAX_CAPABILITY:
-            raise CaseError(
-                f"capability must be <= {MAX_CAPABILITY:g} (KTAB's limit), got {cap:g}",
-                file=file, line=lineno, field=header[2],
-            )
-        pos, sal = {}, {}
-        total = 0.0
-        for k, issue in enumerate(issue_names):
-            p_col, s_col = header[3 + 2 * k], header[4 + 2 * k]
-            p = parse_number(row[3 + 2 * k], file, lineno, p_col)
-            s = parse_number(row[4 + 2 * k], file, lineno, s_col)
-            if not 0 <= p <= 100:
-                raise CaseError(
-                    f"position must lie in [0, 100], got {p:g}", file=file, line=lineno, field=p_col
-                )
-            if not 0 <= s <= 100:
-                raise CaseError(
-                    f"salience must lie in [0, 100], got {s:g}", file=file, line=lineno, field=s_col
-                )
-            total += s
-            pos[issue], sal[issue] = p, s / 100.0
-        if total > 100 + SUM_SLACK:
-            raise CaseError(
-                f"saliences of {name!r} sum to {total:g}; KTAB allows at most 100",
-                file=file, line=lineno,
-            )
-        actor: dict[str, object] = {
-            "name": name, "capability": cap, "positions": pos, "saliences": sal,
-        }
-        if row[1]:
-            actor["description"] = row[1]
-        actors.append(actor)
+        actors.append(_actor_row(row, header, issue_names, file, lineno))
     if len(actors) != n_act:
         last = numbered[-1][0]
         raise CaseError(
@@ -184,6 +131,72 @@ def read(text: str, file: str) -> Case:
     if first[1]:
         data["description"] = first[1]
     return validate(data, file=file)
+
+
+def _scenario_line(first: list[str], file: str, line1: int) -> tuple[int, int]:
+    """Line 1: the numbers of actors and of dimensions, checked."""
+    if len(first) != 4:
+        raise CaseError(
+            "line 1 must read: scenario name, description, number of actors, number of "
+            f"dimensions (found {len(first)} fields)",
+            file=file,
+            line=line1,
+        )
+    n_act, n_dim = _int_field(first[2]), _int_field(first[3])
+    if n_act is None or not 1 <= n_act <= MAX_ACTORS:
+        raise CaseError(
+            f"number of actors must be a whole number in 1..{MAX_ACTORS}, got {first[2]!r}",
+            file=file, line=line1, field="actors",
+        )
+    if n_dim is None or n_dim < 1:
+        raise CaseError(
+            f"number of dimensions must be a whole number >= 1, got {first[3]!r}",
+            file=file, line=line1, field="dimensions",
+        )
+    return n_act, n_dim
+
+
+def _actor_row(
+    row: list[str], header: list[str], issue_names: list[str], file: str, lineno: int
+) -> dict[str, object]:
+    """One actor row as case data: capability, positions and saliences checked."""
+    name = row[0]
+    cap = parse_number(row[2], file, lineno, header[2] or "capability")
+    if cap < 0:
+        raise CaseError(
+            f"capability must be >= 0, got {cap:g}", file=file, line=lineno, field=header[2]
+        )
+    if cap > MAX_CAPABILITY:
+        raise CaseError(
+            f"capability must be <= {MAX_CAPABILITY:g} (KTAB's limit), got {cap:g}",
+            file=file, line=lineno, field=header[2],
+        )
+    pos, sal = {}, {}
+    total = 0.0
+    for k, issue in enumerate(issue_names):
+        p_col, s_col = header[3 + 2 * k], header[4 + 2 * k]
+        p = parse_number(row[3 + 2 * k], file, lineno, p_col)
+        s = parse_number(row[4 + 2 * k], file, lineno, s_col)
+        if not 0 <= p <= 100:
+            raise CaseError(
+                f"position must lie in [0, 100], got {p:g}", file=file, line=lineno, field=p_col
+            )
+        if not 0 <= s <= 100:
+            raise CaseError(
+                f"salience must lie in [0, 100], got {s:g}", file=file, line=lineno, field=s_col
+            )
+        total += s
+        pos[issue], sal[issue] = p, s / 100.0
+    if total > 100 + SUM_SLACK:
+        raise CaseError(
+            f"saliences of {name!r} sum to {total:g}; KTAB allows at most 100",
+            file=file, line=lineno,
+        )
+    actor: dict[str, object] = {"name": name, "capability": cap, "positions": pos,
+                                "saliences": sal}
+    if row[1]:
+        actor["description"] = row[1]
+    return actor
 
 
 def write(case: Case) -> str:

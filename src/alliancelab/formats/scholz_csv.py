@@ -52,19 +52,7 @@ def read(text: str, file: str) -> Case:
                 field="Actor",
             )
         seen[name] = lineno
-        cap, pos, sal = (parse_number(row[k], file, lineno, HEADER[k]) for k in (1, 2, 3))
-        if cap < 0:
-            raise CaseError(
-                f"capability must be >= 0, got {cap:g}", file=file, line=lineno, field="Capability"
-            )
-        if not 0 <= sal <= 1:
-            raise CaseError(
-                f"salience must lie in [0, 1], got {sal:g}",
-                file=file,
-                line=lineno,
-                field="Salience",
-            )
-        actors.append((name, cap, pos, sal, lineno))
+        actors.append((name, *_numbers(row, file, lineno), lineno))
     if not actors:
         raise CaseError("no actor rows after the header", file=file, line=2)
     lo = min(a[2] for a in actors)
@@ -89,6 +77,23 @@ def read(text: str, file: str) -> Case:
         ],
     }
     return validate(data, file=file)
+
+
+def _numbers(row: list[str], file: str, lineno: int) -> tuple[float, float, float]:
+    """Capability (>= 0), position and salience (0-1) of one row."""
+    cap, pos, sal = (parse_number(row[k], file, lineno, HEADER[k]) for k in (1, 2, 3))
+    if cap < 0:
+        raise CaseError(
+            f"capability must be >= 0, got {cap:g}", file=file, line=lineno, field="Capability"
+        )
+    if not 0 <= sal <= 1:
+        raise CaseError(
+            f"salience must lie in [0, 1], got {sal:g}",
+            file=file,
+            line=lineno,
+            field="Salience",
+        )
+    return cap, pos, sal
 
 
 def write(case: Case) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from ..core.case import Case, Issue, LocatedValueError, Scale, Value
+from ..core.case import Case, Issue, LocatedValueError, Scale, Value, VetoPlayer
 from ..core.errors import CaseError
 
 Loc = tuple[str | int, ...]
@@ -190,6 +190,8 @@ def _plain(obj: Any) -> Any:
         if obj.range is not None:
             out["range"] = [_num(obj.range[0]), _num(obj.range[1])]
         return out
+    if isinstance(obj, VetoPlayer) and obj.source is None and obj.note is None:
+        return obj.actor  # the bare selector, as it is usually written
     if isinstance(obj, BaseModel):
         out = {}
         for name, info in type(obj).model_fields.items():

@@ -10,7 +10,7 @@ actors than the engine's ``min_actors`` is recorded as ``too_few_actors``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -108,8 +108,14 @@ def run_backtest(
     for model in models:
         start = time.perf_counter()
         engine, load_error = _load(model, rounds)
-        for issue, problem, stream in zip(issues, problems, streams, strict=True):
-            rows.append(_score(model, engine, load_error, issue, problem, stream))
+        scored: Iterable[dict[str, object]]
+        if engine is not None and getattr(engine, "links_issues", False):
+            scored = _score_proposals(model, engine, issues, problems, streams)
+        else:
+            scored = (_score(model, engine, load_error, issue, problem, stream)
+                      for issue, problem, stream in zip(issues, problems, streams, strict=True))
+        for row in scored:
+            rows.append(row)
             done += 1
             if progress is not None:
                 progress(done, total)
@@ -164,6 +170,23 @@ def _score(
     problem: Problem,
     stream: np.random.SeedSequence,
 ) -> dict[str, object]:
+    row = _row(model, engine, load_error, issue, problem)
+    if row["status"] != "pending" or engine is None:
+        return row
+    try:
+        outcome = engine.solve(problem, np.random.default_rng(stream))
+        forecast = float(np.asarray(outcome.forecast, dtype=float).reshape(-1)[0])
+    except Exception as exc:  # one failing issue must not abort the run
+        row.update(status="error", message=_message(exc))
+        return row
+    return _scored(row, forecast, issue)
+
+
+def _row(
+    model: str, engine: Engine | None, load_error: str, issue: DeuIssue, problem: Problem
+) -> dict[str, object]:
+    """The row of an issue before it is forecast: status ``pending``, or ``error`` (no
+    engine) or ``too_few_actors``."""
     row: dict[str, object] = {
         "model": model,
         "issue": issue.name,
@@ -173,27 +196,86 @@ def _score(
         "outcome": issue.outcome,
         "forecast": float("nan"),
         "abs_error": float("nan"),
-        "status": "error",
-        "message": load_error,
+        "status": "pending",
+        "message": "",
     }
     if engine is None:
-        return row
-    if problem.n_actors < engine.min_actors:
+        row.update(status="error", message=load_error)
+    elif problem.n_actors < engine.min_actors:
         row["status"] = "too_few_actors"
         row["message"] = f"{model} needs at least {engine.min_actors} actors"
-        return row
-    try:
-        outcome = engine.solve(problem, np.random.default_rng(stream))
-        forecast = float(np.asarray(outcome.forecast, dtype=float).reshape(-1)[0])
-    except Exception as exc:  # one failing issue must not abort the run
-        row["message"] = _message(exc)
-        return row
-    if not np.isfinite(forecast):
-        row["message"] = f"non-finite forecast {forecast!r}"
-        return row
-    row.update(forecast=forecast, abs_error=abs(forecast - issue.outcome), status="scored",
-               message="")
     return row
+
+
+def _scored(row: dict[str, object], forecast: float, issue: DeuIssue) -> dict[str, object]:
+    if not np.isfinite(forecast):
+        row.update(status="error", message=f"non-finite forecast {forecast!r}")
+    else:
+        row.update(forecast=forecast, abs_error=abs(forecast - issue.outcome), status="scored",
+                   message="")
+    return row
+
+
+def _score_proposals(
+    model: str,
+    engine: Engine,
+    issues: Sequence[DeuIssue],
+    problems: Sequence[Problem],
+    streams: Sequence[np.random.SeedSequence],
+) -> list[dict[str, object]]:
+    """Rows of an engine that trades across issues (``links_issues``): the issues of each
+    proposal are solved as one problem (:func:`proposal_problem`, with the stream of the
+    proposal's first issue) and each issue is scored on its own forecast; rows in input order."""
+    groups: dict[object, list[int]] = {}
+    for k, issue in enumerate(issues):
+        groups.setdefault(issue.meta.get("proposal", issue.name), []).append(k)
+    rows = [_row(model, engine, "", issue, problem) for issue, problem in zip(issues, problems,
+                                                                              strict=True)]
+    for ks in groups.values():
+        ks = [k for k in ks if rows[k]["status"] == "pending"]
+        if not ks:
+            continue
+        merged = proposal_problem([problems[k] for k in ks])
+        try:
+            out = engine.solve(merged, np.random.default_rng(streams[ks[0]]))
+            forecast = np.asarray(out.forecast, dtype=float).reshape(-1)
+        except Exception as exc:  # one failing proposal must not abort the run
+            for k in ks:
+                rows[k].update(status="error", message=_message(exc))
+            continue
+        for col, k in enumerate(ks):
+            _scored(rows[k], float(forecast[col]), issues[k])
+    return rows
+
+
+def proposal_problem(problems: Sequence[Problem]) -> Problem:
+    """One problem of several one-issue problems (the issues of one proposal): every actor
+    present on any of them, in order of appearance; an actor absent from an issue has no
+    standing there (arena weight 0, position at the issue's lower end, salience 0)."""
+    actors: list[str] = []
+    capability: dict[str, float] = {}
+    for p in problems:
+        for name, c in zip(p.actors, p.capability, strict=True):
+            if name not in capability:
+                actors.append(name)
+                capability[name] = float(c)
+    index = {name: i for i, name in enumerate(actors)}
+    n, d = len(actors), len(problems)
+    position = np.empty((n, d))
+    salience, weight = np.zeros((n, d)), np.zeros((n, d))
+    for k, p in enumerate(problems):
+        position[:, k] = p.lower[0]
+        rows = [index[name] for name in p.actors]
+        position[rows, k] = p.position[:, 0]
+        salience[rows, k] = p.salience[:, 0]
+        weight[rows, k] = p.weight[:, 0]
+    return Problem.from_arrays(
+        np.array([capability[a] for a in actors]), position, salience,
+        actors=tuple(actors), issues=tuple(p.issues[0] for p in problems),
+        lower=np.array([p.lower[0] for p in problems]),
+        upper=np.array([p.upper[0] for p in problems]),
+        status_quo=np.array([p.status_quo[0] for p in problems]), weight=weight,
+    )
 
 
 def _message(exc: BaseException) -> str:

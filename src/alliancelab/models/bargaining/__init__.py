@@ -15,6 +15,7 @@ ENGINES: dict[str, str] = {
     "bdm": "bdm:BDM",
     "bdm-scholz": "bdm_scholz:BDMScholz",
     "smp": "smp:SMP",
+    "exchange": "exchange:Exchange",
 }
 
 

@@ -18,6 +18,24 @@ _BIG = np.iinfo(np.int64).max
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def _weighted(
+    dist: np.ndarray, w: np.ndarray, zero: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+    """``wdist[k, i] = w_k D_ki`` (0 where ``zero`` is 0) and ``wd[i] = sum_k wdist[k, i]``,
+    summed over k in order."""
+    n, _, m = dist.shape
+    wdist = np.empty((n, n, m))
+    wd = np.zeros((n, m))
+    for k in range(n):
+        for i in range(n):
+            for d in range(m):
+                v = (dist[k, i, d] if zero[k, i, d] != 0.0 else 0.0) * w[k, d]
+                wdist[k, i, d] = v
+                wd[i, d] = v if k == 0 else wd[i, d] + v
+    return wdist, wd
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def votes(
     dist: np.ndarray, w: np.ndarray, out: np.ndarray, zero: np.ndarray
 ) -> None:  # pragma: no cover
@@ -31,20 +49,10 @@ def votes(
     P_ij = num[i, j] * (0.5 / normaliser), 0 where the normaliser is 0.
     """
     n, _, m = dist.shape
-    wdist = np.empty((n, n, m))
-    wd = np.zeros((n, m))
-    for k in range(n):
-        for i in range(n):
-            for d in range(m):
-                v = (dist[k, i, d] if zero[k, i, d] != 0.0 else 0.0) * w[k, d]
-                wdist[k, i, d] = v
-                wd[i, d] = v if k == 0 else wd[i, d] + v
+    wdist, wd = _weighted(dist, w, zero)
     den = np.zeros(m)
     t = np.empty(m)
     tsum = np.empty(m)
-    for i in range(n):
-        for d in range(m):
-            out[i, i, d] = 0.0
     for i in range(n - 1):
         for j in range(i + 1, n):
             for d in range(m):
@@ -59,6 +67,16 @@ def votes(
                 out[j, i, d] = max(t[d] - s, 0.0)
         for d in range(m):
             den[d] += tsum[d]
+    _normalise(out, den)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _normalise(out: np.ndarray, den: np.ndarray) -> None:  # pragma: no cover
+    """``out[i, j, d] *= 0.5 / (2 den[d])``, 0 where ``den[d]`` is 0; the diagonal 0."""
+    n, _, m = out.shape
+    for i in range(n):
+        for d in range(m):
+            out[i, i, d] = 0.0
     for d in range(m):
         den[d] *= 2.0
         den[d] = 0.5 / den[d] if den[d] > 0 else 0.0
@@ -127,24 +145,46 @@ def _select(
         for d in range(m):
             has[i, d] = count[d] > 0
             if count[d] > 1:  # rare: break the tie
-                emax = -np.inf
-                for j in range(n):
-                    if mask[i, j, d] and key[i, j, d] <= lim[d]:
-                        emax = max(emax, enforce[i, j, d])
-                tmin = np.inf
-                for j in range(n):
-                    if (mask[i, j, d] and key[i, j, d] <= lim[d]
-                            and enforce[i, j, d] >= emax - tol_eu):
-                        tmin = min(tmin, target[i, j, d])
-                best = _BIG
-                for j in range(n):
-                    near = mask[i, j, d] and key[i, j, d] <= lim[d]
-                    if near and not input_order:
-                        near = (enforce[i, j, d] >= emax - tol_eu
-                                and target[i, j, d] <= tmin + tol_x[d])
-                    if near and perm[j, d] < best:
-                        best = perm[j, d]
-                        chosen[i, d] = j
+                chosen[i, d] = _break_tie(mask, key, enforce, target, perm, lim[d], tol_x[d],
+                                          tol_eu, input_order, i, d)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _break_tie(
+    mask: np.ndarray,
+    key: np.ndarray,
+    enforce: np.ndarray,
+    target: np.ndarray,
+    perm: np.ndarray,
+    lim: float,
+    tol_x: float,
+    tol_eu: float,
+    input_order: bool,
+    i: int,
+    d: int,
+) -> int:  # pragma: no cover
+    """The proposer of receiver i's offer among the near ones (key <= ``lim``) in draw d:
+    the highest ``enforce`` (within ``tol_eu``), then the lowest ``target`` (within
+    ``tol_x``), then the lowest canonical place -- or straight to the lowest place."""
+    n = mask.shape[1]
+    emax = -np.inf
+    for j in range(n):
+        if mask[i, j, d] and key[i, j, d] <= lim:
+            emax = max(emax, enforce[i, j, d])
+    tmin = np.inf
+    for j in range(n):
+        if mask[i, j, d] and key[i, j, d] <= lim and enforce[i, j, d] >= emax - tol_eu:
+            tmin = min(tmin, target[i, j, d])
+    best = _BIG
+    chosen = 0
+    for j in range(n):
+        near = mask[i, j, d] and key[i, j, d] <= lim
+        if near and not input_order:
+            near = enforce[i, j, d] >= emax - tol_eu and target[i, j, d] <= tmin + tol_x
+        if near and perm[j, d] < best:
+            best = perm[j, d]
+            chosen = j
+    return chosen
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

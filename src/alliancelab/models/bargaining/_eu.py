@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from ...core.errors import AllianceLabError
-from .compromise import weights
-from .median import weighted_median
+from .arena import hull, weights
+from .median import median_over
 
 #: codes of the ``offer_type`` diagnostic; index = code
 OFFER_TYPES: tuple[str, ...] = ("none", "confrontation", "compromise", "capitulation")
@@ -113,13 +113,23 @@ def select(
     return count > 0, chosen
 
 
-def summaries(rounds: np.ndarray, capability: np.ndarray, salience: np.ndarray) -> dict[str, Any]:
+def summaries(
+    rounds: np.ndarray,
+    capability: np.ndarray,
+    salience: np.ndarray,
+    weight: np.ndarray | None = None,
+) -> dict[str, Any]:
     """Per-round c*s weighted median and mean of positions, ``(R+1, d)`` each (Scholz et
-    al. 2011, Table 2 reports both)."""
-    w = weights(capability, salience)
-    median = np.stack([weighted_median(x, w) for x in rounds])
+    al. 2011, Table 2 reports both), over the actors with standing on each issue (weights
+    times the arena ``weight``; all actors, weight 1, when it is ``None``)."""
+    w = weights(capability, salience, weight)
+    standing = None if weight is None else weight > 0
+    median = np.stack([median_over(x, w, standing) for x in rounds])
     mean = np.stack([(w * x).sum(axis=0) / w.sum(axis=0) for x in rounds])
-    lo, hi = rounds[0].min(axis=0), rounds[0].max(axis=0)
+    if standing is None:
+        lo, hi = rounds[0].min(axis=0), rounds[0].max(axis=0)
+    else:
+        lo, hi = hull(rounds[0], standing)
     return {"median": np.clip(median, lo, hi), "mean": np.clip(mean, lo, hi)}
 
 

@@ -59,6 +59,20 @@ from .base import Engine, Outcome
 from .median import weighted_median
 
 RANGE_MODES = ("current", "initial", "scale")
+#: per-round diagnostics of :meth:`BDM._issue` that hold an actor index or an offer code
+_CODES = ("offer_type", "accepted", "proposer")
+
+
+def _empty_diagnostics(rounds: int, n: int) -> dict[str, np.ndarray]:
+    """The diagnostics of an issue on which nobody bargains: NaN, offer code 0 ("none")."""
+    out: dict[str, np.ndarray] = {}
+    for key in ("risk_exponent", "security", "accepted", "proposer"):
+        out[key] = np.zeros((rounds, n), dtype=int) if key in _CODES else np.full(
+            (rounds, n), np.nan)
+    for key in ("probability", "eu_challenge", "eu_response", "offer_type"):
+        out[key] = np.zeros((rounds, n, n), dtype=int) if key in _CODES else np.full(
+            (rounds, n, n), np.nan)
+    return out
 SELECTIONS = ("least-move", "enforceability")
 
 
@@ -144,12 +158,12 @@ class BDM(Engine):
         self.offer_selection = _eu.check_choice(offer_selection, "offer_selection", SELECTIONS)
         self.tie_tol = _eu.check_tol(tie_tol)
 
-    def solve(self, problem: Problem, rng: np.random.Generator) -> Outcome:
+    def _solve(self, problem: Problem, rng: np.random.Generator) -> Outcome:
         n, d = problem.position.shape
-        per_issue = [self._issue(problem, k) for k in range(d)]
+        per_issue = [self._participants(problem, k) for k in range(d)]
         rounds = np.stack([p[0] for p in per_issue], axis=-1)  # (R+1, n, d)
         rounds[0] = problem.position
-        summary = _eu.summaries(rounds, problem.capability, problem.salience)
+        summary = _eu.summaries(rounds, problem.capability, problem.salience, problem.weight)
         diag = {key: np.stack([p[1][key] for p in per_issue], axis=-1) for key in per_issue[0][1]}
         offers = _eu.offer_list(
             rounds,
@@ -170,16 +184,45 @@ class BDM(Engine):
         return Outcome(rounds=rounds, forecast=summary["median"][-1].copy(),
                        diagnostics=diagnostics)
 
-    def _issue(self, problem: Problem, k: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    def _participants(
+        self, problem: Problem, k: int
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Issue ``k`` played by the actors with standing on it (:mod:`.arena`): their
+        capabilities, and every estimate of them, times their arena weight. The others hold
+        their positions and get empty diagnostics (NaN, offer code 0)."""
+        idx = np.flatnonzero(problem.standing[:, k])
         n = problem.n_actors
+        w = problem.weight[idx, k]
+        c = problem.capability[idx] * w
+        pcap = problem.perceived_capability[np.ix_(idx, idx)] * w[None, :]
+        if len(idx) < 2:  # nobody to bargain with
+            rounds = np.repeat(problem.position[None, :, k], self.rounds + 1, axis=0)
+            return rounds, _empty_diagnostics(self.rounds, n)
+        x, diag = self._issue(problem, k, idx, c, pcap)
+        if len(idx) == n:
+            return x, diag
+        rounds = np.repeat(problem.position[None, :, k], self.rounds + 1, axis=0)
+        rounds[:, idx] = x
+        full = _empty_diagnostics(self.rounds, n)
+        for key, value in diag.items():
+            if value.ndim == 3:
+                full[key][:, idx[:, None], idx[None, :]] = value
+            else:
+                full[key][:, idx] = idx[value] if key == "proposer" else value
+        return rounds, full
+
+    def _issue(
+        self, problem: Problem, k: int, idx: np.ndarray, c: np.ndarray, pcap_k: np.ndarray
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        n = len(idx)
         tol = self.tie_tol
-        x0 = problem.position[:, k].astype(float)
-        c = problem.capability.astype(float)
-        s = problem.salience[:, k].astype(float)
+        x0 = problem.position[idx, k].astype(float)
+        c = c.astype(float)
+        s = problem.salience[idx, k].astype(float)
         eye = np.eye(n, dtype=bool)
-        ppos = np.where(eye, x0[None, :], problem.perceived_position[:, :, k])
-        psal = np.where(eye, s[None, :], problem.perceived_salience[:, :, k])
-        pcap = np.where(eye, c[None, :], problem.perceived_capability)
+        ppos = np.where(eye, x0[None, :], problem.perceived_position[np.ix_(idx, idx)][:, :, k])
+        psal = np.where(eye, s[None, :], problem.perceived_salience[np.ix_(idx, idx)][:, :, k])
+        pcap = np.where(eye, c[None, :], pcap_k)
         shared = (
             np.array_equal(ppos, np.broadcast_to(x0, (n, n)))
             and np.array_equal(psal, np.broadcast_to(s, (n, n)))

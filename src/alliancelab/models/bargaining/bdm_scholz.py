@@ -51,14 +51,16 @@ identical numbers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from ...core.problem import Problem
 from . import _bdm_kernel as _kernel
-from . import _eu
+from . import _eu, arena
 from .base import Engine, Outcome
+from .median import weighted_median
 
 #: draws per block in :func:`simulate_batch` (keeps the temporaries in cache)
 CHUNK = 512
@@ -234,27 +236,135 @@ class BDMScholz(Engine):
         self.tie_tol = _eu.check_tol(tie_tol)
         self.ties = _eu.check_choice(ties, "ties", TIES)
 
-    def solve(self, problem: Problem, rng: np.random.Generator) -> Outcome:
+    def _solve(self, problem: Problem, rng: np.random.Generator) -> Outcome:
+        """Every issue with the actors that take part in it (:mod:`.arena`): capabilities
+        times the arena weights; issues with the same participants run as one block."""
         n, d = problem.position.shape
-        cap = np.broadcast_to(problem.capability, (d, n))
-        pos, diag = _run(
+        groups = arena.issue_groups(problem)
+        pos = np.empty((d, self.rounds + 1, n))
+        diag: dict[str, np.ndarray] = {}
+        for idx, ks in groups:
+            sub = np.ix_(idx, ks)
+            cap = problem.capability[idx][None, :] * problem.weight[sub].T
+            p_k, d_k = self._block(cap, problem.position[sub].T, problem.salience[sub].T)
+            if len(groups) == 1 and len(idx) == n:  # everyone on every issue
+                pos, diag = p_k, d_k
+                break
+            pos[ks] = problem.position.T[ks][:, None, :]
+            pos[np.ix_(ks, np.arange(self.rounds + 1), idx)] = p_k
+            _scatter(diag, d_k, idx, ks, n, d)
+        return finish(problem, pos, diag)
+
+    def _block(
+        self, cap: np.ndarray, pos: np.ndarray, sal: np.ndarray
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """:func:`_run` on issues ``(m, n)`` as draws; with fewer than two participants
+        nobody bargains (positions stay, diagnostics empty)."""
+        m, n = pos.shape
+        if n < 2:
+            return np.repeat(pos[:, None, :], self.rounds + 1, axis=1), _blank(
+                self.rounds, m, n
+            )
+        return _run(
             np.ascontiguousarray(cap),
-            np.ascontiguousarray(problem.position.T),
-            np.ascontiguousarray(problem.salience.T),
+            np.ascontiguousarray(pos),
+            np.ascontiguousarray(sal),
             self.rounds,
             self.q,
             self.tie_tol,
             True,
             self.ties == "input-order",
         )
-        return finish(problem, pos, diag)
+
+    def _solve_batch(
+        self, problems: Sequence[Problem], rngs: Sequence[np.random.Generator]
+    ) -> np.ndarray:
+        """All draws through :func:`simulate_batch`, one issue at a time (draws with the
+        same participants together); the same bits as :meth:`_solve` draw by draw."""
+        if not problems:
+            return np.empty((0, 0))
+        cap = np.stack([p.capability for p in problems])  # (N, n)
+        pos = np.stack([p.position for p in problems])  # (N, n, d)
+        sal = np.stack([p.salience for p in problems])
+        wt = np.stack([p.weight for p in problems])
+        out = np.empty((len(problems), pos.shape[2]))
+        for k in range(pos.shape[2]):
+            stand = wt[:, :, k] > 0
+            keys = [row.tobytes() for row in stand]
+            for key in dict.fromkeys(keys):
+                rows = np.flatnonzero([kk == key for kk in keys])
+                idx = np.flatnonzero(stand[rows[0]])
+                sub = np.ix_(rows, idx)
+                c, x, s, w = cap[sub], pos[sub][:, :, k], sal[sub][:, :, k], wt[sub][:, :, k]
+                final = x
+                if len(idx) >= 2:
+                    final = simulate_batch(c * w, x, s, self.rounds, q=self.q,
+                                           tie_tol=self.tie_tol, ties=self.ties)[:, -1, :]
+                med = weighted_median(final.T, _column_weights(c.T, s.T, w.T))
+                out[rows, k] = np.clip(med, x.min(axis=1), x.max(axis=1))
+        return out
+
+
+def _column_weights(c: np.ndarray, s: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """:func:`.arena.weights` for one issue of many draws (columns): ``c s w``, where a
+    column is all zero ``c w``, then ``w``."""
+    out = c * s * w
+    dead = out.sum(axis=0) <= 0
+    if dead.any():
+        fb = c * w
+        out[:, dead] = np.where(fb[:, dead].sum(axis=0) <= 0, w[:, dead], fb[:, dead])
+    return out  # type: ignore[no-any-return]
+
+
+#: diagnostics of :func:`_run` (draws second) -> fill value for actors who take no part
+_DIAG_FILL: dict[str, float] = {
+    "risk_exponent": np.nan, "security": np.nan, "probability": np.nan,
+    "eu_challenge": np.nan, "eu_response": np.nan, "offer_type": 0, "accepted": 0,
+    "proposer": 0,
+}
+_INT_DIAG = ("offer_type", "accepted", "proposer")
+
+
+def _blank(rounds: int, m: int, n: int) -> dict[str, np.ndarray]:
+    """Diagnostics of ``rounds`` rounds in which nobody bargains."""
+    out: dict[str, np.ndarray] = {}
+    for key, fill in _DIAG_FILL.items():
+        shape = (rounds, m, n, n) if key in _PAIR_DIAG else (rounds, m, n)
+        out[key] = np.full(shape, fill, dtype=np.int64 if key in _INT_DIAG else float)
+    return out
+
+
+_PAIR_DIAG = ("probability", "eu_challenge", "eu_response", "offer_type")
+
+
+def _scatter(
+    into: dict[str, np.ndarray],
+    part: dict[str, np.ndarray],
+    idx: np.ndarray,
+    ks: np.ndarray,
+    n: int,
+    d: int,
+) -> None:
+    """Put the diagnostics of a block (issues ``ks``, actors ``idx``) into the full arrays
+    (all issues, all actors; created on first use)."""
+    rounds = part["accepted"].shape[0]
+    if not into:
+        into.update(_blank(rounds, d, n))
+    r = np.arange(rounds)
+    for key, value in part.items():
+        if key == "proposer":
+            value = idx[value]  # index among the participants -> index in the case
+        if key in _PAIR_DIAG:
+            into[key][np.ix_(r, ks, idx, idx)] = value
+        else:
+            into[key][np.ix_(r, ks, idx)] = value
 
 
 def finish(problem: Problem, pos: np.ndarray, diag: dict[str, np.ndarray]) -> Outcome:
     """Assemble an :class:`Outcome` from per-issue results (issues as the leading axis)."""
     rounds = np.ascontiguousarray(pos.transpose(1, 2, 0))  # (R+1, n, d)
     rounds[0] = problem.position  # bit-exact input
-    summary = _eu.summaries(rounds, problem.capability, problem.salience)
+    summary = _eu.summaries(rounds, problem.capability, problem.salience, problem.weight)
 
     def issue_last(a: np.ndarray) -> np.ndarray:  # (R, d, ...) -> (R, ..., d)
         return np.moveaxis(a, 1, -1)

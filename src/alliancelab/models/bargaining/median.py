@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from ...core.problem import Problem
+from .arena import weights
 from .base import Engine, Outcome, static_outcome
-from .compromise import weights
 
 
 def weighted_median(x: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -35,12 +35,27 @@ def weighted_median(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     return np.where(at_half, 0.5 * (lo + hi), lo)
 
 
+def median_over(x: np.ndarray, w: np.ndarray, standing: np.ndarray | None) -> np.ndarray:
+    """The weighted median of ``x`` ``(n, d)`` with weights ``w`` over the actors with
+    standing, per issue (:func:`weighted_median` of each issue's participants only, so the
+    others cannot move it, not even through rounding); all actors when ``standing`` is
+    ``None`` or everywhere true."""
+    if standing is None or standing.all():
+        return weighted_median(x, w)
+    out = np.empty(x.shape[1])
+    for k in range(x.shape[1]):
+        rows = standing[:, k]
+        out[k] = weighted_median(x[rows, k : k + 1], w[rows, k : k + 1])[0]
+    return out
+
+
 class Median(Engine):
-    """Capability x salience weighted median, issue by issue."""
+    """Capability x salience weighted median, issue by issue, over the actors with
+    standing (weights times the arena weight)."""
 
     name = "median"
     min_actors = 1
 
-    def solve(self, problem: Problem, rng: np.random.Generator) -> Outcome:
-        w = weights(problem.capability, problem.salience)
-        return static_outcome(problem, weighted_median(problem.position, w))
+    def _solve(self, problem: Problem, rng: np.random.Generator) -> Outcome:
+        w = weights(problem.capability, problem.salience, problem.weight)
+        return static_outcome(problem, median_over(problem.position, w, problem.standing))

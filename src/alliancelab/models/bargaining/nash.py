@@ -28,8 +28,8 @@ import numpy as np
 
 from ...core.errors import AllianceLabError
 from ...core.problem import Problem
+from .arena import hull, weights
 from .base import Engine, Outcome, static_outcome
-from .compromise import weights
 
 
 def nash_solution(
@@ -60,10 +60,10 @@ class Nash(Engine):
     def __init__(self, disagreement: Literal["worst", "status_quo"] = "worst") -> None:
         self.disagreement = disagreement
 
-    def solve(self, problem: Problem, rng: np.random.Generator) -> Outcome:
+    def _solve(self, problem: Problem, rng: np.random.Generator) -> Outcome:
         x = problem.position
-        w = weights(problem.capability, problem.salience)
-        lo, hi = x.min(axis=0), x.max(axis=0)
+        w = weights(problem.capability, problem.salience, problem.weight)
+        lo, hi = hull(x, problem.standing)
         worst = np.maximum(x - problem.lower, problem.upper - x) ** 2
         gap = worst
         used_sq = np.zeros(problem.n_issues, dtype=bool)
@@ -71,14 +71,14 @@ class Nash(Engine):
             used_sq = ~np.isnan(problem.status_quo)
             sq = np.where(used_sq, problem.status_quo, 0.0)
             reach = np.abs(sq - x)
-            active = w > 0
+            active = w > 0  # the arena's participants only (w = 0 without standing)
             left = np.where(active, x - reach, -np.inf).max(axis=0)
             right = np.where(active, x + reach, np.inf).min(axis=0)
             gap = np.where(used_sq, reach**2, worst)
             lo = np.where(used_sq, np.maximum(left, lo), lo)
             hi = np.where(used_sq, np.minimum(right, hi), hi)
             # No point every actor prefers: the status quo stands.
-            stuck = used_sq & (hi <= lo)
+            stuck = used_sq & (hi < lo)
             lo = np.where(stuck, sq, lo)
             hi = np.where(stuck, sq, hi)
         elif self.disagreement != "worst":

@@ -29,7 +29,7 @@ where we deviate from KTAB (all of them are cases where KTAB throws).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -37,6 +37,7 @@ import numpy as np
 from ...core.errors import AllianceLabError
 from ...core.problem import Problem
 from . import _smp_kernel as K
+from . import arena
 from .base import Engine, Outcome
 
 #: KTAB ``Model::maxNumActor``.
@@ -187,7 +188,7 @@ class SMP(Engine):
         self.capability_scale = None if capability_scale is None else float(capability_scale)
 
     # ------------------------------------------------------------------ inputs
-    def solve(self, problem: Problem, rng: np.random.Generator) -> Outcome:
+    def _solve(self, problem: Problem, rng: np.random.Generator) -> Outcome:
         n, d = problem.position.shape
         if n > MAX_ACTORS:
             raise AllianceLabError(
@@ -195,9 +196,15 @@ class SMP(Engine):
                 field="actors",
             )
         self.check(problem)
+        taking_part = problem.standing.any(axis=1)
+        if not taking_part.all():  # actors without standing on any issue are left out
+            return self._participants(problem, np.flatnonzero(taking_part), rng)
+        # the arena (docs/arenas.md): saliences times the arena weights; coordinates without
+        # standing are no one's position (see _Run.pin), so nobody misperceives them
+        arena_mask = problem.standing if problem.has_arena else None
         lo, width = problem.lower, problem.upper - problem.lower
         x0 = (problem.position - lo) / width
-        sal = _ktab_saliences(problem.salience)
+        sal = _ktab_saliences(problem.salience) * problem.weight
         cap_raw = np.asarray(problem.capability, dtype=float)
         pcap_raw = np.asarray(problem.perceived_capability, dtype=float)
         c_max = cap_raw.max()
@@ -208,23 +215,24 @@ class SMP(Engine):
                 cap_raw, pcap_raw, c_max = cap_raw / c_max, pcap_raw / c_max, 1.0
         factor = (1.0 if scale is None else scale / c_max) if c_max > 0 else 0.0
         cap = cap_raw * factor if c_max > 0 else np.ones(n)
-        psal = _ktab_saliences(problem.perceived_salience)
+        psal = _ktab_saliences(problem.perceived_salience) * problem.weight[None]
         pcap = pcap_raw * factor if c_max > 0 else np.ones((n, n))
         offset = (problem.perceived_position - problem.position[None, :, :]) / width
+        if arena_mask is not None:
+            offset = np.where(arena_mask[None], offset, 0.0)
         perceived = bool(
             np.any(offset != 0) or np.any(psal != sal[None]) or np.any(pcap != cap[None])
         )
-        run = _Run(self, x0, sal, cap, psal, pcap, offset, perceived, rng)
+        run = _Run(self, x0, sal, cap, psal, pcap, offset, perceived, rng, arena_mask)
         states = run.run()
 
         xs = np.array([s["x"] for s in states])  # (S, n, d)
-        rounds = xs * width + lo
+        rounds = arena.hold(xs * width + lo, problem)
         rounds[0] = problem.position
         expected, modal, outcome_dist = run.outcome(states[-1])
         # KTAB rounds bargains to 4 decimals of the scale, which can step up to 5e-5 of the
         # scale outside the inputs' range; the forecast is kept within it.
-        p0 = problem.position
-        forecast = np.clip(expected * width + lo, p0.min(axis=0), p0.max(axis=0))
+        forecast = np.clip(expected * width + lo, *arena.hull(problem.position, problem.standing))
         diagnostics: dict[str, Any] = {
             "states": len(states),
             "victory_probabilities": np.array([s["actor_prob"] for s in states]),
@@ -244,6 +252,56 @@ class SMP(Engine):
             "capability_factor": factor,
         }
         return Outcome(rounds=rounds, forecast=forecast, diagnostics=diagnostics)
+
+    def _participants(
+        self, problem: Problem, idx: np.ndarray, rng: np.random.Generator
+    ) -> Outcome:
+        """The model among the actors ``idx`` (those with standing somewhere); the others
+        hold their positions and appear in no diagnostic (NaN in the per-actor arrays)."""
+        if len(idx) < self.min_actors:
+            raise AllianceLabError(
+                f"model 'smp' needs at least {self.min_actors} actors with standing on some "
+                f"issue, the case has {len(idx)}",
+                field="actors",
+            )
+        sub = replace(
+            problem,
+            actors=tuple(problem.actors[i] for i in idx),
+            capability=problem.capability[idx],
+            position=problem.position[idx],
+            salience=problem.salience[idx],
+            perceived_position=problem.perceived_position[np.ix_(idx, idx)],
+            perceived_salience=problem.perceived_salience[np.ix_(idx, idx)],
+            perceived_capability=problem.perceived_capability[np.ix_(idx, idx)],
+            weight=problem.weight[idx],
+            veto=problem.veto[idx],
+        )
+        out = self._solve(sub, rng)
+        rounds = np.repeat(problem.position[None], out.rounds.shape[0], axis=0)
+        rounds[:, idx] = out.rounds
+        return Outcome(rounds=rounds, forecast=out.forecast,
+                       diagnostics=_widen(out.diagnostics, idx, problem.n_actors))
+
+
+def _widen(diag: dict[str, Any], idx: np.ndarray, n: int) -> dict[str, Any]:
+    """Diagnostics of a run among the actors ``idx`` with actor indices of the whole case."""
+    out = dict(diag)
+    for key in ("victory_probabilities", "risk_attitudes"):
+        full = np.full((diag[key].shape[0], n), np.nan)
+        full[:, idx] = diag[key]
+        out[key] = full
+
+    def groups(entry: dict[str, Any]) -> dict[str, Any]:
+        return {**entry, "actors": [[int(idx[a]) for a in g] for g in entry["actors"]]}
+
+    out["position_probabilities"] = [groups(e) for e in diag["position_probabilities"]]
+    out["outcome_distribution"] = groups(diag["outcome_distribution"])
+    out["challenges"] = [
+        [{**c, "initiator": int(idx[c["initiator"]]), "target": int(idx[c["target"]]),
+          "adopted_by": [int(idx[a]) for a in c.get("adopted_by", [])]} for c in step]
+        for step in diag["challenges"]
+    ]
+    return out
 
 
 def _last_equivalent(x: np.ndarray, uniq: np.ndarray) -> np.ndarray:
@@ -277,8 +335,10 @@ class _Run:
         offset: np.ndarray,
         perceived: bool,
         rng: np.random.Generator,
+        mask: np.ndarray | None = None,
     ) -> None:
         self.e = eng
+        self.mask = mask  # (n, d): standing; None = everyone on every issue
         self.x0, self.sal, self.cap = x0, sal, cap
         self.psal, self.pcap, self.offset, self.perceived = psal, pcap, offset, perceived
         self.rng = rng
@@ -315,6 +375,52 @@ class _Run:
             "actor_prob": prob[_last_equivalent(x, uniq)],
         }
 
+    def fill(self, x: np.ndarray) -> np.ndarray:
+        """Per issue, the c*s-weighted mean position (saliences times the arena weights) of
+        the actors with standing there, ``(d,)``: where an outsider's coordinate is put."""
+        mask = self.mask
+        assert mask is not None
+        w = np.where(mask, self.cap[:, None] * self.sal, 0.0)
+        dead = w.sum(axis=0) <= 0
+        if dead.any():
+            w[:, dead] = np.where(mask[:, dead], 1.0, 0.0)
+        return (w * np.where(mask, x, 0.0)).sum(axis=0) / w.sum(axis=0)  # type: ignore[no-any-return]
+
+    def pin(self, x: np.ndarray) -> np.ndarray:
+        """``x`` with every coordinate of an actor without standing on that issue set to
+        :meth:`fill`: nobody's position, so that an outsider's own position there counts
+        nowhere (docs/arenas.md). ``x`` itself without an arena."""
+        if self.mask is None:
+            return x
+        return np.where(self.mask, x, self.fill(x)[None, :])  # type: ignore[no-any-return]
+
+    def _moved(self, a: np.ndarray, b: np.ndarray) -> float:
+        """Summed movement of the actors between two states (coordinates with standing)."""
+        diff = (a - b) ** 2
+        if self.mask is not None:
+            diff = np.where(self.mask, diff, 0.0)
+        return float(np.sqrt(diff.sum(axis=1)).sum())
+
+    def _arena_outcome(
+        self, x: np.ndarray, members: list[np.ndarray], prob: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Expected and modal outcome with an arena: per issue, over the distinct
+        positions held by someone with standing there (the mean of those members),
+        probabilities renormalised."""
+        mask = self.mask
+        assert mask is not None
+        num, den = np.zeros(self.d), np.zeros(self.d)
+        best, modal = np.full(self.d, -1.0), np.zeros(self.d)
+        for g, mm in enumerate(members):
+            count = mask[mm].sum(axis=0)
+            has = count > 0
+            centre = np.where(mask[mm], x[mm], 0.0).sum(axis=0) / np.maximum(count, 1)
+            num += np.where(has, prob[g] * centre, 0.0)
+            den += np.where(has, prob[g], 0.0)
+            top = has & (prob[g] > best)
+            modal, best = np.where(top, centre, modal), np.where(top, prob[g], best)
+        return num / den, modal
+
     def outcome(self, st: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
         """The expected outcome of a state: the probability-weighted mean of its distinct
         positions (KTAB ``pDist(-1)``), and the most probable one. KTAB forms the distinct
@@ -330,16 +436,19 @@ class _Run:
         members = [np.flatnonzero(group == m) for m in range(len(uniq))]
         centres = np.array([x[mm].mean(axis=0) for mm in members])
         dist = {"actors": [mm.tolist() for mm in members], "probability": prob.tolist()}
+        if self.mask is not None:
+            expected, modal = self._arena_outcome(x, members, prob)
+            return expected, modal, dist
         return prob @ centres, centres[int(np.argmax(prob))], dist
 
     def run(self) -> list[dict[str, Any]]:
         e = self.e
-        states = [self.assess(self.x0)]
+        states = [self.assess(self.pin(self.x0))]
         d01 = 0.0
         for it in range(1, e.rounds + 1):
-            x_new = self.step(states[-1])
+            x_new = self.pin(self.step(states[-1]))
             states.append(self.assess(x_new))
-            moved = float(np.sqrt(((states[-1]["x"] - states[-2]["x"]) ** 2).sum(axis=1)).sum())
+            moved = self._moved(states[-1]["x"], states[-2]["x"])
             if it == 1:
                 d01 = moved + MIN_SIG_DELTA
             ratio = moved / d01
@@ -578,6 +687,10 @@ class _Run:
         rcvr = np.stack([b.rcvr for b in sets], axis=1).ravel()
         p_init = np.stack([b.pos_init for b in sets], axis=1).reshape(-1, self.d)
         p_rcvr = np.stack([b.pos_rcvr for b in sets], axis=1).reshape(-1, self.d)
+        if self.mask is not None:  # a bargain moves nobody where it has no standing
+            fill = self.fill(x)
+            p_init = np.where(self.mask[init], p_init, fill[None, :])
+            p_rcvr = np.where(self.mask[rcvr], p_rcvr, fill[None, :])
         r = st["risk"]
         # posUtil: utility to every actor a of each bargain's two positions, (n, m)
         pu_i = K.bs_util(
