@@ -14,6 +14,7 @@ import pytest
 import alliancelab
 from alliancelab.cases import resolve_case
 from alliancelab.models.dynamics import NEUTRAL, Simulation, simulate
+from alliancelab.scenarios.scenario import simulate_scenario
 
 
 def toy(**extra: Any) -> alliancelab.Case:
@@ -103,7 +104,7 @@ def test_links_move_positions_by_weight_times_perception_change() -> None:
     )
     base = simulate(case, rounds=2)
     np.testing.assert_allclose(base.positions[2], base.positions[0])  # no change, no move
-    sim = simulate(case, rounds=2, interventions=["test"])
+    sim = simulate_scenario(case, rounds=2, interventions=["test"])
     np.testing.assert_allclose(sim.positions[0], base.positions[0])  # round 0 is the case
     np.testing.assert_allclose(sim.perceptions["threats.dprk"][1], [0.8, 0.65, np.nan])
     moved = sim.positions[1] - sim.positions[0]
@@ -188,7 +189,7 @@ def test_indicator_terms_follow_their_definitions() -> None:
 def test_interventions_take_effect_at_round_one() -> None:
     case = alliancelab.read_case(resolve_case("us_rok_2025"))
     base = simulate(case, rng=0)
-    shocked = simulate(case, interventions=["dprk_nuclear_test"], rng=0)
+    shocked = simulate_scenario(case, interventions=["dprk_nuclear_test"], rng=0)
     assert shocked.interventions == ("dprk_nuclear_test",)
     np.testing.assert_allclose(shocked.positions[0], base.positions[0])
     np.testing.assert_allclose(shocked.outcomes[0], base.outcomes[0])
@@ -196,13 +197,13 @@ def test_interventions_take_effect_at_round_one() -> None:
     jump = shocked.perceptions["threats.dprk"][1, rok] - base.perceptions["threats.dprk"][1, rok]
     assert np.all(jump > 0.1)
     with pytest.raises(alliancelab.AllianceLabError, match="unknown shock or lever"):
-        simulate(case, interventions=["nope"])
+        simulate_scenario(case, interventions=["nope"])
 
 
 def test_seeded_runs_are_identical_and_inputs_checked() -> None:
     case = alliancelab.read_case(resolve_case("us_rok_2025"))
-    a = simulate(case, rng=7, interventions=["strategic_diplomacy"])
-    b = simulate(case, rng=7, interventions=["strategic_diplomacy"])
+    a = simulate_scenario(case, rng=7, interventions=["strategic_diplomacy"])
+    b = simulate_scenario(case, rng=7, interventions=["strategic_diplomacy"])
     np.testing.assert_array_equal(a.outcomes, b.outcomes)
     for k in a.indicators:
         np.testing.assert_array_equal(a.indicators[k], b.indicators[k])
@@ -270,8 +271,8 @@ def test_interventions_can_be_scheduled_for_a_later_round() -> None:
         ],
     )
     base = simulate(case)
-    early = simulate(case, interventions=["early"])
-    both = simulate(case, interventions=["late", "early"])
+    early = simulate_scenario(case, interventions=["early"])
+    both = simulate_scenario(case, interventions=["late", "early"])
     assert both.schedule == {"late": 3, "early": 1}
     np.testing.assert_allclose(both.outcomes[:3], early.outcomes[:3])
     np.testing.assert_allclose(both.perceptions["threats.dprk"][:3], early.perceptions[
@@ -283,6 +284,33 @@ def test_interventions_can_be_scheduled_for_a_later_round() -> None:
     np.testing.assert_allclose(both.outcomes[3:], both.forecasts[3:])
     assert both.parameters["adjustment_speed"] == 1.0
     # a shock scheduled beyond the horizon never acts
-    short = simulate(case, interventions=["late"], rounds=2)
+    short = simulate_scenario(case, interventions=["late"], rounds=2)
     np.testing.assert_allclose(short.outcomes, simulate(case, rounds=2).outcomes)
     assert short.parameters["adjustment_speed"] == 0.5
+
+
+def test_stages_are_the_cases_in_force_from_their_round() -> None:
+    """simulate() knows no interventions: it takes the staged cases, which Scenario builds
+    (each intervention at its at_round); the two paths give the same trajectory."""
+    from alliancelab.scenarios.interventions import apply_interventions
+    from alliancelab.scenarios.scenario import scenario
+
+    case = toy(
+        dynamics={"adjustment_speed": 0.5, "rounds": 4},
+        links=[{"perception": "threats.dprk", "issue": "troops", "weight": 0.5}],
+        shocks=[{"name": "late", "at_round": 2, "changes": [
+            {"target": "actors.B.perceptions.threats.dprk", "op": "add", "value": 0.2}]}],
+    )
+    scen = scenario(case, ["late"])
+    assert set(scen.stages) == {2} and scen.schedule == {"late": 2}
+    staged = simulate(case, stages={2: apply_interventions(case, ["late"])},
+                      schedule={"late": 2})
+    via = scen.simulate()
+    np.testing.assert_array_equal(staged.outcomes, via.outcomes)
+    assert via.interventions == ("late",) and via.schedule == {"late": 2}
+    np.testing.assert_array_equal(via.outcomes[:2], simulate(case).outcomes[:2])
+    with pytest.raises(alliancelab.AllianceLabError, match="positive integer"):
+        simulate(case, stages={0: case})
+    fewer = toy(actors=case.model_dump()["actors"][:2])
+    with pytest.raises(alliancelab.AllianceLabError, match="actors and issues"):
+        simulate(case, stages={1: fewer})

@@ -15,6 +15,7 @@ from alliancelab.scenarios.perception import compare_gaps, misperceptions, perce
 def toy(threat_b: float = 0.4, **extra: Any) -> alliancelab.Case:
     data: dict[str, Any] = {
         "name": "toy",
+        "sides": ["US", "ROK"],
         "issues": [{"name": "troops", "scale": {"min": 10000, "max": 30000}}],
         "actors": [
             {"name": "A1", "group": "US", "capability": 3, "positions": {"troops": 20000},
@@ -49,6 +50,22 @@ def test_gap_is_b_minus_a_of_capability_weighted_means() -> None:
     assert gap.loc["troops", "kind"] == "issue"
     assert gap.loc["troops", "a_value"] == pytest.approx(0.625)
     assert gap.loc["troops", "gap"] == pytest.approx(0.125)
+
+
+def test_sides_default_to_the_case_and_a_case_without_sides_says_so() -> None:
+    pd_default = perception_gap(toy())
+    pd_named = perception_gap(toy(), "US", "ROK")
+    assert pd_default.equals(pd_named)
+    assert pd_default.attrs["a"] == "US" and pd_default.attrs["b"] == "ROK"
+    plain = toy(sides=None)
+    with pytest.raises(alliancelab.AllianceLabError, match="names no sides"):
+        perception_gap(plain)
+    with pytest.raises(alliancelab.AllianceLabError, match="names no sides"):
+        compare_gaps(plain, plain)
+    assert perception_gap(plain, "US", "ROK").equals(pd_named)  # named sides need none
+    # one side given: the other comes from the case
+    flipped = toy(sides=["ROK", "US"])
+    assert perception_gap(flipped, b="ROK").attrs["a"] == "ROK"
 
 
 def test_sides_can_be_actors_and_unknown_sides_fail() -> None:
@@ -94,7 +111,8 @@ def test_misperceptions_lists_estimates_against_truth() -> None:
 
 def test_shipped_cases_gap_table_is_complete() -> None:
     case = alliancelab.read_case(resolve_case("us_rok_2025"))
-    gap = perception_gap(case, "US", "ROK")
+    gap = perception_gap(case)  # the case's sides: US, ROK
+    assert (gap.attrs["a"], gap.attrs["b"]) == tuple(case.sides)
     assert set(gap.kind) == {"threat", "reliability", "issue"}
     assert set(gap[gap.kind == "issue"].item) == set(case.issue_names)
     assert gap[["a_value", "b_value", "gap"]].notna().all().all()

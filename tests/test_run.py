@@ -75,10 +75,15 @@ def test_trajectories_dynamics_and_movement(shipped_run):
 
 
 def test_perception_gap_has_both_snapshots(shipped_run):
+    """Every dated snapshot of the case (at least 2007 and 2025), by date, then the
+    scenario; more shipped snapshots only add rows."""
     g = pd.read_csv(shipped_run / "perception_gaps.csv", dtype={"date": str, "snapshot": str})
     snaps = list(dict.fromkeys(g["snapshot"]))
-    assert len(snaps) == 3  # 2007, 2025, 2025 + shock + lever
-    assert snaps[0].startswith("2007") and snaps[1].startswith("2025")
+    dated = snaps[:-1]
+    assert any(s.startswith("2007") for s in dated) and any(s.startswith("2025") for s in dated)
+    assert dated == sorted(dated)
+    assert snaps[-1] == f"{dated[-1]} + dprk_nuclear_test + joint_threat_assessment"
+    assert dated[-1].startswith("2025")
     assert {"threat", "issue", "reliability"} <= set(g["kind"])
 
 
@@ -93,6 +98,85 @@ def test_intervention_effects(shipped_run):
     row = e[(e["scenario"] == "dprk_nuclear_test") & (e["metric"] == "gap: threat")
             & (e["item"] == "dprk")]
     assert len(row) == 1 and row["effect"].abs().iloc[0] > 0
+
+
+def test_effects_of_the_chosen_shock_are_the_runs_own_results(tmp_path):
+    """One path for "this case with these interventions": the effect rows of the chosen
+    shock in interventions.csv are the shocked run's own results minus the baseline, number
+    by number - forecasts against the shocked run's and an unshocked run's forecasts.csv,
+    the dynamics against dynamics.csv, the gap against perception_gaps.csv."""
+    args = ["--draws", "5", "--seed", "3", "--explore-n", "0", "--alliance-draws", "0",
+            "--workers", "1"]
+    shocked, plain = tmp_path / "shocked", tmp_path / "plain"
+    assert main(["run", "us_rok_2025", "--shock", "dprk_nuclear_test", "--out", str(shocked),
+                 *args]) == 0
+    assert main(["run", "us_rok_2025", "--out", str(plain), *args]) == 0
+    e = pd.read_csv(shocked / "interventions.csv")
+    e = e[e["scenario"] == "dprk_nuclear_test"]
+    np.testing.assert_allclose(e["effect"], e["value"] - e["baseline"], rtol=0, atol=1e-9)
+
+    def check(rows: pd.DataFrame, value: dict, baseline: dict) -> None:
+        assert len(rows) > 0
+        for r in rows.itertuples():
+            assert r.value == pytest.approx(value[r.item], rel=1e-12, abs=1e-9), r
+            assert r.baseline == pytest.approx(baseline[r.item], rel=1e-12, abs=1e-9), r
+
+    # forecasts: the shocked run's point forecasts, the unshocked run's as the baseline
+    f_shock, f_plain = (pd.read_csv(d / "forecasts.csv") for d in (shocked, plain))
+    for model in MODELS.split(","):
+        def point(f: pd.DataFrame, m: str = model) -> dict:
+            return dict(f[f["model"] == m][["issue", "forecast"]].itertuples(index=False))
+        check(e[(e["metric"] == "forecast") & (e["model"] == model)], point(f_shock),
+              point(f_plain))
+    # dynamics: the run's own scenario and baseline simulations (last round)
+    d = pd.read_csv(shocked / "dynamics.csv")
+    last = d[d["round"] == d["round"].max()]
+
+    def final(scenario: str, kind: str) -> dict:
+        sub = last[(last["scenario"] == scenario) & (last["kind"] == kind)]
+        return dict(sub[["item", "value"]].itertuples(index=False))
+    for metric, kind in (("dynamics outcome", "outcome"), ("indicator", "indicator")):
+        check(e[e["metric"] == metric], final("scenario", kind), final("baseline", kind))
+    r = json.loads((shocked / "results.json").read_text())
+    outcomes = e[e["metric"] == "dynamics outcome"].set_index("item")["value"]
+    for issue, v in r["dynamics"]["final_outcomes"].items():
+        assert outcomes[issue] == pytest.approx(v, rel=1e-12)
+    # the issue's example: the nuclear test raises felt threats, the links raise troops
+    assert e[(e["metric"] == "dynamics outcome")
+             & (e["item"] == "usfk_troops")]["effect"].iloc[0] > 100
+    # the perception gap: the scenario's snapshot minus the case's own
+    g = pd.read_csv(shocked / "perception_gaps.csv", dtype={"date": str, "snapshot": str})
+    snaps = list(dict.fromkeys(g["snapshot"]))
+    assert snaps[-1] == f"{snaps[-2]} + dprk_nuclear_test"
+    for kind in ("threat", "reliability", "issue"):
+        def gap(snap: str, k: str = kind) -> dict:
+            sub = g[(g["snapshot"] == snap) & (g["kind"] == k)]
+            return dict(sub[["item", "gap"]].itertuples(index=False))
+        check(e[e["metric"] == f"gap: {kind}"], gap(snaps[-1]), gap(snaps[-2]))
+
+
+def test_a_case_without_plugin_or_sides_has_no_alliance_table_and_no_note():
+    case = read_case(resolve_case("us_rok_2025"))
+    plain = case.model_copy(update={"plugin": None, "sides": None})
+    res = run_job(plain, models=["compromise"], draws=2, effect_draws=0, seed=1)
+    assert res.alliance is None and res.alliance_labels is None
+    assert not res.notes
+    assert res.gaps.empty
+    assert not (res.effects["metric"] == "alliance model").any()
+    assert not res.effects["metric"].str.startswith("gap").any()
+
+
+@pytest.mark.parametrize("plugin, message", [
+    ("alliancelab.cases.no_such_plugin", "cannot import the plug-in"),
+    ("alliancelab.core.errors", "has no evaluate"),
+])
+def test_a_bad_plugin_is_a_one_line_error(plugin, message):
+    from alliancelab.core.errors import AllianceLabError
+
+    case = read_case(MINI).model_copy(update={"plugin": plugin})
+    with pytest.raises(AllianceLabError, match=message) as info:
+        run_job(case, models=["compromise"], draws=2, effect_draws=0, seed=1)
+    assert len(str(info.value).splitlines()) == 1 and info.value.field == "plugin"
 
 
 def test_inputs_carry_sources(shipped_run):

@@ -7,9 +7,12 @@ import sys
 from typing import Any
 
 import yaml
+from rich.console import Console
+from rich.table import Table
 
 from ..api import forecast
 from ..cases import resolve_case
+from ..core.checks import non_negative_int, positive_int
 from ..core.errors import AllianceLabError
 from ..core.result import Forecast
 from ..formats import read_case
@@ -34,6 +37,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.rounds is not None:
+        positive_int(args.rounds, "--rounds")
+    if args.seed is not None:
+        non_negative_int(args.seed, "--seed")
     options = parse_options(args.option)
     case = read_case(resolve_case(args.case))
     result = forecast(case, args.model, rng=args.seed, rounds=args.rounds, **options)
@@ -63,9 +70,6 @@ def parse_options(items: list[str]) -> dict[str, Any]:
 
 
 def print_forecast(result: Forecast) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
     console = Console()
     table = Table(title=f"Forecast - {result.model}")
     table.add_column("issue")

@@ -1,8 +1,9 @@
 """``alliancelab run CASE [--shock NAME ...] [--lever NAME ...] [--out DIR]``: the main job.
 
 Forecasts the case with several engines under Monte Carlo uncertainty, runs the perception
-dynamics, measures the US-ROK perception gap and the effect of every shock and lever, prints
-a short summary and writes a self-contained HTML report plus CSV/JSON results into DIR.
+dynamics, measures the perception gap between the case's sides and the effect of every
+shock and lever, prints a short summary and writes a self-contained HTML report plus
+CSV/JSON results into DIR.
 """
 
 from __future__ import annotations
@@ -13,11 +14,23 @@ import re
 import shlex
 import time
 from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from ..cases import resolve_case, shipped_cases
 from ..core.case import Case
+from ..core.checks import non_negative_int, positive_int
 from ..core.errors import AllianceLabError
 from ..formats import read_case, read_text
+from ..jobs.results import RunResults
+from ..jobs.run import DEFAULT_ALLIANCE_DRAWS, DEFAULT_DRAWS, DEFAULT_MODELS, run_job
+from ..jobs.sweep import check_options
+from ..report import check_out_dir, write_outputs
+from ..report.html import summary_table
+from ..scenarios.interventions import check_names, intervention_names
 
 DEFAULT_OUT = "alliancelab-out"
 #: scenarios of the built-in exploration sweep (each crossed with every lever of the case).
@@ -25,8 +38,6 @@ DEFAULT_EXPLORE_N = 300
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from ..jobs.run import DEFAULT_ALLIANCE_DRAWS, DEFAULT_DRAWS, DEFAULT_MODELS
-
     p = sub.add_parser(
         "run",
         help="the main job: forecasts with uncertainty, dynamics, gaps, shocks and levers, "
@@ -44,7 +55,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help=f"Monte Carlo draws (default: {DEFAULT_DRAWS})")
     p.add_argument("--effect-draws", type=int, default=None, metavar="N",
                    help="draws for the bands of the shock and lever effects "
-                   "(default: min(draws, 30))")
+                   "(default: min(draws, 20))")
     p.add_argument("--effect-models", default=None, metavar="M1,M2",
                    help="engines whose shock and lever effects get Monte Carlo bands "
                    "(default: the one-shot engines among --models)")
@@ -76,20 +87,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..jobs.run import run_job
-    from ..report import check_out_dir, write_outputs
-
-    if args.draws < 1:
-        raise AllianceLabError(f"must be a positive integer, got {args.draws}", field="--draws")
-    if args.seed is not None and args.seed < 0:
-        raise AllianceLabError(f"must be a non-negative integer, got {args.seed}", field="--seed")
-    if args.effect_draws is not None and args.effect_draws < 0:
-        raise AllianceLabError(f"must be >= 0, got {args.effect_draws}", field="--effect-draws")
-    if args.alliance_draws is not None and args.alliance_draws < 0:
-        raise AllianceLabError(f"must be >= 0, got {args.alliance_draws}",
-                               field="--alliance-draws")
-    if args.explore_n < 0:
-        raise AllianceLabError(f"must be >= 0, got {args.explore_n}", field="--explore-n")
+    _check_counts(args)
     path = resolve_case(args.case)
     raw = read_text(path).encode("utf-8")
     case = read_case(path)
@@ -98,8 +96,6 @@ def run(args: argparse.Namespace) -> int:
     out = check_out_dir(args.out)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     snapshots = other_snapshots(case, path)
-
-    from rich.console import Console
 
     console = Console(stderr=True)
     started = time.perf_counter()
@@ -132,18 +128,24 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_counts(args: argparse.Namespace) -> None:
+    """Bad counts fail before any work, named as on the command line."""
+    positive_int(args.draws, "--draws")
+    for value, flag in ((args.seed, "--seed"), (args.effect_draws, "--effect-draws"),
+                        (args.alliance_draws, "--alliance-draws")):
+        if value is not None:
+            non_negative_int(value, flag)
+    non_negative_int(args.explore_n, "--explore-n")
+
+
 def _workers(requested: int | None) -> int:
     if requested is not None:
-        if requested < 1:
-            raise AllianceLabError(f"must be >= 1, got {requested}", field="--workers")
-        return requested
+        return positive_int(requested, "--workers")
     return max(1, min(2, os.cpu_count() or 1))
 
 
 def _check_explore(case: Case, args: argparse.Namespace) -> None:
     """A bad --explore-outcome fails before any work."""
-    from ..jobs.sweep import check_options
-
     try:
         check_options(case, args.explore_n, args.explore_outcome, args.explore_sense)
     except AllianceLabError as exc:
@@ -151,19 +153,16 @@ def _check_explore(case: Case, args: argparse.Namespace) -> None:
 
 
 def _check_interventions(case: Case, shocks: list[str], levers: list[str]) -> None:
-    """Unknown names fail before any work, naming the ones the case defines."""
-    known = {"shock": [s.name for s in case.shocks], "lever": [s.name for s in case.levers]}
-    for kind, names in (("shock", shocks), ("lever", levers)):
-        other = "lever" if kind == "shock" else "shock"
-        for name in names:
-            if name in known[kind]:
-                continue
-            if name in known[other]:
-                raise AllianceLabError(f"{name!r} is a {other}, not a {kind}; use --{other}",
-                                       field=f"--{kind}")
-            choices = ", ".join(known[kind]) or "none"
-            raise AllianceLabError(f"unknown {kind} {name!r}; the case defines: {choices}",
-                                   field=f"--{kind}")
+    """Unknown names fail before any work (:func:`check_names`, named as on the command
+    line; a lever given as a shock says to use --lever, and the reverse)."""
+    for kind, other, names in (("shock", "lever", shocks), ("lever", "shock", levers)):
+        try:
+            check_names(case, names, kind)
+        except AllianceLabError as exc:
+            known = intervention_names(case)
+            bad = next((n for n in names if n not in known[f"{kind}s"]), None)
+            hint = f"; use --{other}" if bad in known[f"{other}s"] else ""
+            raise AllianceLabError(exc.message + hint, field=f"--{kind}") from None
 
 
 def other_snapshots(case: Case, path: Path) -> dict[str, Case]:
@@ -220,18 +219,10 @@ def _command(args: argparse.Namespace, seed: int) -> str:
 class _progress:
     """A rich progress bar per stage of the job (on stderr; transient)."""
 
-    def __init__(self, console: object) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
-
+    def __init__(self, console: Console) -> None:
         self._bar = Progress(TextColumn("{task.description:<26}"), BarColumn(),
                              MofNCompleteColumn(), TimeElapsedColumn(),
-                             console=console, transient=True)  # type: ignore[arg-type]
+                             console=console, transient=True)
         self._tasks: dict[str, int] = {}
 
     def __enter__(self) -> _progress:
@@ -247,40 +238,37 @@ class _progress:
         self._bar.update(self._tasks[stage], completed=done, total=total)  # type: ignore[arg-type]
 
 
-def print_summary(results: object, target: Path, elapsed: float) -> None:
+def print_summary(results: RunResults, target: Path, elapsed: float) -> None:
     """The short summary: forecast per issue with bands per model, the seed, the report."""
-    from rich.console import Console
-    from rich.table import Table
-
-    from ..report.html import summary_table
-
     console = Console()
-    res = results  # typed loosely to keep the import of runjob lazy
-    df = summary_table(res)
-    scen = " + ".join(res.interventions) if res.interventions else "baseline"  # type: ignore[attr-defined]
-    table = Table(title=f"{res.case.name}: {scen} - median [5%, 95%]",  # type: ignore[attr-defined]
+    console.print(_forecast_table(results))
+    alliance = results.alliance
+    if alliance is not None and len(alliance):
+        base = alliance[alliance["kind"] == "baseline"]
+        parts = [f"{r.item} {r.value:.2f} [{r.p5:.2f}, {r.p95:.2f}]"
+                 for r in base.itertuples() if r.item in results.alliance_headlines]
+        if parts:
+            console.print("alliance models, as stated [5%, 95%]: " + " · ".join(parts))
+    for note in results.notes:
+        console.print(f"[yellow]note:[/yellow] {note}")
+    console.print(
+        f"seed [bold]{results.seed}[/bold] · {results.n_draws} draws · "
+        f"{elapsed:.1f} s · report: [bold]{target / 'report.html'}[/bold]"
+    )
+
+
+def _forecast_table(results: RunResults) -> Table:
+    df = summary_table(results)
+    scen = " + ".join(results.interventions) if results.interventions else "baseline"
+    table = Table(title=f"{results.case.name}: {scen} - median [5%, 95%]",
                   title_justify="left")
     table.add_column("issue", style="bold", no_wrap=True)
     table.add_column("units")
     table.add_column("status quo", justify="right")
-    for m in res.models:  # type: ignore[attr-defined]
+    for m in results.models:
         table.add_column(m, justify="right")
-    for d in df.to_dict("records"):
+    rows: list[dict[str, Any]] = df.to_dict("records")
+    for d in rows:
         table.add_row(str(d["issue"]), str(d["units"]), str(d["status quo"]),
-                      *(str(d[m]) for m in res.models))  # type: ignore[attr-defined]
-    console.print(table)
-    alliance = getattr(res, "alliance", None)
-    if alliance is not None and len(alliance):
-        base = alliance[alliance["kind"] == "baseline"]
-        keys = ("deterrence.p_challenge", "tripartite.p_war", "dilemma.rok_abandonment",
-                "dilemma.rok_entrapment", "burden.rok_share_of_pair", "tension.korea")
-        parts = [f"{r.item} {r.value:.2f} [{r.p5:.2f}, {r.p95:.2f}]"
-                 for r in base.itertuples() if r.item in keys]
-        if parts:
-            console.print("alliance models, as stated [5%, 95%]: " + " · ".join(parts))
-    for note in res.notes:  # type: ignore[attr-defined]
-        console.print(f"[yellow]note:[/yellow] {note}")
-    console.print(
-        f"seed [bold]{res.seed}[/bold] · {res.n_draws} draws · "  # type: ignore[attr-defined]
-        f"{elapsed:.1f} s · report: [bold]{target / 'report.html'}[/bold]"
-    )
+                      *(str(d[m]) for m in results.models))
+    return table

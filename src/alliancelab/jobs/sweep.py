@@ -6,19 +6,22 @@ each under no lever and under every lever alone, with the compromise model (Thom
 2006, eq. 4.1, vectorised over a batch); and a Morris screening (Campolongo et al. 2007) of
 :func:`morris_trajectories` trajectories under no lever, for the sensitivity indices. Both
 run in this process in a temporary store that is removed again; what the report shows is
-kept in an :class:`~alliancelab.report.explore.ExplorationAnalysis`.
+kept in an :class:`~alliancelab.analysis.exploration.ExplorationAnalysis`. The scenarios
+sample the case's ranges as ``alliancelab run`` draws them (triangular, mode at the stated
+value).
 """
 
 from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
+from ..analysis.exploration import ExplorationAnalysis, analyse
 from ..core.case import Case
 from ..core.errors import AllianceLabError
+from ..explore import explore, uncertainties
 
 #: the engine of the built-in sweep.
 MODEL = "compromise"
@@ -52,13 +55,10 @@ def check_options(case: Case, n: int, outcome: str | None, sense: str) -> str:
 def explore_sweep(case: Case, n: int, seq: np.random.SeedSequence, *,
                   outcome: str | None = None, sense: str = "max",
                   notes: list[str] | None = None,
-                  progress: Progress | None = None) -> Any | None:
+                  progress: Progress | None = None) -> ExplorationAnalysis | None:
     """Run the sweep (module docstring) seeded from ``seq`` and analyse it for ``outcome``
     (``sense`` ``"max"``: more is better). Returns the analysis, or ``None`` with a note in
     ``notes`` when the case has nothing to sample."""
-    from ..explore import explore, uncertainties
-    from ..report.explore import analyse
-
     outcome = check_options(case, n, outcome, sense)
     shocks = [s.name for s in case.shocks]
     levers = [lv.name for lv in case.levers]

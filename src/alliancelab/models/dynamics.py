@@ -2,9 +2,11 @@
 
 One simulation round ``t = 1..T`` (docs/dynamics.md has the derivation and the literature):
 
-1. **Interventions** (shocks and levers named in ``interventions``) take effect at their
-   ``at_round`` (default 1): from then on the case is the intervened one, and its perceptions
-   and misestimates enter as a jump; round 0 is always the case as written.
+1. **Stages** (``stages``: round -> case, the shocks and levers due by that round applied;
+   :class:`alliancelab.scenarios.scenario.Scenario` builds them from each intervention's
+   ``at_round``) take effect at their round: from then on the case is the intervened one,
+   and its perceptions and misestimates enter as a jump; round 0 is always the case as
+   written.
 2. **Feedback** (``case.feedback``, outcome -> perception): for every feedback entry,
    ``P[i, p] += weight * (y[t-1, k] - y[t-2, k]) / width_k`` for the listed actors (the
    outcome's move in the previous round, in scale widths).
@@ -31,16 +33,17 @@ Everything runs on numpy arrays; the pydantic case is read once per call.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from ..core.case import Case, IndicatorTerm
+from ..core.checks import positive_int
 from ..core.errors import AllianceLabError
 from ..core.rng import RngLike, make_rng
-from .bargaining import Problem, engine_class
+from .bargaining import Engine, Problem, engine_class
 
 __all__ = ["NEUTRAL", "Simulation", "simulate"]
 
@@ -60,11 +63,11 @@ class Simulation:
     ``positions`` ``(T+1, n, d)`` are the actors' ideal positions per round (moved by their
     perceptions); ``outcomes`` ``(T+1, d)`` the bargained outcome per round; ``forecasts``
     ``(T+1, d)`` the engine's forecast on that round's positions; ``perceptions`` maps
-    ``"threats.dprk"``, ``"threats.china"``, ``"partner_reliability"`` (and any other
-    perception in the case) to ``(T+1, n)`` arrays (NaN where an actor has none);
+    every perception of the case (``"threats.<k>"`` for each threat an actor perceives,
+    ``"partner_reliability"``) to ``(T+1, n)`` arrays (NaN where an actor has none);
     ``indicators`` maps each indicator of the case to a ``(T+1,)`` array; ``parameters`` are
     the dynamics parameters in force at the end, ``schedule`` the round at which each
-    intervention took effect.
+    intervention took effect (as the caller recorded it).
     """
 
     case_name: str
@@ -139,12 +142,16 @@ class _Arrays:
 
 
 def _perception_keys(cases: Sequence[Case]) -> tuple[str, ...]:
-    keys = ["threats.dprk", "threats.china", "partner_reliability"]
+    """``threats.<k>`` for every threat any actor perceives (in order of appearance), then
+    ``partner_reliability``; links and feedback must name one of them."""
+    keys: list[str] = []
     for case in cases:
         for actor in case.actors:
             for k in actor.perceptions.threats:
                 if f"threats.{k}" not in keys:
                     keys.append(f"threats.{k}")
+    keys.append("partner_reliability")
+    for case in cases:
         for kind in ("links", "feedback"):
             for item in getattr(case, kind):
                 if item.perception not in keys:
@@ -217,129 +224,165 @@ def simulate(
     *,
     model: str = "compromise",
     rounds: int | None = None,
-    interventions: Sequence[str] = (),
+    stages: Mapping[int, Case] | None = None,
+    schedule: Mapping[str, int] | None = None,
     rng: RngLike = None,
 ) -> Simulation:
     """Simulate ``case`` over ``rounds`` rounds (default the case's ``dynamics.rounds``) with
-    the bargaining ``model``; each named shock or lever takes effect at its ``at_round``
-    (default 1), cumulatively and in the order given."""
-    from ..scenarios.interventions import apply_interventions, find_intervention
+    the bargaining ``model``.
 
-    if isinstance(interventions, str):
-        interventions = (interventions,)
-    interventions = tuple(interventions)
-    schedule = {name: find_intervention(case, name).at_round for name in interventions}
-    # one case per round at which something happens: all interventions due by then applied
-    stage_cases = {0: case}
-    for r in sorted(set(schedule.values())):
-        stage_cases[r] = apply_interventions(
-            case, [name for name in interventions if schedule[name] <= r]
-        )
+    ``stages`` maps a round ``r >= 1`` to the case in force from that round on: the case
+    with the interventions due by then applied, built by
+    :class:`alliancelab.scenarios.scenario.Scenario` (this module knows no interventions).
+    Round 0 is always ``case``; a stage after the horizon never acts. ``schedule``
+    (intervention name -> round) is recorded on the result."""
+    stage_cases = _stage_cases(case, stages)
     keys = _perception_keys(list(stage_cases.values()))
-    stages = {r: _compile(c, keys) for r, c in stage_cases.items()}
-    for stage in stages.values():
+    compiled = {r: _compile(c, keys) for r, c in stage_cases.items()}
+    for stage in compiled.values():
         _check_params(stage.params)
-    base = stages[0]
+    base = compiled[0]
     if rounds is None:
         rounds = int(round(base.params["rounds"]))
-    if isinstance(rounds, bool) or not isinstance(rounds, int | np.integer) or rounds < 1:
-        raise AllianceLabError(f"must be a positive integer, got {rounds!r}", field="rounds")
+    rounds = positive_int(rounds, "rounds")
+    engine = _engine(model)
+    engine.check(base.problem)
+    generator, seed = make_rng(rng)
 
+    path = _Path.start(base, rounds, engine, generator)
+    cur, allied = base, _allied(case, base)
+    for t in range(1, rounds + 1):
+        perc, est = path.P[t - 1].copy(), path.E[t - 1]
+        if t in compiled:  # interventions due now: jump to the new stage's perceptions/estimates
+            new = compiled[t]
+            perc = perc + np.nan_to_num(new.perception - cur.perception)
+            est = est + (new.est_pos - cur.est_pos)
+            path.est_sal = path.est_sal + (new.est_sal - cur.est_sal)
+            cur, allied = new, _allied(stage_cases[t], new)
+        path.advance(t, cur, allied, perc, est, engine, generator)
+
+    reached = max(r for r in stage_cases if r <= rounds)
+    state = _State(path.X, path.Y, path.P, path.E, path.caps, path.lower, path.width, keys,
+                   base.problem.actors, base.problem.issues, cur.groups)
+    indicators = {
+        ind.name: sum((_term(term, state) for term in ind.terms), np.zeros(rounds + 1))
+        for ind in stage_cases[reached].indicators
+    }
+    return Simulation(
+        case_name=case.name,
+        model=model,
+        actors=base.problem.actors,
+        issues=base.problem.issues,
+        interventions=tuple(schedule or ()),
+        positions=path.X,
+        outcomes=path.Y,
+        perceptions={k: path.P[:, :, j] for j, k in enumerate(keys)},
+        indicators=indicators,
+        seed=seed,
+        groups=cur.groups,
+        forecasts=path.F,
+        parameters={k: float(v) for k, v in compiled[reached].params.items()},
+        schedule=dict(schedule or {}),
+    )
+
+
+@dataclass
+class _Path:
+    """The trajectory being simulated: positions ``X``, outcomes ``Y``, forecasts ``F``,
+    perceptions ``P``, misestimates ``E``, capabilities per round, and the current
+    misestimates of saliences."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    F: np.ndarray
+    P: np.ndarray
+    E: np.ndarray
+    caps: np.ndarray
+    est_sal: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    threat_cols: np.ndarray
+
+    @property
+    def width(self) -> np.ndarray:
+        return self.upper - self.lower
+
+    @classmethod
+    def start(cls, base: _Arrays, rounds: int, engine: Engine,
+              generator: np.random.Generator) -> _Path:
+        """Arrays for ``rounds`` rounds with round 0 filled in (the case as written)."""
+        p0 = base.problem
+        n, d, m, t1 = p0.n_actors, p0.n_issues, len(base.keys), rounds + 1
+        path = cls(X=np.empty((t1, n, d)), Y=np.empty((t1, d)), F=np.empty((t1, d)),
+                   P=np.empty((t1, n, m)), E=np.empty((t1, n, n, d)), caps=np.empty((t1, n)),
+                   est_sal=base.est_sal.copy(), lower=p0.lower, upper=p0.upper,
+                   threat_cols=np.array([k.startswith("threats.") for k in base.keys],
+                                        dtype=bool))
+        path.X[0], path.P[0], path.E[0] = p0.position, base.perception, base.est_pos
+        path.caps[0] = p0.capability
+        path.F[0] = engine.solve(p0, generator).forecast
+        path.Y[0] = np.where(np.isnan(p0.status_quo), path.F[0], p0.status_quo)
+        return path
+
+    def advance(self, t: int, cur: _Arrays, allied: np.ndarray, perc: np.ndarray,
+                est: np.ndarray, engine: Engine, generator: np.random.Generator) -> None:
+        """Round ``t`` (steps 2-6 of the module docstring) from the perceptions ``perc``
+        and misestimates ``est`` it starts with."""
+        lam = cur.params["adjustment_speed"]
+        conv = cur.params["threat_convergence"]
+        learn = cur.params["estimate_learning"]
+        p1 = cur.problem
+        width = self.width
+        if t >= 2:
+            dy = (self.Y[t - 1] - self.Y[t - 2]) / width
+            perc = perc + np.einsum("kim,k->im", cur.feedback_w, dy)
+        if conv > 0 and allied.any():
+            cols = self.threat_cols
+            block = perc[allied][:, cols]
+            mean = _weighted_mean(block[None], p1.capability[allied][None], np.ones(
+                allied.sum(), dtype=bool)[None])[0]
+            perc[np.ix_(allied, cols)] = block + conv * (mean[None, :] - block)
+        self.P[t] = np.clip(perc, 0.0, 1.0)
+        self.E[t] = est * (1.0 - learn)
+        self.est_sal = self.est_sal * (1.0 - learn)
+        delta = np.nan_to_num(self.P[t] - self.P[0])
+        self.X[t] = np.clip(
+            p1.position + width * np.einsum("mik,im->ik", cur.link_w, delta),
+            self.lower, self.upper,
+        )
+        self.caps[t] = p1.capability
+        problem = replace(
+            p1,
+            position=self.X[t],
+            perceived_position=np.clip(self.X[t][None, :, :] + self.E[t], self.lower,
+                                       self.upper),
+            perceived_salience=np.clip(p1.salience[None, :, :] + self.est_sal, 0.0, 1.0),
+        )
+        self.F[t] = engine.solve(problem, generator).forecast
+        self.Y[t] = self.Y[t - 1] + lam * (self.F[t] - self.Y[t - 1])
+
+
+def _stage_cases(case: Case, stages: Mapping[int, Case] | None) -> dict[int, Case]:
+    """``{0: case}`` plus the stages by round, each checked to have the case's actors and
+    issues."""
+    out = {0: case}
+    for r, stage in sorted((stages or {}).items()):
+        r = positive_int(r, "stages")
+        if stage.actor_names != case.actor_names or stage.issue_names != case.issue_names:
+            raise AllianceLabError(f"the case of round {r} must have the actors and issues of "
+                                   f"case {case.name!r}", field="stages")
+        out[r] = stage
+    return out
+
+
+def _engine(model: str) -> Engine:
     try:
         cls = engine_class(model)
     except ImportError:
         raise AllianceLabError(
             f"model {model!r} is registered but its engine is not installed", field="model"
         ) from None
-    engine = cls()
-    if base.problem.n_actors < cls.min_actors:
-        raise AllianceLabError(
-            f"model {model!r} needs at least {cls.min_actors} actors", field="actors"
-        )
-    generator, seed = make_rng(rng)
-
-    p0 = base.problem
-    n, d, m, t1 = p0.n_actors, p0.n_issues, len(keys), rounds + 1
-    lower, upper = p0.lower, p0.upper
-    width = upper - lower
-    threat_cols = np.array([k.startswith("threats.") for k in keys], dtype=bool)
-
-    X = np.empty((t1, n, d))
-    Y = np.empty((t1, d))
-    F = np.empty((t1, d))
-    P = np.empty((t1, n, m))
-    E = np.empty((t1, n, n, d))
-    caps = np.empty((t1, n))
-
-    X[0], P[0], E[0], caps[0] = p0.position, base.perception, base.est_pos, p0.capability
-    F[0] = engine.solve(p0, generator).forecast
-    Y[0] = np.where(np.isnan(p0.status_quo), F[0], p0.status_quo)
-    est_sal = base.est_sal.copy()
-    cur, cur_case = base, case
-    allied = _allied(case, cur)
-
-    for t in range(1, t1):
-        perc = P[t - 1].copy()
-        est = E[t - 1]
-        if t in stages:  # interventions due now: jump to the new stage's perceptions/estimates
-            new = stages[t]
-            perc = perc + np.nan_to_num(new.perception - cur.perception)
-            est = est + (new.est_pos - cur.est_pos)
-            est_sal = est_sal + (new.est_sal - cur.est_sal)
-            cur, cur_case = new, stage_cases[t]
-            allied = _allied(cur_case, cur)
-        lam = cur.params["adjustment_speed"]
-        conv = cur.params["threat_convergence"]
-        learn = cur.params["estimate_learning"]
-        p1 = cur.problem
-        if t >= 2:
-            dy = (Y[t - 1] - Y[t - 2]) / width
-            perc = perc + np.einsum("kim,k->im", cur.feedback_w, dy)
-        if conv > 0 and allied.any():
-            block = perc[allied][:, threat_cols]
-            mean = _weighted_mean(block[None], p1.capability[allied][None], np.ones(
-                allied.sum(), dtype=bool)[None])[0]
-            perc[np.ix_(allied, threat_cols)] = block + conv * (mean[None, :] - block)
-        P[t] = np.clip(perc, 0.0, 1.0)
-        E[t] = est * (1.0 - learn)
-        est_sal = est_sal * (1.0 - learn)
-        delta = np.nan_to_num(P[t] - P[0])
-        X[t] = np.clip(
-            p1.position + width * np.einsum("mik,im->ik", cur.link_w, delta), lower, upper
-        )
-        caps[t] = p1.capability
-        problem = replace(
-            p1,
-            position=X[t],
-            perceived_position=np.clip(X[t][None, :, :] + E[t], lower, upper),
-            perceived_salience=np.clip(p1.salience[None, :, :] + est_sal, 0.0, 1.0),
-        )
-        F[t] = engine.solve(problem, generator).forecast
-        Y[t] = Y[t - 1] + lam * (F[t] - Y[t - 1])
-
-    reached = max(r for r in stage_cases if r <= rounds)  # stages after the horizon never act
-    last = stage_cases[reached]
-    state = _State(X, Y, P, E, caps, lower, width, keys, p0.actors, p0.issues, cur.groups)
-    indicators = {
-        ind.name: sum((_term(term, state) for term in ind.terms), np.zeros(t1))
-        for ind in last.indicators
-    }
-    return Simulation(
-        case_name=case.name,
-        model=model,
-        actors=p0.actors,
-        issues=p0.issues,
-        interventions=interventions,
-        positions=X,
-        outcomes=Y,
-        perceptions={k: P[:, :, j] for j, k in enumerate(keys)},
-        indicators=indicators,
-        seed=seed,
-        groups=cur.groups,
-        forecasts=F,
-        parameters={k: float(v) for k, v in stages[reached].params.items()},
-        schedule=schedule,
-    )
+    return cls()
 
 
 def _check_params(params: dict[str, float]) -> None:

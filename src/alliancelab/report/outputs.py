@@ -21,6 +21,8 @@ import pandas as pd
 
 from ..core.errors import AllianceLabError
 from ..core.result import jsonable
+from ..jobs.results import RunResults
+from .html import render
 
 #: file name -> what it holds (listed in the manifest and docs/report.md).
 OUTPUT_FILES = {
@@ -32,7 +34,7 @@ OUTPUT_FILES = {
     "dynamics.csv": "the perception dynamics per round: outcomes, indicators, perceptions",
     "movement.csv": "who moves toward whom: share of the distance closed, per source",
     "interactions.csv": "offers (BDM) and challenges (SMP) between actors, counted",
-    "perception_gaps.csv": "US vs ROK perception gap per item, per snapshot",
+    "perception_gaps.csv": "perception gap between the case's two sides per item, per snapshot",
     "interventions.csv": "effect of every shock and lever (and the chosen combination)",
     "alliance_models.csv": "alliance-model indicators per scenario: as stated, effect, and "
     "5/50/95% of the value and of the effect over the alliance draws (when available)",
@@ -70,11 +72,9 @@ def _ours(path: Path) -> bool:
     return isinstance(data, dict) and data.get("tool") == "alliancelab run"
 
 
-def result_files(results: Any, *, command: str | None = None,
+def result_files(results: RunResults, *, command: str | None = None,
                  created: datetime | None = None) -> dict[str, bytes]:
     """Every output file's name and content (the report rendered too)."""
-    from .html import render
-
     files: dict[str, bytes] = {}
 
     def csv(name: str, df: pd.DataFrame | None) -> None:
@@ -92,7 +92,7 @@ def result_files(results: Any, *, command: str | None = None,
     csv("perception_gaps.csv", results.gaps)
     csv("interventions.csv", results.effects)
     csv("alliance_models.csv", results.alliance)
-    csv("alliance_families.csv", getattr(results, "alliance_labels", None))
+    csv("alliance_families.csv", results.alliance_labels)
     csv("inputs.csv", results.inputs)
     files["results.json"] = _json(results_document(results))
     files["report.html"] = render(results, command=command, created=created).encode("utf-8")
@@ -108,7 +108,7 @@ def result_files(results: Any, *, command: str | None = None,
     return files
 
 
-def results_document(results: Any) -> dict[str, Any]:
+def results_document(results: RunResults) -> dict[str, Any]:
     """The main numbers as one JSON-ready document."""
     ft = results.forecast_table()
     forecasts: dict[str, Any] = {}
@@ -133,7 +133,7 @@ def results_document(results: Any) -> dict[str, Any]:
         "effects": results.effects.to_dict(orient="records"),
         "alliance_models": None if results.alliance is None
         else results.alliance.to_dict(orient="records"),
-        "alliance_families": None if getattr(results, "alliance_labels", None) is None
+        "alliance_families": None if results.alliance_labels is None
         else results.alliance_labels.to_dict(orient="records"),
         "notes": list(results.notes),
     })
@@ -143,7 +143,7 @@ def _json(doc: Any) -> bytes:
     return (json.dumps(jsonable(doc), indent=2, sort_keys=False, allow_nan=False) + "\n").encode()
 
 
-def write_outputs(results: Any, out: str | os.PathLike[str], *, command: str | None = None,
+def write_outputs(results: RunResults, out: str | os.PathLike[str], *, command: str | None = None,
                   created: datetime | None = None) -> Path:
     """Write every file into ``out`` atomically (see the module docstring); returns ``out``."""
     target = check_out_dir(out)

@@ -22,8 +22,9 @@ is shifted with ``add``/``scale`` and dropped by ``set``/``converge``; the chang
 ``note`` records the intervention. The result is validated again, so an intervention can
 never produce an invalid case.
 
-``apply_interventions`` applies every change at once; :func:`alliancelab.models.dynamics.simulate`
-applies each intervention at its ``at_round``.
+``apply_interventions`` applies every change at once; :class:`alliancelab.scenarios.scenario.
+Scenario` is the one path for a case with interventions (every change at once for the
+engines, each intervention at its ``at_round`` for the dynamics).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from typing import Any
 
 from ..core.case import Case, Change, Intervention
 from ..core.errors import AllianceLabError
+from ..formats.yaml_case import validate
 
 __all__ = [
     "apply_changes",
@@ -106,8 +108,6 @@ class _Leaf:
 
 def apply_changes(case: Case, changes: Iterable[Change], *, label: str = "change") -> Case:
     """Apply ``changes`` to ``case`` (see the module docstring) and validate the result."""
-    from ..formats.yaml_case import validate
-
     data = case.model_dump()
     scales = {i["name"]: (i["scale"]["min"], i["scale"]["max"]) for i in data["issues"]}
     caps = [a["capability"]["value"] for a in data["actors"]]
@@ -137,53 +137,62 @@ def _resolve(node: Any, segs: list[str], create: bool, actor: int | None = None,
     """Every (container, key) a dotted path matches."""
     if not segs:
         return
-    seg, rest = segs[0], segs[1:]
     if isinstance(node, list):
-        for idx, item in enumerate(node):
-            name = item.get("name") if isinstance(item, dict) else None
-            matched, remaining = _match_item(seg, rest, idx, name, item)
-            if not matched:
-                continue
-            who = idx if trail == ("actors",) else actor
-            if not remaining and isinstance(item, dict) and "value" not in item:
-                raise AllianceLabError(f"path ends at {name or idx!r}, not a number",
-                                       field="changes.target")
-            if not remaining:
-                yield _Leaf(node, idx, who, _kind(trail, str(idx)))
-            else:
-                yield from _resolve(item, remaining, create, who, (*trail, str(name or idx)))
-        return
-    if not isinstance(node, dict):
-        return
-    keys: list[str]
+        yield from _resolve_list(node, segs, create, actor, trail)
+    elif isinstance(node, dict):
+        yield from _resolve_dict(node, segs, create, actor, trail)
+
+
+def _resolve_list(node: list[Any], segs: list[str], create: bool, actor: int | None,
+                  trail: tuple[str, ...]) -> Iterable[_Leaf]:
+    """The items of a list (actors, issues, links...) the first segment(s) match."""
+    seg, rest = segs[0], segs[1:]
+    for idx, item in enumerate(node):
+        name = item.get("name") if isinstance(item, dict) else None
+        matched, remaining = _match_item(seg, rest, idx, name, item)
+        if not matched:
+            continue
+        who = idx if trail == ("actors",) else actor
+        if remaining:
+            yield from _resolve(item, remaining, create, who, (*trail, str(name or idx)))
+        elif isinstance(item, dict) and "value" not in item:
+            raise AllianceLabError(f"path ends at {name or idx!r}, not a number",
+                                   field="changes.target")
+        else:
+            yield _Leaf(node, idx, who, _kind(trail, str(idx)))
+
+
+def _dict_keys(node: dict[str, Any], segs: list[str], create: bool,
+               trail: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """The keys of ``node`` the path's first segment(s) name, and the rest of the path.
+    Keys may contain dots (the longest run of segments that names a key wins); ``set`` may
+    create a missing number or a new estimate of another actor."""
+    seg, rest = segs[0], segs[1:]
     if seg == "*":
-        keys = [k for k, v in node.items() if v is not None or not rest]
-    else:
-        # keys may contain dots: take the longest run of segments that names a key
-        keys = []
-        for j in range(len(segs), 0, -1):
-            cand = ".".join(segs[:j])
-            if cand in node:
-                keys, rest = [cand], segs[j:]
-                break
-        if not keys:
-            if create and not rest and _numeric_slot(trail):
-                keys = [seg]
-            elif create and rest and trail[-1:] == ("estimates",):
-                node[seg] = {"positions": {}, "saliences": {}, "capability": None}
-                keys = [seg]  # a new estimate of another actor (validated afterwards)
-            else:
-                return
+        return [k for k, v in node.items() if v is not None or not rest], rest
+    for j in range(len(segs), 0, -1):
+        cand = ".".join(segs[:j])
+        if cand in node:
+            return [cand], segs[j:]
+    if create and not rest and _numeric_slot(trail):
+        return [seg], rest
+    if create and rest and trail[-1:] == ("estimates",):
+        node[seg] = {"positions": {}, "saliences": {}, "capability": None}
+        return [seg], rest  # a new estimate of another actor (validated afterwards)
+    return [], rest
+
+
+def _resolve_dict(node: dict[str, Any], segs: list[str], create: bool, actor: int | None,
+                  trail: tuple[str, ...]) -> Iterable[_Leaf]:
+    keys, rest = _dict_keys(node, segs, create, trail)
     for key in keys:
         value = node.get(key)
-        if not rest:
-            if isinstance(value, dict) and "value" not in value:
-                continue
-            if isinstance(value, list | str | bool):
-                continue
+        if rest:
+            if value is not None:
+                yield from _resolve(value, rest, create, actor, (*trail, key))
+        elif not (isinstance(value, dict) and "value" not in value) \
+                and not isinstance(value, list | str | bool):
             yield _Leaf(node, key, actor, _kind(trail, key))
-        elif value is not None:
-            yield from _resolve(value, rest, create, actor, (*trail, key))
 
 
 def _match_item(seg: str, rest: list[str], idx: int, name: str | None,

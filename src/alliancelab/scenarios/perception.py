@@ -1,8 +1,9 @@
 """Perception gaps between two sides of a case (e.g. Washington and Seoul), and how they shift
 between two snapshots (2007 -> 2025).
 
-A *side* is a group (``Actor.group``, e.g. ``"US"``) or a single actor's name. A side's value
-is the capability-weighted mean over its actors:
+A *side* is a group (``Actor.group``) or a single actor's name; by default the two sides are
+the case's ``sides`` (``sides: [US, ROK]`` in the shipped US-ROK cases). A side's value is
+the capability-weighted mean over its actors:
 
 * ``threat`` rows - each perceived threat (``threats.dprk``, ``threats.china``) on 0-1;
 * ``reliability`` - the side's perceived reliability of its partner, 0-1;
@@ -10,7 +11,7 @@ is the capability-weighted mean over its actors:
 
 ``gap = b_value - a_value`` (signed). Document 004's 2007 gap - Seoul less threatened by the
 North and more benign toward China than Washington - shows as negative ``threat`` gaps with
-``a="US", b="ROK"``.
+the shipped case's sides (``a`` the US, ``b`` the ROK).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pandas as pd
 from ..core.case import Case
 from ..core.errors import AllianceLabError
 
-__all__ = ["compare_gaps", "misperceptions", "perception_gap", "side_members"]
+__all__ = ["compare_gaps", "misperceptions", "perception_gap", "side_members", "sides_of"]
 
 COLUMNS = ["kind", "item", "a_value", "b_value", "gap"]
 
@@ -41,6 +42,19 @@ def side_members(case: Case, side: str) -> list[int]:
     return members
 
 
+def sides_of(case: Case, a: str | None = None, b: str | None = None) -> tuple[str, str]:
+    """``(a, b)``, each defaulting to the case's ``sides``; the one-line error when a side
+    is missing and the case names none."""
+    if a is not None and b is not None:
+        return a, b
+    if case.sides is None:
+        raise AllianceLabError(
+            f"case {case.name!r} names no sides (sides: [GROUP_A, GROUP_B]); give both sides",
+            field="sides",
+        )
+    return (case.sides[0] if a is None else a), (case.sides[1] if b is None else b)
+
+
 def _mean(values: list[float | None], weights: list[float]) -> float:
     pairs = [(w, v) for w, v in zip(weights, values, strict=True) if v is not None]
     total = sum(w for w, _ in pairs)
@@ -49,9 +63,10 @@ def _mean(values: list[float | None], weights: list[float]) -> float:
     return sum(w * v for w, v in pairs) / total
 
 
-def perception_gap(case: Case, a: str = "US", b: str = "ROK") -> pd.DataFrame:
-    """Per-threat, reliability and per-issue gap between sides ``a`` and ``b``
-    (columns kind, item, a_value, b_value, gap = b - a)."""
+def perception_gap(case: Case, a: str | None = None, b: str | None = None) -> pd.DataFrame:
+    """Per-threat, reliability and per-issue gap between sides ``a`` and ``b`` (default:
+    the case's ``sides``); columns kind, item, a_value, b_value, gap = b - a."""
+    a, b = sides_of(case, a, b)
     sides = [side_members(case, a), side_members(case, b)]
     caps = [[case.actors[i].capability.value for i in s] for s in sides]
     threats: list[str] = []
@@ -92,12 +107,14 @@ def perception_gap(case: Case, a: str = "US", b: str = "ROK") -> pd.DataFrame:
 
 
 def compare_gaps(
-    before: Case, after: Case, a: str = "US", b: str = "ROK"
+    before: Case, after: Case, a: str | None = None, b: str | None = None
 ) -> pd.DataFrame:
-    """The gap in two snapshots side by side: columns kind, item, ``a_before``, ``b_before``,
+    """The gap in two snapshots side by side (sides default to ``before``'s ``sides``):
+    columns kind, item, ``a_before``, ``b_before``,
     ``gap_before``, ``a_after``, ``b_after``, ``gap_after``, ``gap_shift`` (after - before),
     ``a_shift`` and ``b_shift`` (how each side's own view moved). Items in only one snapshot
     get NaN on the other side."""
+    a, b = sides_of(before, a, b)
     one = perception_gap(before, a, b).rename(
         columns={"a_value": "a_before", "b_value": "b_before", "gap": "gap_before"}
     )

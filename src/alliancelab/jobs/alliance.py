@@ -1,0 +1,185 @@
+"""The case's plug-in models (``case.plugin``, e.g. :mod:`alliancelab.cases.us_rok`) over
+the baseline and every shock and lever, on the case as stated and on Monte Carlo draws.
+
+A plug-in is a module with ``evaluate(case) -> (indicators, labels)``: numeric indicators
+(averaged into bands) and categorical labels (e.g. an equilibrium family, counted as shares
+of the draws); optionally ``HEADLINES``, the indicators the console summary shows. A case
+without ``plugin`` has no alliance-model tables; a plug-in that cannot be imported, or has
+no ``evaluate``, is the one-line error. Each scenario is the case with
+its interventions applied (:attr:`alliancelab.scenarios.scenario.Scenario.case`); common
+random numbers: the effect in a draw is the difference on the same drawn case.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..core.case import Case
+from ..core.errors import AllianceLabError
+from ..execution import Evaluator
+from ..scenarios.scenario import Scenario
+from ..scenarios.uncertainty import Draws, Uncertain
+from .effects import EFFECT_COLUMNS, ScenarioSet, Tick, band, variant_case
+
+__all__ = ["ALLIANCE_COLUMNS", "LABEL_COLUMNS", "AllianceTables", "alliance_label_table",
+           "alliance_tables", "load_plugin", "plugin_evaluate"]
+
+#: the alliance table: the effect columns, the 5/50/95% of the value over the draws, and the
+#: number of draws with a finite value.
+ALLIANCE_COLUMNS = [*EFFECT_COLUMNS, "p5", "p50", "p95", "draws"]
+LABEL_COLUMNS = ["scenario", "kind", "item", "label", "share", "draws", "stated", "modal"]
+
+Evaluate = Callable[[Case], tuple[Mapping[str, Any], Mapping[str, Any]]]
+#: one scenario's (indicators, labels, error or None).
+AllianceEval = tuple[dict[str, float], dict[str, str], str | None]
+#: games whose solver may fail, by the indicator that flags it.
+SOLVER_FLAGS = (("solver.aeg_failed", "asymmetric escalation game"),
+                ("solver.tcg_failed", "tripartite crisis game"))
+
+
+@dataclass(frozen=True)
+class AllianceTables:
+    """``effects``: rows for the effects table (metric ``alliance model``); ``table``:
+    :data:`ALLIANCE_COLUMNS`; ``labels``: :func:`alliance_label_table`. The tables are
+    None when the case has no plug-in (or it does not fit the case, with a note);
+    ``headlines`` are the plug-in's ``HEADLINES``."""
+
+    effects: pd.DataFrame
+    table: pd.DataFrame | None = None
+    labels: pd.DataFrame | None = None
+    headlines: tuple[str, ...] = ()
+
+
+def load_plugin(case: Case) -> ModuleType | None:
+    """The case's plug-in module (checked to have ``evaluate``), or None when the case
+    names none."""
+    if case.plugin is None:
+        return None
+    try:
+        module = importlib.import_module(case.plugin)
+    except ImportError as exc:
+        raise AllianceLabError(f"cannot import the plug-in {case.plugin!r} "
+                               f"({type(exc).__name__}: {exc})", field="plugin") from None
+    if not callable(getattr(module, "evaluate", None)):
+        raise AllianceLabError(f"the plug-in {case.plugin!r} has no evaluate(case) -> "
+                               "(indicators, labels)", field="plugin")
+    return module
+
+
+def plugin_evaluate(case: Case) -> Evaluate | None:
+    """The ``evaluate`` of the case's plug-in, or None when the case names none."""
+    module = load_plugin(case)
+    return None if module is None else module.evaluate  # type: ignore[no-any-return]
+
+
+def _alliance_task(case: Case, params: tuple[Uncertain, ...], sample: np.ndarray | None,
+                   combos: list[tuple[str, ...]]) -> list[AllianceEval]:
+    """The plug-in on one variant of the case under every combination of interventions."""
+    evaluate = plugin_evaluate(case)
+    assert evaluate is not None
+    base = variant_case(case, params, sample)
+    out: list[AllianceEval] = []
+    for combo in combos:
+        try:
+            ind, lab = evaluate(Scenario(base, combo).case)
+            out.append(({str(k): float(v) for k, v in ind.items()},
+                        {str(k): str(v) for k, v in lab.items()}, None))
+        except Exception as exc:  # noqa: BLE001 - a plug-in failing on one variant
+            out.append(({}, {}, f"{type(exc).__name__}: {exc}"))
+    return out
+
+
+def alliance_tables(case: Case, mc: Draws, sets: list[ScenarioSet], n_draws: int,
+                    evaluator: Evaluator, tick: Tick, notes: list[str]) -> AllianceTables:
+    """The plug-in on the case as stated and on ``n_draws`` Monte Carlo draws, each under
+    the baseline and every scenario of ``sets`` (see the module docstring)."""
+    empty = pd.DataFrame(columns=EFFECT_COLUMNS)
+    module = load_plugin(case)
+    if module is None:
+        return AllianceTables(empty)
+    try:
+        module.evaluate(case)
+    except Exception as exc:  # noqa: BLE001 - the plug-in may not fit this case
+        notes.append(f"alliance models ({case.plugin}) not applied to this case "
+                     f"({type(exc).__name__}: {exc})")
+        return AllianceTables(empty)
+    combos: list[tuple[str, ...]] = [(), *(s.interventions for s in sets)]
+    labels = ["baseline", *(s.label for s in sets)]
+    kinds = ["baseline", *(s.kind for s in sets)]
+    tasks = [(case, mc.params, None if j == 0 else mc.samples[j - 1], combos)
+             for j in range(n_draws + 1)]
+    per = evaluator.map(_alliance_task, tasks,
+                        tick=lambda done: tick("alliance models", done, len(tasks)))
+    _failure_notes(per, len(per) * len(combos), notes)
+    table = _alliance_rows(per, labels, kinds)
+    effects = table[table["kind"] != "baseline"][EFFECT_COLUMNS].reset_index(drop=True)
+    return AllianceTables(effects, table, alliance_label_table(per, labels, kinds),
+                          tuple(getattr(module, "HEADLINES", ())))
+
+
+def _failure_notes(per: list[list[AllianceEval]], total: int, notes: list[str]) -> None:
+    errors = [e for pv in per for _, _, e in pv if e]
+    if errors:
+        notes.append(f"alliance models failed on {len(errors)} of {total} variants "
+                     f"({errors[0]}); those variants are left out of the bands")
+    for key, game in SOLVER_FLAGS:
+        failed = sum(ind.get(key, 0.0) > 0 for pv in per for ind, _, _ in pv)
+        if failed:
+            notes.append(f"alliance models: the {game} solver found no equilibrium on "
+                         f"{failed} of {total} variants; its indicators are left out of the "
+                         "bands there")
+
+
+def _alliance_rows(per: list[list[AllianceEval]], labels: list[str],
+                   kinds: list[str]) -> pd.DataFrame:
+    """:data:`ALLIANCE_COLUMNS`: per scenario and indicator, the stated value and effect,
+    the bands of the value and (not for the baseline) of the effect over the draws."""
+    items = list(dict.fromkeys(k for pv in per for ind, _, _ in pv for k in ind))
+    draws = per[1:]
+    rows = []
+    for k, (label, kind) in enumerate(zip(labels, kinds, strict=True)):
+        for item in items:
+            stated = per[0][k][0].get(item, np.nan)
+            base_stated = per[0][0][0].get(item, np.nan)
+            vals = np.array([pv[k][0].get(item, np.nan) for pv in draws])
+            p5, p50, p95 = band(vals)
+            row = {"scenario": label, "kind": kind, "metric": "alliance model", "model": "",
+                   "item": item, "baseline": base_stated, "value": stated,
+                   "effect": stated - base_stated, "p5": p5, "p50": p50, "p95": p95,
+                   "draws": int(np.isfinite(vals).sum()),
+                   "effect_p5": np.nan, "effect_p50": np.nan, "effect_p95": np.nan}
+            if k > 0:
+                diffs = vals - np.array([pv[0][0].get(item, np.nan) for pv in draws])
+                row["effect_p5"], row["effect_p50"], row["effect_p95"] = band(diffs)
+            rows.append(row)
+    return pd.DataFrame(rows, columns=ALLIANCE_COLUMNS)
+
+
+def alliance_label_table(per: list[list[AllianceEval]], labels: list[str],
+                         kinds: list[str]) -> pd.DataFrame | None:
+    """Categorical results (e.g. the AEG's equilibrium family), which cannot be averaged:
+    per scenario and item, the share of the draws giving each label (over the stated case
+    alone when there are no draws), whether the stated case gives it, and whether it is
+    the modal label."""
+    draws = per[1:] if len(per) > 1 else per[:1]
+    rows = []
+    for k, (label, kind) in enumerate(zip(labels, kinds, strict=True)):
+        stated = per[0][k][1]
+        for item in dict.fromkeys(i for pv in per for i in pv[k][1]):
+            seen = [pv[k][1][item] for pv in draws if item in pv[k][1]]
+            if not seen:
+                continue
+            counts = pd.Series(seen).value_counts(sort=False)
+            top = max(counts.items(), key=lambda kv: (kv[1], kv[0] == stated.get(item)))
+            for lab, cnt in counts.items():
+                rows.append({"scenario": label, "kind": kind, "item": item, "label": lab,
+                             "share": cnt / len(seen), "draws": len(seen),
+                             "stated": stated.get(item) == lab, "modal": lab == top[0]})
+    return pd.DataFrame(rows, columns=LABEL_COLUMNS) if rows else None

@@ -1,0 +1,178 @@
+"""The effect of every shock and lever - each alone, and the chosen combination - on the
+forecasts (per engine), the dynamics' final outcomes and indicators, and the perception gap.
+
+Every scenario is measured through :class:`~alliancelab.scenarios.scenario.Scenario`, the
+one path for a case with interventions: the engines forecast the intervened case, the
+dynamics run the base case with each intervention at its ``at_round`` - exactly as the run
+itself does, so the chosen scenario's row here is the run's own result minus the baseline.
+
+Point effects use the case as stated, with the point run's seeds; the 5-95% band of each
+effect comes from Monte Carlo draws with common random numbers (the same drawn case and
+the same seeds with and without the intervention), so it reflects the uncertainty of the
+*effect*, not the sum of two independent bands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..core.case import Case
+from ..execution import Evaluator, solve_chunk
+from ..scenarios.interventions import intervention_names
+from ..scenarios.scenario import Scenario
+from ..scenarios.uncertainty import Draws, Uncertain, quantile_bands, with_values
+from .gaps import gap_items
+from .results import DYNAMICS_MODEL
+
+__all__ = ["EFFECT_COLUMNS", "ScenarioSet", "VariantSeeds", "band", "measure",
+           "scenario_sets", "shock_effects", "variant_case"]
+
+EFFECT_COLUMNS = ["scenario", "kind", "metric", "model", "item", "baseline", "value", "effect",
+                  "effect_p5", "effect_p50", "effect_p95"]
+
+#: ``(metric, model, item) -> value`` of one scenario.
+Metrics = dict[tuple[str, str, str], float]
+Tick = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class ScenarioSet:
+    """One row group of the effects table: ``kind`` shock, lever or combination."""
+
+    kind: str
+    label: str
+    interventions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class VariantSeeds:
+    """The seeds of one variant of the case: one per engine (aligned with the run's
+    models) and one for the dynamics; every scenario of the variant uses them."""
+
+    models: tuple[np.random.SeedSequence, ...]
+    dynamics: np.random.SeedSequence
+
+    @classmethod
+    def of_draw(cls, seq: np.random.SeedSequence, n_models: int) -> VariantSeeds:
+        """A draw's seeds: the first ``n_models`` children of ``seq`` and ``seq`` itself."""
+        fresh = np.random.SeedSequence(seq.entropy, spawn_key=seq.spawn_key)
+        return cls(tuple(fresh.spawn(n_models)), seq)
+
+
+def scenario_sets(case: Case, chosen: Sequence[str]) -> list[ScenarioSet]:
+    """Every single shock and lever, and the chosen combination when more than one is
+    chosen."""
+    names = intervention_names(case)
+    sets = [*(ScenarioSet("shock", n, (n,)) for n in names["shocks"]),
+            *(ScenarioSet("lever", n, (n,)) for n in names["levers"])]
+    if len(chosen) > 1:
+        sets.append(ScenarioSet("combination", " + ".join(chosen), tuple(chosen)))
+    return sets
+
+
+def variant_case(case: Case, params: tuple[Uncertain, ...], sample: np.ndarray | None) -> Case:
+    """The case as stated (``sample`` None) or with one Monte Carlo draw substituted."""
+    return case if sample is None or not params else with_values(case, params, sample)
+
+
+def measure(scen: Scenario, models: tuple[str, ...], seeds: VariantSeeds,
+            forecast: frozenset[str]) -> tuple[Metrics, dict[str, str]]:
+    """Every metric of one scenario, and the parts that failed on it (``{part: error}``):
+    the forecast of each engine in ``forecast``, the dynamics' final outcomes and
+    indicators, and the perception gap of the intervened case."""
+    out: Metrics = {}
+    failed: dict[str, str] = {}
+    problem = scen.problem()
+    for model, seq in zip(models, seeds.models, strict=True):
+        if model not in forecast:
+            continue
+        result = solve_chunk([(problem, seq)], model)[0]
+        if isinstance(result, str):
+            failed[f"{model} forecast"] = result
+            result = np.full(problem.n_issues, np.nan)
+        for issue, v in zip(problem.issues, result, strict=True):
+            out[("forecast", model, issue)] = float(v)
+    sim = scen.simulate(model=DYNAMICS_MODEL, rng=np.random.default_rng(seeds.dynamics))
+    for issue, v in sim.final_outcomes().items():
+        out[("dynamics outcome", DYNAMICS_MODEL, issue)] = float(v)
+    for name, v in sim.final_indicators().items():
+        out[("indicator", DYNAMICS_MODEL, name)] = float(v)
+    for (kind, item), v in gap_items(scen.case).items():
+        out[(f"gap: {kind}", "", item)] = v
+    return out, failed
+
+
+def _variant_task(
+    case: Case, params: tuple[Uncertain, ...], sample: np.ndarray | None,
+    combos: list[tuple[str, ...]], seeds: VariantSeeds, models: tuple[str, ...],
+    forecast: frozenset[str],
+) -> list[tuple[Metrics, dict[str, str]]]:
+    """One variant of the case measured under every combination of interventions."""
+    base = variant_case(case, params, sample)
+    return [measure(Scenario(base, combo), models, seeds, forecast) for combo in combos]
+
+
+def shock_effects(
+    case: Case, mc: Draws, sets: list[ScenarioSet], *, models: tuple[str, ...],
+    band_models: tuple[str, ...], n_draws: int, stated: VariantSeeds,
+    seq: np.random.SeedSequence, evaluator: Evaluator, tick: Tick, notes: list[str],
+) -> pd.DataFrame:
+    """The effects table (:data:`EFFECT_COLUMNS`): the case as stated with the seeds
+    ``stated`` (every engine), and ``n_draws`` Monte Carlo draws seeded from ``seq`` (the
+    ``band_models`` only) for the bands. Failures are counted in ``notes``."""
+    if not sets:
+        return pd.DataFrame(columns=EFFECT_COLUMNS)
+    combos: list[tuple[str, ...]] = [(), *(s.interventions for s in sets)]
+    draw_seeds = seq.spawn(n_draws + 1)
+    tasks = [(case, mc.params, None, combos, stated, models, frozenset(models))]
+    tasks += [(case, mc.params, mc.samples[j - 1], combos,
+               VariantSeeds.of_draw(draw_seeds[j], len(models)), models, frozenset(band_models))
+              for j in range(1, n_draws + 1)]
+    per_variant = evaluator.map(_variant_task, tasks,
+                                tick=lambda done: tick("shocks and levers", done, len(tasks)))
+    _failure_notes(per_variant, len(tasks) * len(combos), notes)
+    return _effect_rows(per_variant, sets)
+
+
+def _failure_notes(per_variant: list[list[tuple[Metrics, dict[str, str]]]], total: int,
+                   notes: list[str]) -> None:
+    failed: dict[str, int] = {}
+    first: dict[str, str] = {}
+    for pv in per_variant:
+        for _, fails in pv:
+            for what, msg in fails.items():
+                failed[what] = failed.get(what, 0) + 1
+                first.setdefault(what, msg)
+    for what, count in failed.items():
+        notes.append(f"{what}: failed on {count} of {total} variants ({first[what]}); those "
+                     "variants are left out of the bands")
+
+
+def _effect_rows(per_variant: list[list[tuple[Metrics, dict[str, str]]]],
+                 sets: list[ScenarioSet]) -> pd.DataFrame:
+    """Value minus baseline per metric on the stated case, with the 5/50/95% of the
+    draw-by-draw differences."""
+    base = [pv[0][0] for pv in per_variant]
+    rows: list[dict[str, Any]] = []
+    for k, s in enumerate(sets, start=1):
+        vals = [pv[k][0] for pv in per_variant]
+        for key, v in vals[0].items():
+            b = base[0].get(key, np.nan)
+            diffs = np.array([vals[j].get(key, np.nan) - base[j].get(key, np.nan)
+                              for j in range(1, len(vals))])
+            p5, p50, p95 = band(diffs)
+            rows.append({"scenario": s.label, "kind": s.kind, "metric": key[0],
+                         "model": key[1], "item": key[2], "baseline": b, "value": v,
+                         "effect": v - b, "effect_p5": p5, "effect_p50": p50,
+                         "effect_p95": p95})
+    return pd.DataFrame(rows, columns=EFFECT_COLUMNS)
+
+
+def band(values: np.ndarray) -> np.ndarray:
+    """5/50/95% of ``values`` over the draws (NaNs left out); NaNs without draws."""
+    return quantile_bands(values[:, None])[:, 0] if values.size else np.full(3, np.nan)
