@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Install everything the test suite needs and run it: the package with its test extra, and
-# Debian's headless Chromium for the browser tests (Playwright drives /usr/bin/chromium; its
-# own browser download is not used).
+# Install everything the test suite needs and run it: the package with its test extra (which
+# brings ruff and mypy too), and Debian's headless Chromium for the browser tests (Playwright
+# drives /usr/bin/chromium; its own browser download is not used). Lint (ruff), types (mypy)
+# and then the tests (pytest): the first that fails stops the script with its exit code.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x /usr/bin/chromium ]; then
@@ -12,4 +13,9 @@ if [ ! -x /usr/bin/chromium ]; then
     fi
 fi
 pip install -q ".[test]"
+echo "== ruff check src tests bench"
+python -m ruff check src tests bench
+echo "== mypy src"
+python -m mypy src
+echo "== pytest"
 HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-ci}" python -m pytest -n 2 "$@"

@@ -14,6 +14,8 @@ from alliancelab.core.case import Case
 from alliancelab.core.errors import AllianceLabError
 from alliancelab.formats import read_case
 from alliancelab.models.games.deterrence import solve_aeg
+from alliancelab.scenarios.interventions import apply_interventions, intervention_names
+from alliancelab.scenarios.uncertainty import draw
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +53,7 @@ def test_assess_baseline(case):
 
 
 def _with(case: Case, name: str) -> dict[str, float]:
-    interventions = pytest.importorskip("alliancelab.scenarios.interventions")
-    return am.assess(interventions.apply_interventions(case, [name]))
+    return am.assess(apply_interventions(case, [name]))
 
 
 def test_interventions_move_the_indicators_the_right_way(case):
@@ -190,3 +191,48 @@ def test_solver_failure_is_reported_not_raised(case, monkeypatch):
     assert ind["solver.aeg_failed"] == 1.0 and math.isnan(ind["deterrence.p_challenge"])
     assert labels["deterrence.type"] == "solver failed"
     assert math.isfinite(ind["tripartite.p_challenge"])
+
+
+def test_every_indicator_has_a_meaning_and_units(case):
+    """Each number the plug-in returns has a one-line reading for a policy reader."""
+    ind, _ = am.evaluate(case)
+    assert set(ind) == set(am.MEANINGS) == set(am.UNITS)
+    assert all(len(am.MEANINGS[k]) > 20 for k in ind)
+    # the illustrations say so in their reading, and none is a headline
+    for k in ind:
+        if k.startswith(am.ILLUSTRATIONS):
+            assert am.MEANINGS[k].startswith("Illustration"), k
+    assert not any(h.startswith(am.ILLUSTRATIONS) for h in am.HEADLINES)
+
+
+def test_headlines_vary_across_draws_or_scenarios(case):
+    """Nothing constant by construction is headlined: every headline indicator takes more
+    than one value over a few Monte Carlo draws and the shocks and levers; the AEG's
+    P(challenge), 0 throughout in the shipped case, is therefore not one."""
+    values: dict[str, list[float]] = {}
+    names = [*intervention_names(case)["shocks"], *intervention_names(case)["levers"]]
+    variants = [am.assess(c) for c in draw(case, 3, rng=5).cases()]
+    variants += [am.assess(apply_interventions(case, [n])) for n in names]
+    for v in variants:
+        for k, x in v.items():
+            values.setdefault(k, []).append(x)
+    for k in am.HEADLINES:
+        assert np.ptp(values[k]) > 1e-6, k
+    assert np.ptp(values["deterrence.p_challenge"]) == 0.0
+    assert "deterrence.p_challenge" not in am.HEADLINES
+
+
+def test_games_read_the_dynamics_not_the_levers_edits(case):
+    """strategic_diplomacy no longer edits Pyongyang's felt threat: it softens the allies'
+    positions on pressure, and the bargained outcome feeds back on the DPRK's perception
+    (Jervis 1978), which the games read at the last round of the dynamics."""
+    lever = apply_interventions(case, ["strategic_diplomacy"])
+    stated = am.group_perception(lever, "DPRK", "threats.alliance")
+    assert stated == am.group_perception(case, "DPRK", "threats.alliance")
+    base, talk = am.model_inputs(case), am.model_inputs(lever)
+    assert talk["DPRK.threats.alliance"] < base["DPRK.threats.alliance"] - 0.01
+    assert talk["dprk_policy"] < base["dprk_policy"]
+    assert talk["p_ch_hard"] < base["p_ch_hard"]
+    # and the state is the dynamics' last round
+    state = am.dynamics_state(case)
+    assert base["usfk"] == pytest.approx(state.outcomes["usfk_troops"])

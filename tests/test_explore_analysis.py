@@ -1,4 +1,6 @@
-"""Sensitivity (Sobol, Morris), scenario discovery (PRIM) and robustness (regret)."""
+"""Sensitivity (Sobol, Morris), scenario discovery (PRIM) and robustness (regret): the
+analysis functions (arrays and frames in, frames out) and the Exploration methods that feed
+them from a store."""
 
 from __future__ import annotations
 
@@ -8,12 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alliancelab.analysis.discovery import discover, prim, tradeoff_plot
-from alliancelab.analysis.robustness import regret_table, robustness
-from alliancelab.analysis.sensitivity import morris_indices, sobol_indices, tornado
+from alliancelab.analysis.discovery import prim
+from alliancelab.analysis.robustness import regret_table, robust_overview, robustness
+from alliancelab.analysis.sensitivity import morris_indices, sobol_indices
 from alliancelab.core.errors import AllianceLabError
 from alliancelab.explore import explore
 from alliancelab.formats import read_case
+from alliancelab.report.figures_explore import tornado, tradeoff_plot
 
 DATA = Path(__file__).parent / "data"
 
@@ -25,7 +28,9 @@ def case():
 
 def test_sobol_indices_separate_relevant_from_irrelevant(case, tmp_path):
     ex = explore(case, n=256, sampler="sobol", models=("compromise",), seed=1, store=tmp_path)
-    si = sobol_indices(ex, "compromise.troops")
+    si = ex.sensitivity("compromise.troops")
+    y = ex.scenario_outcomes(["compromise.troops"])["compromise.troops"].to_numpy()
+    pd.testing.assert_frame_equal(si, sobol_indices(ex.parameters, y))
     assert {"S1", "S1_conf", "ST", "ST_conf"} <= set(si.columns)
     # the troop outcome cannot depend on china_stance numbers or on perceptions: the
     # Saltelli estimator gives exactly zero there (f(A_B^i) == f(A))
@@ -41,14 +46,16 @@ def test_sobol_indices_separate_relevant_from_irrelevant(case, tmp_path):
 
 def test_morris_indices(case, tmp_path):
     ex = explore(case, n=20, sampler="morris", models=("compromise",), seed=1, store=tmp_path)
-    mi = morris_indices(ex, "compromise.china_stance")
+    mi = ex.sensitivity("compromise.china_stance")
+    y = ex.scenario_outcomes(["compromise.china_stance"])["compromise.china_stance"]
+    pd.testing.assert_frame_equal(mi, morris_indices(ex.parameters, ex.design(), y))
     assert mi.loc["actors.Seoul.saliences.troops", "mu_star"] == 0.0
     assert mi.index[0] in {"actors.White House.positions.china_stance",
                            "actors.Seoul.positions.china_stance",
                            "actors.Pentagon.positions.china_stance"}
     assert (mi["mu_star_conf"] >= 0).all()
     with pytest.raises(AllianceLabError, match="--sampler sobol"):
-        sobol_indices(ex, "compromise.china_stance")
+        ex.sensitivity("compromise.china_stance", method="sobol")
 
 
 def test_prim_recovers_a_known_box():
@@ -82,7 +89,7 @@ def test_prim_trajectory_is_monotone_in_density_while_peeling():
 
 def test_discover_on_an_exploration(case, tmp_path):
     ex = explore(case, n=400, sampler="lhs", models=("compromise",), seed=3, store=tmp_path)
-    res = discover(ex, "compromise.troops", below=22_000)
+    res = ex.prim("compromise.troops", 22_000, direction="below")
     b = res.select(0.6)
     assert "actors.White House.positions.troops" in res.limits(b).index
     assert res.boxes[b].density > res.boxes[0].density
@@ -91,18 +98,34 @@ def test_discover_on_an_exploration(case, tmp_path):
 def test_regret_and_most_robust_lever(case, tmp_path):
     ex = explore(case, n=100, sampler="lhs", levers=["sustained_presence", "common_vision"],
                  shocks=["china_retaliation"], models=("compromise",), seed=4, store=tmp_path)
-    R = regret_table(ex, "compromise.troops", sense="max")
+    R = ex.regret("compromise.troops", sense="max")
     res = ex.results()
     s0 = res[res["scenario"] == 0].set_index("policy")["compromise.troops"]
     np.testing.assert_allclose(R.loc[0].to_numpy(), (s0.max() - s0)[R.columns].to_numpy())
     assert (R >= 0).all().all()
-    rb = robustness(ex, "compromise.troops", sense="max")
+    rb = ex.robustness("compromise.troops", sense="max")
     # setting US troop positions to 28,500 raises the troop outcome in every future
     assert rb.most_robust == "sustained_presence"
     assert rb.summary.loc["sustained_presence", "max_regret"] == 0.0
-    rb_min = robustness(ex, "compromise.troops", sense="min")
+    rb_min = ex.robustness("compromise.troops", sense="min")
     assert rb_min.most_robust != "sustained_presence"
     assert rb_min.summary.loc["sustained_presence", "share_best"] == 0.0
-    target = robustness(ex, "compromise.china_stance", target=50.0)
+    target = ex.robustness("compromise.china_stance", target=50.0)
     assert target.summary["max_regret"].min() == target.summary.loc[target.most_robust,
                                                                     "max_regret"]
+
+
+def test_regret_and_robustness_on_frames():
+    """Frames in, frames out: three policies over four scenarios."""
+    y = pd.DataFrame({"none": [1.0, 2.0, 3.0, 4.0], "a": [2.0, 2.0, 2.0, 2.0],
+                      "b": [0.0, 3.0, 3.5, 5.0]}, index=pd.Index(range(4), name="scenario"))
+    R = regret_table(y, sense="max")
+    np.testing.assert_allclose(R.to_numpy(), [[1, 0, 2], [1, 1, 0], [0.5, 1.5, 0], [1, 3, 0]])
+    scen = pd.DataFrame({"u": [0.1, 0.5, 0.6, 0.9]}, index=y.index)
+    rb = robustness(y, scen, outcome="y", sense="max")
+    assert rb.most_robust == "none" and rb.summary.loc["none", "max_regret"] == 1.0
+    ov = robust_overview({"y": y}).set_index("outcome")
+    assert ov.loc["y", "more is better: most robust"] == "none"
+    assert ov.loc["y", "less is better: most robust"] == "tie: none, a"
+    with pytest.raises(AllianceLabError, match="sense must be"):
+        regret_table(y, sense="best")

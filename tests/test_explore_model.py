@@ -1,6 +1,7 @@
 """The vectorised experiment function agrees with the case-by-case path: sampled values
-written into the case, shocks and levers applied by ``apply_interventions``, engines run
-through ``alliancelab.forecast`` / ``dynamics.simulate``."""
+written into the case (``with_values``), shocks and levers applied by
+``apply_interventions``, every engine of the registry run through ``alliancelab.forecast``,
+the dynamics through ``simulate_scenario``."""
 
 from __future__ import annotations
 
@@ -10,15 +11,20 @@ import numpy as np
 import pytest
 
 from alliancelab import forecast
+from alliancelab.core.errors import AllianceLabError
 from alliancelab.core.problem import Problem
-from alliancelab.explore import policies, uncertainties
-from alliancelab.explore.model import ExperimentModel
+from alliancelab.explore import DEFAULT_MODELS, MODELS, policies, uncertainties
+from alliancelab.explore.model import ExperimentModel, ExperimentRngs, outcome_names
 from alliancelab.explore.samplers import experiment_seed, root_sequence, sample
 from alliancelab.formats import read_case
-from alliancelab.scenarios.parameters import case_with
+from alliancelab.models.bargaining import ENGINES
+from alliancelab.scenarios.interventions import apply_interventions
+from alliancelab.scenarios.scenario import simulate_scenario
+from alliancelab.scenarios.uncertainty import with_values
 
 DATA = Path(__file__).parent / "data"
-interventions = pytest.importorskip("alliancelab.scenarios.interventions")
+FIELDS = ("capability", "position", "salience", "status_quo", "perceived_position",
+          "perceived_salience", "perceived_capability", "weight", "floor", "ceiling")
 
 
 @pytest.fixture(scope="module")
@@ -33,72 +39,77 @@ def setup():
 def _case_for(case, params, pols, X, e):
     """Experiment e the slow way: a validated case per experiment."""
     s, j = divmod(e, len(pols))
-    values = {p.name: X[s, c] for c, p in enumerate(params) if not p.boolean}
+    values = [p for p in params if not p.boolean]
     names = []
     if X[s, -1] >= 0.5:
         names.append("china_retaliation")
     names.extend(pols[j].levers)
-    sampled = case_with(case, values)
-    return sampled, names
+    return with_values(case, values, X[s, : len(values)]), names
 
 
-def test_arrays_match_apply_interventions(setup):
+def test_models_are_the_engine_registry():
+    assert MODELS == (*ENGINES, "dynamics")
+    assert set(DEFAULT_MODELS) == {"compromise", "bdm-scholz"}
+
+
+def test_problems_match_apply_interventions(setup):
     case, params, pols, X = setup
     model = ExperimentModel.build(case, params, pols, shocks=("china_retaliation",),
                                   models=("compromise",))
     ids = np.arange(len(X) * len(pols))
-    cap, pos, sal, sq = model.arrays(ids, X[ids // len(pols)])
+    problems = model.batch(ids, X[ids // len(pols)]).problems()
     assert X[:, -1].min() < 0.5 <= X[:, -1].max()  # both with and without the shock
     for e in ids:
         sampled, names = _case_for(case, params, pols, X, int(e))
-        truth = Problem.from_case(interventions.apply_interventions(sampled, names))
-        np.testing.assert_allclose(cap[e], truth.capability, rtol=1e-12)
-        np.testing.assert_allclose(pos[e], truth.position, rtol=1e-12)
-        np.testing.assert_allclose(sal[e], truth.salience, rtol=1e-12, atol=1e-15)
-        np.testing.assert_allclose(sq[e], truth.status_quo, rtol=1e-12)
+        truth = Problem.from_case(apply_interventions(sampled, names))
+        for f in FIELDS:
+            np.testing.assert_allclose(getattr(problems[e], f), getattr(truth, f),
+                                       rtol=1e-12, atol=1e-12, err_msg=f)
 
 
-def test_engines_match_forecast(setup):
+@pytest.mark.parametrize("engine", list(ENGINES))
+def test_every_engine_matches_forecast(setup, engine):
     case, params, pols, X = setup
-    pytest.importorskip("alliancelab.models.bargaining.bdm_scholz")
     model = ExperimentModel.build(case, params, pols, shocks=("china_retaliation",),
-                                  models=("compromise", "bdm"), rounds=10)
+                                  models=(engine,), rounds=6, entropy=3)
+    assert model.outcome_names == tuple(f"{engine}.{k}" for k in case.issue_names)
     ids = np.array([0, 5, 11, 30, 47])
     Y = model.evaluate(ids, X[ids // len(pols)])
-    d = len(case.issues)
+    options = {"rounds": 6} if engine in ("bdm", "bdm-scholz") else {}
     for r, e in enumerate(ids):
         sampled, names = _case_for(case, params, pols, X, int(e))
-        final = interventions.apply_interventions(sampled, names)
-        np.testing.assert_allclose(Y[r, :d], forecast(final, "compromise").forecast,
-                                   rtol=1e-12)
-        np.testing.assert_allclose(Y[r, d:], forecast(final, "bdm-scholz", rounds=10).forecast,
-                                   rtol=1e-12)
+        final = apply_interventions(sampled, names)
+        rng = np.random.default_rng(experiment_seed(3, int(e)))
+        want = forecast(final, engine, rng=rng, **options).forecast
+        np.testing.assert_allclose(Y[r], want, rtol=1e-12, err_msg=engine)
 
 
 def test_dynamics_outcomes_match_simulate(setup):
     case, params, pols, X = setup
-    dynamics = pytest.importorskip("alliancelab.models.dynamics")
     model = ExperimentModel.build(case, params, pols, shocks=("china_retaliation",),
                                   models=("dynamics",), entropy=99)
     ids = np.array([2, 7])
     Y = model.evaluate(ids, X[ids // len(pols)])
     for r, e in enumerate(ids):
         sampled, names = _case_for(case, params, pols, X, int(e))
-        sim = dynamics.simulate(sampled, model="compromise", interventions=names,
+        sim = simulate_scenario(sampled, names, model="compromise",
                                 rng=experiment_seed(99, int(e)))
         want = [sim.final_outcomes()[k] for k in case.issue_names]
         np.testing.assert_allclose(Y[r, : len(want)], want, rtol=1e-12)
 
 
-def test_compromise_batch_falls_back_like_the_engine():
-    from alliancelab.explore.model import compromise_batch
-    from alliancelab.models.bargaining.compromise import Compromise
+def test_unknown_model_and_too_few_actors(setup):
+    case, params, pols, _ = setup
+    with pytest.raises(AllianceLabError, match="unknown model 'magic'"):
+        outcome_names(case, ["compromise", "magic"])
+    two = case.model_copy(update={"actors": case.actors[:2]})
+    with pytest.raises(AllianceLabError, match="'smp' needs at least 3 actors"):
+        ExperimentModel.build(two, [], pols[:1], models=("smp",))
 
-    cap = np.array([[1.0, 2.0, 3.0], [1.0, 1.0, 0.0]])
-    pos = np.array([[[10.0], [20.0], [60.0]], [[0.0], [50.0], [100.0]]])
-    sal = np.array([[[0.0], [0.0], [0.0]], [[0.2], [0.9], [0.5]]])  # row 0: all-zero weights
-    got = compromise_batch(cap, pos, sal)
-    for r in range(2):
-        prob = Problem.from_arrays(cap[r], pos[r], sal[r])
-        want = Compromise().solve(prob, np.random.default_rng(0)).forecast
-        np.testing.assert_allclose(got[r], want)
+
+def test_experiment_rngs_are_the_experiment_seeds():
+    rngs = ExperimentRngs(7, np.array([3, 10, 11]))
+    assert len(rngs) == 3 and len(rngs[1:]) == 2
+    want = np.random.default_rng(experiment_seed(7, 10)).random(3)
+    np.testing.assert_array_equal(rngs[1].random(3), want)
+    np.testing.assert_array_equal(list(rngs)[1].random(3), want)

@@ -15,11 +15,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from alliancelab.analysis.exploration import analyse, screening_table
+from alliancelab.analysis.robustness import robust_overview
 from alliancelab.cli import main
 from alliancelab.core.errors import AllianceLabError
 from alliancelab.explore import Exploration, explore
 from alliancelab.explore.model import ExperimentModel
 from alliancelab.formats import read_case
+from alliancelab.report.explore import write_report
+from alliancelab.report.figures_explore import tornado
 
 DATA = Path(__file__).parent / "data"
 CASE = str(DATA / "explore_case.yaml")
@@ -166,8 +170,8 @@ def test_explore_checks_outcomes_before_running(tmp_path, capsys):
 def test_sobol_report_and_notes_for_what_cannot_be_computed(case, tmp_path):
     ex = explore(case, n=8, sampler="sobol", models=("compromise",), seed=2,
                  store=tmp_path / "s")
-    out = ex.report(tmp_path / "sobol.html", outcome="compromise.china_stance", sense="min",
-                    threshold=48.0, direction="above")
+    out = write_report(ex, tmp_path / "sobol.html", outcome="compromise.china_stance",
+                       sense="min", threshold=48.0, direction="above")
     sec = sections(out.read_text(encoding="utf-8"))
     sens = sec["explore-sensitivity"]
     head = re.search(r"<thead>(.*?)</thead>", sens, flags=re.S)
@@ -177,7 +181,7 @@ def test_sobol_report_and_notes_for_what_cannot_be_computed(case, tmp_path):
     assert "No levers to compare" in sec["explore-robustness"]
     lhs = explore(case, n=30, sampler="lhs", models=("compromise",), seed=2,
                   store=tmp_path / "l")
-    sec = sections(lhs.report(tmp_path / "lhs.html").read_text(encoding="utf-8"))
+    sec = sections(write_report(lhs, tmp_path / "lhs.html").read_text(encoding="utf-8"))
     assert "need a design made for them" in sec["explore-sensitivity"]
 
 
@@ -192,7 +196,8 @@ def test_where_the_most_robust_lever_fails(tmp_path):
                  models=("compromise",), seed=2, store=tmp_path / "s")
     rb = ex.robustness("compromise.opcon_transfer", sense="max")
     assert rb.summary.loc[rb.most_robust, "max_regret"] > 0 and len(rb.failures) > 0
-    page = ex.report(tmp_path / "r.html", outcome="compromise.opcon_transfer").read_text()
+    page = write_report(ex, tmp_path / "r.html",
+                        outcome="compromise.opcon_transfer").read_text()
     rob = sections(page)["explore-robustness"]
     assert f"Most robust: <b>{rb.most_robust}</b>" in rob
     rows = table_rows(rob, "explore-fail-table")
@@ -209,7 +214,7 @@ class _Fragile(ExperimentModel):
     """Raises for experiments whose White House troop position is above 25,000."""
 
     def evaluate(self, ids, X):
-        col = [p.name for p in self.params].index("actors.White House.positions.troops")
+        col = [p.label for p in self.params].index("actors.White House.positions.troops")
         if (X[:, col] > 25_000).any():
             raise FloatingPointError("diverged")
         return super().evaluate(ids, X)
@@ -255,7 +260,7 @@ def test_api_sensitivity_and_tornado(case, tmp_path):
                  store=tmp_path)
     mi = ex.sensitivity("compromise.china_stance")
     assert "mu_star_conf" in mi and mi.loc["actors.Seoul.saliences.troops", "mu_star"] == 0.0
-    fig = ex.tornado("compromise.china_stance", top=5)
+    fig = tornado(mi, top=5)
     assert len(fig.data) == 1 and len(fig.data[0].y) == 5 and fig.data[0].y[-1] == mi.index[0]
 
 
@@ -325,18 +330,15 @@ def test_run_cli_rejects_a_bad_explore_outcome(tmp_path, capsys):
 
 def test_report_tables_agree_with_the_analysis_functions(morris_cli):
     """The report's one-pass tables equal the per-outcome functions they summarise."""
-    from alliancelab.analysis.robustness import regret_table
-    from alliancelab.report.explore import _robust_overview, _screening
-
     ex, _ = morris_cli
-    ov = _robust_overview(ex).set_index("outcome")
+    ov = robust_overview(ex.policy_tables()).set_index("outcome")
     for o in ex.outcomes:
         for sense, what in (("max", "more is better"), ("min", "less is better")):
-            worst = regret_table(ex, o, sense=sense).max()
+            worst = ex.regret(o, sense=sense).max()
             assert ov.loc[o, f"{what}: max regret"] == pytest.approx(worst.min())
             name = ov.loc[o, f"{what}: most robust"]
             assert name.startswith(("tie", "all tie")) or worst[name] == worst.min()
-    screen = _screening(ex)
+    screen = screening_table(ex)
     for o in ex.outcomes:
         mi = ex.sensitivity(o)
         expect = (mi["mu_star"] / mi["mu_star"].max()).reindex(screen.index)
@@ -395,3 +397,16 @@ def test_report_renders_offline_in_a_browser(morris_cli, tmp_path):
         finally:
             browser.close()
     assert not errors and not outside
+
+
+def test_analyse_is_what_the_report_shows(morris_cli):
+    """The one analysis (the web app calls it too): its default PRIM box is the bad quartile
+    under the policy none, the densest box with coverage >= 0.5."""
+    ex, page = morris_cli
+    a = analyse(ex, outcome="compromise.troops")
+    assert a.prim_direction == "below" and a.prim_outcome == "compromise.troops"
+    assert a.prim_threshold == pytest.approx(ex.default_threshold("compromise.troops", "below"))
+    assert a.prim_box == a.prim.select(0.5)
+    box = a.prim.boxes[a.prim_box]
+    assert f"coverage {box.coverage:.2f}, density {box.density:.2f}" in page
+    assert a.robustness.most_robust == "sustained_presence"

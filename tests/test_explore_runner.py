@@ -64,7 +64,7 @@ class _Fragile(ExperimentModel):
     25,000 raise - a stand-in for a model that breaks in part of the space."""
 
     def evaluate(self, ids, X):
-        col = [p.name for p in self.params].index("actors.White House.positions.troops")
+        col = [p.label for p in self.params].index("actors.White House.positions.troops")
         if (X[:, col] > 25_000).any():
             raise FloatingPointError("diverged")
         return super().evaluate(ids, X)

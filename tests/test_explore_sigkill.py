@@ -19,14 +19,10 @@ DATA = Path(__file__).parent / "data"
 
 
 def _cmd(store: Path) -> list[str]:
-    models = "compromise,bdm"
-    try:
-        import alliancelab.models.bargaining.bdm_scholz  # noqa: F401
-    except ImportError:
-        models = "compromise"
     return [sys.executable, "-m", "alliancelab", "explore", str(DATA / "explore_case.yaml"),
             "--n", "6000", "--sampler", "lhs", "--lever", "sustained_presence",
-            "--lever", "common_vision", "--shock", "china_retaliation", "--models", models,
+            "--lever", "common_vision", "--shock", "china_retaliation",
+            "--models", "compromise,bdm-scholz",
             "--store", str(store), "--seed", "5", "--batch-size", "50"]
 
 
@@ -65,7 +61,7 @@ def test_sigkill_then_rerun_stores_every_experiment_once(tmp_path):
     # the experiments that survived the kill are untouched by the rerun
     merged = partial.merge(final, on="experiment_id", suffixes=("_a", "_b"))
     assert len(merged) == len(partial)
-    for col in [c for c in partial.columns if c.startswith(("compromise.", "bdm."))]:
+    for col in [c for c in partial.columns if c.startswith(("compromise.", "bdm-scholz."))]:
         assert (merged[f"{col}_a"] == merged[f"{col}_b"]).all()
 
     clean = tmp_path / "clean"

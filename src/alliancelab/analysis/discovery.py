@@ -15,7 +15,8 @@ Computing* 9 (1999) 123-143; used for scenario discovery by B. P. Bryant & R. J.
 
 For a box: coverage = targeted points inside / all targeted points; density = targeted
 points inside / points inside (the mean of the target); mass = points inside / all points.
-The analyst picks a box on the coverage-density trade-off (:func:`tradeoff_plot`).
+The analyst picks a box on the coverage-density trade-off
+(:meth:`PrimResult.select`; drawn by :func:`alliancelab.report.figures_explore.tradeoff_plot`).
 """
 
 from __future__ import annotations
@@ -91,62 +92,35 @@ def prim(X: pd.DataFrame, y: np.ndarray, *, alpha: float = 0.05, mass_min: float
     t = np.asarray(y, dtype=bool)
     if len(t) != len(x) or len(t) == 0:
         raise AllianceLabError("X and y need the same, positive, number of rows", field="y")
-    total_hits = max(int(t.sum()), 1)
     n = len(t)
     cols = list(X.columns)
     lo_all, hi_all = x.min(axis=0), x.max(axis=0)
-    few = [len(np.unique(x[:, j])) <= _FEW for j in range(x.shape[1])]
+    few = np.array([len(np.unique(x[:, j])) <= _FEW for j in range(x.shape[1])], dtype=bool)
 
     def make(lower: np.ndarray, upper: np.ndarray, inside: np.ndarray, pasted: bool) -> Box:
         k = int(inside.sum())
         hits = int(t[inside].sum())
         restricted = tuple(c for j, c in enumerate(cols)
                            if lower[j] > lo_all[j] or upper[j] < hi_all[j])
-        return Box(lower.copy(), upper.copy(), hits / total_hits, hits / k if k else 0.0,
-                   k / n, restricted, pasted)
+        return Box(lower.copy(), upper.copy(), hits / max(int(t.sum()), 1),
+                   hits / k if k else 0.0, k / n, restricted, pasted)
 
     lower, upper = lo_all.copy(), hi_all.copy()
     inside = np.ones(n, dtype=bool)
     boxes = [make(lower, upper, inside, False)]
-    cont = np.flatnonzero(~np.asarray(few))
     while True:
-        k = int(inside.sum())
-        mean = t[inside].mean()
-        xi, ti = x[inside], t[inside]
-        # candidate bounds of every dimension at once: quantiles of the continuous ones,
-        # the second value from either end of the few-valued ones (nan: no candidate)
-        bounds = np.full((2, x.shape[1]), np.nan)
-        if len(cont):
-            bounds[:, cont] = np.quantile(xi[:, cont], [alpha, 1 - alpha], axis=0)
-        for jf in np.flatnonzero(few):
-            vals = np.unique(xi[:, jf])
-            if len(vals) > 1:
-                bounds[:, jf] = vals[1], vals[-2]
-        kept_all = np.empty((2, x.shape[1]), dtype=np.int64)
-        hits_all = np.empty((2, x.shape[1]), dtype=np.int64)
-        for side, keep in ((0, xi >= bounds[0]), (1, xi <= bounds[1])):
-            kept_all[side] = keep.sum(axis=0)
-            hits_all[side] = keep[ti].sum(axis=0)  # the target is 0/1: counts are exact
-        best: tuple[float, int, int, float, int] | None = None
-        for j in range(x.shape[1]):
-            for side in (0, 1):
-                kept = int(kept_all[side, j])
-                if np.isnan(bounds[side, j]) or kept == k or kept < mass_min * n or kept == 0:
-                    continue
-                m_new = hits_all[side, j] / kept
-                if best is None or m_new > best[0] or (m_new == best[0] and kept > best[4]):
-                    best = (float(m_new), j, side, float(bounds[side, j]), kept)
-        if best is None or best[0] < mean - 1e-12:
+        best = _best_peel(x[inside], t[inside], few, alpha, mass_min * n)
+        if best is None or best[0] < t[inside].mean() - 1e-12:
             break
-        m_new, j, side, bound, _ = best
-        keep_rel = xi[:, j] >= bound if side == 0 else xi[:, j] <= bound
+        m_new, j, side, bound = best
         if side == 0:
             lower[j] = bound
         else:
             upper[j] = bound
         idx = np.flatnonzero(inside)
+        xj = x[idx, j]
         inside = np.zeros(n, dtype=bool)
-        inside[idx[keep_rel]] = True
+        inside[idx[xj >= bound if side == 0 else xj <= bound]] = True
         boxes.append(make(lower, upper, inside, False))
         if m_new >= 1.0:
             break
@@ -155,6 +129,39 @@ def prim(X: pd.DataFrame, y: np.ndarray, *, alpha: float = 0.05, mass_min: float
         if not np.array_equal(inside, _inside(x, boxes[-1].lower, boxes[-1].upper)):
             boxes.append(make(lower, upper, inside, True))
     return PrimResult(cols, boxes, lo_all, hi_all)
+
+
+def _best_peel(xi: np.ndarray, ti: np.ndarray, few: np.ndarray, alpha: float,
+               min_kept: float) -> tuple[float, int, int, float] | None:
+    """The peel of the box holding points ``xi`` (targets ``ti``) that leaves the highest
+    mean, as (mean, dimension, side 0 = lower / 1 = upper, new bound); ties go to the peel
+    that keeps more points. None when no peel keeps at least ``min_kept`` points."""
+    k = len(ti)
+    # candidate bounds of every dimension at once: quantiles of the continuous ones,
+    # the second value from either end of the few-valued ones (nan: no candidate)
+    bounds = np.full((2, xi.shape[1]), np.nan)
+    cont = np.flatnonzero(~few)
+    if len(cont):
+        bounds[:, cont] = np.quantile(xi[:, cont], [alpha, 1 - alpha], axis=0)
+    for jf in np.flatnonzero(few):
+        vals = np.unique(xi[:, jf])
+        if len(vals) > 1:
+            bounds[:, jf] = vals[1], vals[-2]
+    kept_all = np.empty((2, xi.shape[1]), dtype=np.int64)
+    hits_all = np.empty((2, xi.shape[1]), dtype=np.int64)
+    for side, keep in ((0, xi >= bounds[0]), (1, xi <= bounds[1])):
+        kept_all[side] = keep.sum(axis=0)
+        hits_all[side] = keep[ti].sum(axis=0)  # the target is 0/1: counts are exact
+    best: tuple[float, int, int, float, int] | None = None
+    for j in range(xi.shape[1]):
+        for side in (0, 1):
+            kept = int(kept_all[side, j])
+            if np.isnan(bounds[side, j]) or kept == k or kept < min_kept or kept == 0:
+                continue
+            m_new = hits_all[side, j] / kept
+            if best is None or m_new > best[0] or (m_new == best[0] and kept > best[4]):
+                best = (float(m_new), j, side, float(bounds[side, j]), kept)
+    return None if best is None else best[:4]
 
 
 def _inside(x: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
@@ -200,52 +207,3 @@ def _paste(x: np.ndarray, t: np.ndarray, lower: np.ndarray, upper: np.ndarray,
         else:
             upper[j] = bound
         inside = _inside(x, lower, upper)
-
-
-def tradeoff_plot(result: PrimResult, *, title: str = "PRIM peeling trajectory") -> object:
-    """Coverage against density for every box of the trajectory (plotly), coloured by the
-    number of restricted dimensions."""
-    import plotly.graph_objects as go
-
-    tr = result.trajectory()
-    fig = go.Figure(go.Scatter(
-        x=tr["coverage"], y=tr["density"], mode="markers+lines",
-        marker={"color": tr["restricted"], "colorscale": "Viridis", "size": 9,
-                "colorbar": {"title": "restricted<br>dimensions"}},
-        text=[f"box {b}, mass {m:.2f}" + (" (pasted)" if p else "")
-              for b, m, p in zip(tr["box"], tr["mass"], tr["pasted"], strict=True)],
-        hovertemplate="%{text}<br>coverage %{x:.2f}<br>density %{y:.2f}<extra></extra>",
-    ))
-    fig.update_layout(title=title, xaxis_title="coverage", yaxis_title="density",
-                      xaxis_range=[0, 1.02], yaxis_range=[0, 1.02])
-    return fig
-
-
-def discover(ex: object, outcome: str, *, above: float | None = None,
-             below: float | None = None, policy: str | None = "none",
-             max_points: int = 100_000, seed: int = 0, **kwargs: float) -> PrimResult:
-    """PRIM on an :class:`~alliancelab.explore.results.Exploration`: the cases of interest
-    are the experiments with ``outcome > above`` (or ``< below``); the dimensions are the
-    uncertainties (and the levers when ``policy`` is None). At most ``max_points``
-    experiments are used (a seeded random subset)."""
-    from ..explore.results import Exploration
-
-    assert isinstance(ex, Exploration)
-    if (above is None) == (below is None):
-        raise AllianceLabError("give exactly one of above= and below=", field="outcome")
-    if outcome not in ex.outcomes:
-        raise AllianceLabError(f"unknown outcome {outcome!r}", field="outcome")
-    experiments, outcomes = ex.to_ema()
-    keep = np.isfinite(outcomes[outcome])
-    if policy is not None:
-        keep &= (experiments["policy"] == policy).to_numpy()
-    idx = np.flatnonzero(keep)
-    if len(idx) > max_points:
-        idx = np.sort(np.random.default_rng(seed).choice(idx, max_points, replace=False))
-    X = experiments.iloc[idx].drop(columns=["scenario", "policy", "model"])
-    if policy is not None:
-        levers = {lv for p in ex.manifest["policies"] for lv in p["levers"]}
-        X = X.drop(columns=[c for c in X.columns if c in levers])
-    y = outcomes[outcome][idx]
-    target = y > above if above is not None else y < below
-    return prim(X.astype(float), target, **kwargs)  # type: ignore[arg-type]

@@ -15,8 +15,9 @@ capability the actor brings to bear (a documented judgement with a range), e.g.:
           US President (White House): {state: USA, share: 0.35, share_range: [0.25, 0.45],
                                        reason: "..."}
 
-:func:`derive_capabilities` turns that block into the capability :class:`~alliancelab.core.case.Value`
-of each actor: ``CINC(state, year) * share * unit``, with the range ``CINC * share_range * unit``.
+:func:`derive_capabilities` turns that block into the capability
+:class:`~alliancelab.core.case.Value` of each actor: ``CINC(state, year) * share * unit``,
+with the range ``CINC * share_range * unit``.
 The tests check the shipped cases against it, and the vendored slice against the full data set.
 """
 

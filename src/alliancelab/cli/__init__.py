@@ -36,12 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for module in COMMANDS.values():
-        try:
-            mod = importlib.import_module(f"{__package__}.{module}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"{__package__}.{module}":
-                continue
-            raise
+        mod = importlib.import_module(f"{__package__}.{module}")
         mod.add_parser(sub)
     return parser
 

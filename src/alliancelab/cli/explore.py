@@ -6,30 +6,55 @@ from __future__ import annotations
 
 import argparse
 import re
+import shlex
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from ..cases import resolve_case
+from ..core.case import Case
 from ..core.errors import AllianceLabError
+from ..explore import DEFAULT_MODELS, MODELS, SAMPLERS, Exploration, explore
+from ..explore.model import outcome_names
+from ..explore.store import Store
+from ..formats import read_case
+from ..report.explore import write_report
+from ..report.figures_explore import tornado, tradeoff_plot
+from ..scenarios.uncertainty import DISTRIBUTIONS
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from ..explore.samplers import SAMPLERS
-
     p = sub.add_parser("explore", help="explore many variants of a case (resumable, parallel)")
     p.add_argument("case", help="case file or shipped case name")
     p.add_argument("--n", type=int, default=1000,
                    help="samples (scenarios for lhs/mc; base samples for sobol; "
                         "trajectories for morris)")
     p.add_argument("--sampler", choices=SAMPLERS, default="lhs")
+    p.add_argument("--distribution", choices=DISTRIBUTIONS, default="triangular",
+                   help="how the ranged numbers are drawn: triangular with the mode at the "
+                        "stated value (as alliancelab run) or uniform on the range")
     p.add_argument("--lever", action="append", default=[], metavar="NAME",
                    help="a lever to compare (repeat; 'a+b' pulls two together; 'all')")
     p.add_argument("--shock", action="append", default=[], metavar="NAME",
                    help="a shock to sample as an on/off uncertainty (repeat; 'all')")
-    p.add_argument("--models", default=None,
-                   help="comma-separated: compromise, bdm, dynamics (default compromise,bdm)")
-    p.add_argument("--rounds", type=int, default=10, help="rounds of the BDM engine")
+    p.add_argument("--models", default=",".join(DEFAULT_MODELS),
+                   help=f"comma-separated engines and/or dynamics: {', '.join(MODELS)} "
+                        f"(default {','.join(DEFAULT_MODELS)})")
+    p.add_argument("--rounds", type=int, default=10,
+                   help="rounds of the bdm and bdm-scholz engines")
     p.add_argument("--store", default="alliancelab-explore", help="store directory")
     p.add_argument("--overwrite", action="store_true",
                    help="replace a different exploration already in the store")
@@ -64,21 +89,14 @@ def _names(given: list[str], known: list[str]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cases import resolve_case
-    from ..explore import explore
-    from ..explore.model import bdm_batch
-    from ..formats import read_case
-
     case = read_case(resolve_case(args.case))
-    models = (args.models.split(",") if args.models
-              else ["compromise", "bdm"] if bdm_batch() is not None else ["compromise"])
-    models = [m.strip() for m in models if m.strip()]
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
     prim_spec = _parse_prim(args.prim) if args.prim else None
     _check_outcomes(case, models, args.analyse, prim_spec)
     with _Progress() as bar:
         t0 = time.perf_counter()
         ex = explore(
-            case, n=args.n, sampler=args.sampler,
+            case, n=args.n, sampler=args.sampler, distribution=args.distribution,
             levers=_names(args.lever, [lv.name for lv in case.levers]),
             shocks=_names(args.shock, [s.name for s in case.shocks]),
             models=models, rounds=args.rounds, seed=args.seed, store=args.store,
@@ -92,8 +110,6 @@ def run(args: argparse.Namespace) -> int:
     if args.ema:
         out = Path(args.ema)
         out.mkdir(parents=True, exist_ok=True)
-        import pandas as pd
-
         experiments, outcomes = ex.to_ema()
         experiments.to_csv(out / "experiments.csv", index=False)
         pd.DataFrame(outcomes).to_csv(out / "outcomes.csv", index=False)
@@ -107,29 +123,25 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_outcomes(case: Any, models: list[str], analyse: str | None,
+def _check_outcomes(case: Case, models: list[str], analyse: str | None,
                     prim_spec: tuple[str, str, float] | None) -> None:
     """Outcome names given on the command line exist, checked before the sweep runs."""
-    from ..explore.model import ExperimentModel
-    from ..scenarios.parameters import Policy
-
     wanted = [o for o in (analyse, prim_spec[0] if prim_spec else None) if o]
     if not wanted:
         return
-    names = ExperimentModel.build(case, [], [Policy("none", ())], models=models).outcome_names
+    names = outcome_names(case, models)
     for o in wanted:
         if o not in names:
             raise AllianceLabError(f"unknown outcome {o!r}; choose from {', '.join(names)}",
                                    field="--analyse" if o == analyse else "--prim")
 
 
-def _report(ex: Any, path: str, outcome: str | None, sense: str,
+def _report(ex: Exploration, path: str, outcome: str | None, sense: str,
             prim_spec: tuple[str, str, float] | None, args: argparse.Namespace) -> None:
-    import shlex
-
     kw = _prim_options(prim_spec)
     m = ex.manifest
-    parts = ["alliancelab", "explore", args.case, "--n", str(m["n"]), "--sampler", m["sampler"]]
+    parts = ["alliancelab", "explore", args.case, "--n", str(m["n"]), "--sampler", m["sampler"],
+             "--distribution", m["distribution"]]
     for pol in m["policies"][1:]:
         parts += ["--lever", pol["name"]]
     for shock in m["shocks"]:
@@ -141,12 +153,12 @@ def _report(ex: Any, path: str, outcome: str | None, sense: str,
     if args.prim:
         parts += ["--prim", args.prim]
     parts += ["--report", path]
-    out = ex.report(path, outcome=outcome, sense=sense, command=shlex.join(parts), **kw)
+    out = write_report(ex, path, outcome=outcome, sense=sense, command=shlex.join(parts), **kw)
     print(f"report: {out}")
 
 
 def _prim_options(prim_spec: tuple[str, str, float] | None) -> dict[str, Any]:
-    """``Exploration.report``'s PRIM keywords for a parsed ``--prim 'OUTCOME>X'``."""
+    """``write_report``'s PRIM keywords for a parsed ``--prim 'OUTCOME>X'``."""
     if not prim_spec:
         return {}
     return {"prim_outcome": prim_spec[0], "threshold": prim_spec[2],
@@ -165,8 +177,6 @@ class _Progress:
     otherwise (logs of batch jobs)."""
 
     def __init__(self) -> None:
-        from rich.console import Console
-
         self.console = Console(stderr=True)
         self.live = self.console.is_terminal
         self._bar: Any = None
@@ -178,15 +188,6 @@ class _Progress:
 
     def __enter__(self) -> _Progress:
         if self.live:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
             self._bar = Progress(
                 TextColumn("explore"), BarColumn(), MofNCompleteColumn(),
                 TextColumn("{task.fields[rate]:>9} exp/s"),
@@ -217,12 +218,7 @@ class _Progress:
             self._bar.stop()
 
 
-def _summary(ex: Any, elapsed: float) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    from ..explore.store import Store
-
+def _summary(ex: Exploration, elapsed: float) -> None:
     console = Console()
     m = ex.manifest
     console.print(
@@ -244,25 +240,19 @@ def _summary(ex: Any, elapsed: float) -> None:
     console.print(table)
 
 
-def _analyse(ex: Any, outcome: str, sense: str) -> None:
-    from rich.console import Console
-
+def _analyse(ex: Exploration, outcome: str, sense: str) -> None:
     console = Console()
     sampler = ex.manifest["sampler"]
     if sampler in ("sobol", "morris"):
-        from ..analysis.sensitivity import sensitivity, tornado
-
-        idx = sensitivity(ex, outcome)
+        idx = ex.sensitivity(outcome)
         console.print(f"[bold]Sensitivity of {outcome} ({sampler})[/]")
         console.print(idx.head(15).round(4).to_string())
         path = ex.directory / f"tornado-{outcome}.html"
-        tornado(idx, title=f"{outcome}: {sampler} indices").write_html(  # type: ignore[attr-defined]
+        tornado(idx, title=f"{outcome}: {sampler} indices").write_html(
             path, include_plotlyjs=True)
         console.print(f"tornado chart: {path}")
     if len(ex.policies) > 1:
-        from ..analysis.robustness import robustness
-
-        rb = robustness(ex, outcome, sense=sense)
+        rb = ex.robustness(outcome, sense=sense)
         console.print(f"[bold]Regret of each policy on {outcome} ({sense})[/]")
         console.print(rb.summary.round(4).to_string())
         console.print(f"most robust (minimax regret): [bold]{rb.most_robust}[/]")
@@ -274,11 +264,7 @@ def _analyse(ex: Any, outcome: str, sense: str) -> None:
             console.print(rb.failure_box.limits(b).round(4).to_string())
 
 
-def _prim(ex: Any, outcome: str, op: str, x: float) -> None:
-    from rich.console import Console
-
-    from ..analysis.discovery import tradeoff_plot
-
+def _prim(ex: Exploration, outcome: str, op: str, x: float) -> None:
     console = Console()
     res = ex.prim(outcome, x, direction="above" if op == ">" else "below")
     b = res.select(0.5)
@@ -287,6 +273,6 @@ def _prim(ex: Any, outcome: str, op: str, x: float) -> None:
                   f"{box.coverage:.2f}, density {box.density:.2f}, mass {box.mass:.2f}")
     console.print(res.limits(b).round(4).to_string())
     path = ex.directory / "prim-tradeoff.html"
-    tradeoff_plot(res, title=f"PRIM: {outcome} {op} {x:g}").write_html(  # type: ignore[attr-defined]
+    tradeoff_plot(res, title=f"PRIM: {outcome} {op} {x:g}").write_html(
         path, include_plotlyjs=True)
     console.print(f"coverage-density trade-off: {path}")

@@ -9,6 +9,9 @@ import shlex
 from pathlib import Path
 
 from ..core.errors import AllianceLabError
+from ..explore import Exploration
+from ..report.explore import write_report
+from .explore import _parse_prim, _prim_options
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -30,9 +33,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..explore import Exploration
-    from .explore import _parse_prim, _prim_options
-
     store = Path(args.store)
     if not (store / "explore.duckdb").is_file():
         raise AllianceLabError("no exploration in this directory (no explore.duckdb)",
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     if args.outcome:
         parts += ["--outcome", args.outcome]
     parts += ["--sense", args.sense] + (["--prim", args.prim] if args.prim else [])
-    ex.report(out, outcome=args.outcome, sense=args.sense, command=shlex.join(parts),
-              **kw)  # type: ignore[arg-type]
+    write_report(ex, out, outcome=args.outcome, sense=args.sense, command=shlex.join(parts),
+                 **kw)
     print(f"{ex!r}\nreport: {out}")
     return 0

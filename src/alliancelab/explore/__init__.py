@@ -8,16 +8,19 @@ constants, scenarios, policies, experiments, outcomes (see docs/explore.md).
 
 from __future__ import annotations
 
-from ..scenarios.parameters import Policy, Uncertainty, constants, policies, uncertainties
+from ..scenarios.uncertainty import Uncertain, constants, uncertainties
+from .model import DEFAULT_MODELS, MODELS, Policy, policies
 from .results import Exploration
 from .runner import explore
 from .samplers import SAMPLERS
 
 __all__ = [
+    "DEFAULT_MODELS",
+    "MODELS",
     "SAMPLERS",
     "Exploration",
     "Policy",
-    "Uncertainty",
+    "Uncertain",
     "constants",
     "explore",
     "policies",

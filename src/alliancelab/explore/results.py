@@ -6,26 +6,29 @@ a DataFrame with one column per uncertainty and lever plus ``scenario``, ``polic
 :class:`Exploration` is the one place for everything an exploration offers: frames
 (:meth:`~Exploration.to_frame`, :meth:`~Exploration.results`, :meth:`~Exploration.to_ema`),
 the outcome distributions (:meth:`~Exploration.summary`), failed experiments
-(:meth:`~Exploration.failures`), global sensitivity (:meth:`~Exploration.sensitivity`,
-:meth:`~Exploration.tornado`), scenario discovery (:meth:`~Exploration.prim`), robust options
-(:meth:`~Exploration.robustness`) and the HTML report (:meth:`~Exploration.report`).
+(:meth:`~Exploration.failures`), global sensitivity (:meth:`~Exploration.sensitivity`),
+scenario discovery (:meth:`~Exploration.prim`) and robust options
+(:meth:`~Exploration.robustness`): each reads what it needs from the store and hands arrays
+and frames to :mod:`alliancelab.analysis`. Everything a report shows is
+:func:`alliancelab.analysis.exploration.analyse`; the HTML report is
+:func:`alliancelab.report.explore.write_report`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..analysis.discovery import PrimResult, prim
+from ..analysis.robustness import Robustness, check_sense, regret_table, robustness
+from ..analysis.sensitivity import morris_indices, sobol_indices
+from ..core.errors import AllianceLabError
 from .samplers import DesignReader
 from .store import FIXED_COLUMNS, Store, _q
-
-if TYPE_CHECKING:
-    from ..analysis.discovery import PrimResult
-    from ..analysis.robustness import Robustness
 
 #: quantiles of :meth:`Exploration.summary` (a box: whiskers 5-95%, box 25-75%, median).
 SUMMARY_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -71,8 +74,6 @@ class Exploration:
         with Store(self.directory) as st:
             manifest = st.manifest()
             if manifest is None:
-                from ..core.errors import AllianceLabError
-
                 raise AllianceLabError("no exploration in this directory",
                                        file=str(self.directory))
             self.manifest: dict[str, Any] = manifest
@@ -173,8 +174,6 @@ class Exploration:
     def check_outcome(self, outcome: str) -> str:
         """``outcome`` if the exploration has it, else a one-line error naming the choices."""
         if outcome not in self.outcomes:
-            from ..core.errors import AllianceLabError
-
             raise AllianceLabError(f"unknown outcome {outcome!r}; choose from "
                                    f"{', '.join(self.outcomes)}", field="outcome")
         return outcome
@@ -216,6 +215,38 @@ class Exploration:
                 "SELECT experiment_id, scenario, policy, error FROM results WHERE NOT ok "
                 "ORDER BY experiment_id").df()
 
+    def scenario_outcomes(self, outcomes: Sequence[str], policy: str = "none"
+                          ) -> pd.DataFrame:
+        """``outcomes`` under ``policy``, one row per scenario in design order; refused with
+        a one-line error unless every scenario of the policy is stored and succeeded (what
+        the Sobol and Morris estimators need)."""
+        for o in outcomes:
+            self.check_outcome(o)
+        self.check_policy(policy)
+        res = self.results(["scenario", "policy", "ok", *outcomes])
+        res = res[res["policy"] == policy].sort_values("scenario")
+        if len(res) != self.manifest["n_scenarios"]:
+            raise AllianceLabError(
+                f"the exploration is incomplete ({len(res)} of {self.manifest['n_scenarios']} "
+                "scenarios stored for this policy); run it again to finish", field="outcome")
+        if not res["ok"].all():
+            raise AllianceLabError(
+                f"{int((~res['ok']).sum())} experiments failed; Sobol/Morris estimators need "
+                "every one", field="outcome")
+        return res.set_index("scenario")[list(outcomes)]
+
+    def policy_tables(self, outcomes: Sequence[str] | None = None) -> dict[str, pd.DataFrame]:
+        """Per outcome a frame scenario x policy over the scenarios where every policy
+        succeeded (what regret compares); the store is read once."""
+        names = [self.check_outcome(o) for o in (self.outcomes if outcomes is None
+                                                  else outcomes)]
+        res = self.results(["scenario", "policy", "ok", *names])
+        okw = res.pivot(index="scenario", columns="policy", values="ok")
+        full = okw.fillna(False).astype(bool).all(axis=1)
+        cols = [p for p in self.policies if p in okw.columns]
+        return {o: res.pivot(index="scenario", columns="policy", values=o)[full].dropna()[cols]
+                for o in names}
+
     def sensitivity(self, outcome: str, *, method: str | None = None, policy: str = "none",
                     conf_level: float = 0.95, seed: int = 0) -> pd.DataFrame:
         """Global sensitivity of ``outcome`` to every uncertainty, largest first.
@@ -225,34 +256,26 @@ class Exploration:
         ``sigma``; needs ``sampler="morris"``); ``None`` picks the one the sampler supports.
         ``*_conf`` is the half-width of the ``conf_level`` bootstrap interval. See
         :mod:`alliancelab.analysis.sensitivity`."""
-        from ..analysis.sensitivity import morris_indices, sobol_indices
-        from ..core.errors import AllianceLabError
-
         self.check_outcome(outcome)
-        method = method or (self.manifest["sampler"] if self.manifest["sampler"]
-                            in ("sobol", "morris") else "sobol")
-        if method == "sobol":
-            return sobol_indices(self, outcome, policy=policy, conf_level=conf_level,
-                                 seed=seed)
-        if method == "morris":
-            return morris_indices(self, outcome, policy=policy, conf_level=conf_level,
-                                  seed=seed)
-        raise AllianceLabError(f"method must be 'sobol' or 'morris', got {method!r}",
-                               field="method")
-
-    def tornado(self, outcome: str, *, top: int = 15, **kwargs: Any) -> Any:
-        """The tornado chart (plotly) of :meth:`sensitivity` for ``outcome``."""
-        from ..analysis.sensitivity import tornado
-
-        idx = self.sensitivity(outcome, **kwargs)
         sampler = self.manifest["sampler"]
-        return tornado(idx, title=f"{outcome}: {sampler} indices", top=top)
+        method = method or (sampler if sampler in ("sobol", "morris") else "sobol")
+        if method not in ("sobol", "morris"):
+            raise AllianceLabError(f"method must be 'sobol' or 'morris', got {method!r}",
+                                   field="method")
+        if sampler != method:
+            raise AllianceLabError(f"{method.capitalize()} indices need an exploration run "
+                                   f"with --sampler {method}", field="sampler")
+        y = self.scenario_outcomes([outcome], policy)[outcome].to_numpy(dtype=float)
+        if method == "sobol":
+            return sobol_indices(self.parameters, y, conf_level=conf_level, seed=seed)
+        return morris_indices(self.parameters, self.design(), y, conf_level=conf_level,
+                              seed=seed)
 
     def default_threshold(self, outcome: str, direction: str = "above",
                           policy: str | None = "none") -> float:
         """The threshold :meth:`prim` uses when given none: the upper quartile of
         ``outcome`` (under ``policy``) for ``direction="above"``, the lower for ``"below"``."""
-        self._check_direction(direction)
+        self.check_direction(direction)
         q = 0.75 if direction == "above" else 0.25
         where = "ok" + ("" if policy is None else " AND policy = ?")
         with Store(self.directory) as st:
@@ -260,35 +283,50 @@ class Exploration:
                 f"SELECT quantile_cont({_q(self.check_outcome(outcome))}, {q}) "
                 f"FROM results WHERE {where}", [] if policy is None else [policy]).fetchone()
         if row is None or row[0] is None:
-            from ..core.errors import AllianceLabError
-
             raise AllianceLabError(f"no successful experiment stores {outcome!r} yet",
                                    field="outcome")
         return float(row[0])
 
     def prim(self, outcome: str, threshold: float | None = None, *, direction: str = "above",
-             policy: str | None = "none", **kwargs: Any) -> PrimResult:
+             policy: str | None = "none", max_points: int = 100_000, seed: int = 0,
+             **kwargs: Any) -> PrimResult:
         """Scenario discovery (PRIM, :mod:`alliancelab.analysis.discovery`): boxes over the
         uncertainties holding the experiments where ``outcome`` is ``direction``
         (``"above"``/``"below"``) ``threshold`` (default :meth:`default_threshold`), under
         ``policy`` (``None``: every policy, the levers become dimensions too). A threshold
-        that selects no experiment, or every one, is refused with a one-line error.
-        ``kwargs`` go to :func:`~alliancelab.analysis.discovery.prim` (``alpha``,
-        ``mass_min``, ``paste``). Pick a box with ``result.select(min_coverage)``."""
-        from ..analysis.discovery import discover
-        from ..core.errors import AllianceLabError
-
+        that selects no experiment, or every one, is refused with a one-line error. At most
+        ``max_points`` experiments are used (a subset seeded by ``seed``). ``kwargs`` go to
+        :func:`~alliancelab.analysis.discovery.prim` (``alpha``, ``mass_min``, ``paste``).
+        Pick a box with ``result.select(min_coverage)``."""
         self.check_outcome(outcome)
-        self._check_direction(direction)
-        if policy is not None and policy not in self.policies:
-            raise AllianceLabError(f"unknown policy {policy!r}; choose from "
-                                   f"{', '.join(self.policies)}", field="policy")
+        self.check_direction(direction)
+        if policy is not None:
+            self.check_policy(policy)
         if threshold is None:
             threshold = self.default_threshold(outcome, direction, policy)
         threshold = float(threshold)
         if not np.isfinite(threshold):
             raise AllianceLabError(f"the threshold must be a finite number, got {threshold}",
                                    field="threshold")
+        self._check_threshold(outcome, threshold, direction, policy)
+        experiments, outcomes = self.to_ema()
+        keep = np.isfinite(outcomes[outcome])
+        if policy is not None:
+            keep &= (experiments["policy"] == policy).to_numpy()
+        idx = np.flatnonzero(keep)
+        if len(idx) > max_points:
+            idx = np.sort(np.random.default_rng(seed).choice(idx, max_points, replace=False))
+        X = experiments.iloc[idx].drop(columns=["scenario", "policy", "model"])
+        if policy is not None:
+            levers = {lv for p in self.manifest["policies"] for lv in p["levers"]}
+            X = X.drop(columns=[c for c in X.columns if c in levers])
+        y = outcomes[outcome][idx]
+        target = y > threshold if direction == "above" else y < threshold
+        return prim(X.astype(float), target, **kwargs)
+
+    def _check_threshold(self, outcome: str, threshold: float, direction: str,
+                         policy: str | None) -> None:
+        """Refuse a threshold that selects no successful experiment, or every one."""
         op = ">" if direction == "above" else "<"
         where = "ok" + ("" if policy is None else " AND policy = ?")
         col = _q(outcome)
@@ -306,8 +344,14 @@ class Exploration:
                 f"{which} experiment has {outcome} {op} {threshold:g} (its values run from "
                 f"{lo:.6g} to {hi:.6g}); choose a threshold inside that range",
                 field="threshold")
-        above, below = (threshold, None) if direction == "above" else (None, threshold)
-        return discover(self, outcome, above=above, below=below, policy=policy, **kwargs)
+
+    def regret(self, outcome: str, *, sense: str = "max",
+               target: float | None = None) -> pd.DataFrame:
+        """Regret ``R(s, p)`` of ``outcome``: rows are the scenarios where every policy
+        succeeded, columns the policies (:func:`~alliancelab.analysis.robustness.
+        regret_table`)."""
+        check_sense(sense)
+        return regret_table(self.policy_tables([outcome])[outcome], sense=sense, target=target)
 
     def robustness(self, outcome: str, *, sense: str = "max", target: float | None = None,
                    fail_quantile: float = 0.9) -> Robustness:
@@ -316,31 +360,26 @@ class Exploration:
         futures where it fails and a PRIM box describing them
         (:mod:`alliancelab.analysis.robustness`). ``sense`` ``"max"``: more is better,
         ``"min"``: less is better; or closeness to ``target``."""
-        from ..analysis.robustness import robustness
-
         self.check_outcome(outcome)
-        return robustness(self, outcome, sense=sense, target=target,
+        check_sense(sense)
+        if len(self.policies) < 2:
+            raise AllianceLabError("robustness needs at least one lever (--lever) besides "
+                                   "'none'", field="lever")
+        return robustness(self.policy_tables([outcome])[outcome], self.scenarios(),
+                          outcome=outcome, sense=sense, target=target,
                           fail_quantile=fail_quantile)
 
-    def report(self, path: str | Path, *, outcome: str | None = None, sense: str = "max",
-               threshold: float | None = None, direction: str | None = None,
-               prim_outcome: str | None = None, command: str | None = None) -> Path:
-        """Write the self-contained HTML report of this exploration to ``path`` (atomically;
-        see :mod:`alliancelab.report.explore`): the manifest, the outcome distributions,
-        the sensitivity indices with their tornado chart, PRIM boxes with the
-        coverage-density trade-off and the regret of the levers, for ``outcome`` (default:
-        the first); PRIM for ``prim_outcome`` (default ``outcome``) ``direction``
-        ``threshold`` (default: its bad quartile). A bad outcome or threshold raises before
-        anything is written."""
-        from ..report.explore import write_report
-
-        return write_report(self, path, outcome=outcome, sense=sense, threshold=threshold,
-                            direction=direction, prim_outcome=prim_outcome, command=command)
+    def check_policy(self, policy: str) -> str:
+        """``policy`` if the exploration has it, else a one-line error naming the choices."""
+        if policy not in self.policies:
+            raise AllianceLabError(f"unknown policy {policy!r}; choose from "
+                                   f"{', '.join(self.policies)}", field="policy")
+        return policy
 
     @staticmethod
-    def _check_direction(direction: str) -> None:
+    def check_direction(direction: str) -> str:
+        """``direction`` if it is ``"above"`` or ``"below"``, else a one-line error."""
         if direction not in ("above", "below"):
-            from ..core.errors import AllianceLabError
-
             raise AllianceLabError(f"direction must be 'above' or 'below', got {direction!r}",
                                    field="direction")
+        return direction

@@ -5,18 +5,23 @@ child 0 for the sampler and child 1 for the experiments; experiment ``e`` runs w
 ``SeedSequence(E, spawn_key=(1, e))``, which is exactly ``root.spawn(2)[1].spawn(N)[e]`` but
 can be built in any worker without materialising ``N`` sequences.
 
-Samplers (the design is in parameter units, uniform on each uncertainty's ``[low, high]``):
+Every sampler makes a design on the unit hypercube, which is mapped to parameter values
+column by column by the one uncertainty system's inverse transforms
+(:func:`alliancelab.scenarios.uncertainty.sample_unit`: ``triangular`` by default, with its
+mode at the stated value, as ``alliancelab run`` draws, or ``uniform``; on/off shocks keep
+their uniform number). The stored design is in parameter units.
 
 * ``lhs`` - Latin hypercube (M. D. McKay, R. J. Beckman & W. J. Conover, *Technometrics* 21,
-  1979): column ``p`` is ``(perm_p + U) / n`` with its own generator ``spawn_key=(0, p)``. This
-  is the algorithm of ``SALib.sample.latin``, written column by column so that a 10^6-row
-  design is streamed to a file instead of held in memory;
-* ``mc`` - plain Monte Carlo, column ``p`` from generator ``spawn_key=(0, p)``;
+  1979): unit column ``p`` is ``(perm_p + U) / n`` with its own generator
+  ``spawn_key=(0, p)``. This is the algorithm of ``SALib.sample.latin``, written column by
+  column so that a 10^6-row design is streamed to a file instead of held in memory;
+* ``mc`` - plain Monte Carlo, unit column ``p`` from generator ``spawn_key=(0, p)``;
 * ``sobol`` - Saltelli's scheme for Sobol indices, ``SALib.sample.sobol.sample`` (first and
   total order, ``calc_second_order=False``); ``n`` is rounded up to a power of two and the
   design has ``n (P + 2)`` rows (A. Saltelli et al., *Comput. Phys. Commun.* 181, 2010);
 * ``morris`` - Morris trajectories, ``SALib.sample.morris.sample`` with 4 levels; ``n``
-  trajectories, ``n (P + 1)`` rows (M. D. Morris, *Technometrics* 33, 1991).
+  trajectories, ``n (P + 1)`` rows (M. D. Morris, *Technometrics* 33, 1991). The elementary
+  effects are per step of the unit (probability) scale.
 """
 
 from __future__ import annotations
@@ -26,12 +31,14 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
+from SALib.sample import morris as salib_morris
+from SALib.sample import sobol as salib_sobol
 
+from ..analysis.sensitivity import MORRIS_LEVELS, salib_problem
 from ..core.errors import AllianceLabError
-from ..scenarios.parameters import Uncertainty
+from ..scenarios.uncertainty import Uncertain, check_distribution, sample_unit
 
 SAMPLERS = ("lhs", "sobol", "mc", "morris")
-MORRIS_LEVELS = 4
 
 
 def root_sequence(seed: int | None) -> np.random.SeedSequence:
@@ -52,15 +59,6 @@ def entropy_of(seq: np.random.SeedSequence) -> int:
 def experiment_seed(entropy: int, experiment: int) -> np.random.SeedSequence:
     """Experiment ``experiment``'s seed: child ``experiment`` of the root's child 1."""
     return np.random.SeedSequence(entropy, spawn_key=(1, int(experiment)))
-
-
-def salib_problem(params: Sequence[Uncertainty]) -> dict[str, object]:
-    """The SALib problem dictionary for ``params``."""
-    return {
-        "num_vars": len(params),
-        "names": [p.name for p in params],
-        "bounds": [[p.low, p.high] if p.high > p.low else [p.low, p.low + 1e-12] for p in params],
-    }
 
 
 def base_samples(sampler: str, n: int) -> int:
@@ -104,45 +102,49 @@ def _column(sampler: str, p: int, rows: int, entropy: int) -> np.ndarray:
     return g.random(rows)
 
 
-def _salib(sampler: str, params: Sequence[Uncertainty], n: int, entropy: int) -> np.ndarray:
+def _salib(sampler: str, P: int, n: int, entropy: int) -> np.ndarray:
+    """A SALib design on the unit hypercube ``(rows, P)``."""
     seed = int(np.random.SeedSequence(entropy, spawn_key=(0,)).generate_state(1)[0])
-    problem = salib_problem(params)
+    problem = salib_problem([f"x{p}" for p in range(P)])
     if sampler == "sobol":
-        from SALib.sample import sobol
-
-        return np.asarray(sobol.sample(problem, base_samples(sampler, n),
-                                       calc_second_order=False, seed=seed))
-    from SALib.sample import morris
-
-    return np.asarray(morris.sample(problem, int(n), num_levels=MORRIS_LEVELS, seed=seed))
+        return np.asarray(salib_sobol.sample(problem, base_samples(sampler, n),
+                                             calc_second_order=False, seed=seed))
+    return np.asarray(salib_morris.sample(problem, int(n), num_levels=MORRIS_LEVELS,
+                                          seed=seed))
 
 
-def sample(sampler: str, params: Sequence[Uncertainty], n: int,
-           root: np.random.SeedSequence) -> np.ndarray:
-    """The design ``(n_scenarios, P)`` in parameter units, in memory."""
-    P = len(params)
+def unit_columns(sampler: str, P: int, n: int, entropy: int) -> Iterator[tuple[int, np.ndarray]]:
+    """The design's columns on the unit interval, one at a time (``lhs``/``mc`` never hold
+    more than one column in memory)."""
     rows = n_scenarios(sampler, n, P)
-    out = np.empty((rows, P), order="F")
-    for p, col in _columns(sampler, params, n, rows, entropy_of(root)):
+    if sampler in ("lhs", "mc"):
+        for p in range(P):
+            yield p, _column(sampler, p, rows, entropy)
+    else:
+        x = _salib(sampler, P, n, entropy)
+        for p in range(P):
+            yield p, x[:, p]
+
+
+def _columns(sampler: str, params: Sequence[Uncertain], n: int, entropy: int,
+             distribution: str) -> Iterator[tuple[int, np.ndarray]]:
+    """The design's columns in parameter units (:func:`sample_unit` of each unit column)."""
+    check_distribution(distribution)
+    for p, u in unit_columns(sampler, len(params), n, entropy):
+        yield p, sample_unit(u[:, None], [params[p]], distribution)[:, 0]
+
+
+def sample(sampler: str, params: Sequence[Uncertain], n: int, root: np.random.SeedSequence,
+           distribution: str = "triangular") -> np.ndarray:
+    """The design ``(n_scenarios, P)`` in parameter units, in memory."""
+    out = np.empty((n_scenarios(sampler, n, len(params)), len(params)), order="F")
+    for p, col in _columns(sampler, params, n, entropy_of(root), distribution):
         out[:, p] = col
     return out
 
 
-def _columns(sampler: str, params: Sequence[Uncertainty], n: int, rows: int,
-             entropy: int) -> Iterator[tuple[int, np.ndarray]]:
-    lo = np.array([p.low for p in params], dtype=float)
-    width = np.array([p.high - p.low for p in params], dtype=float)
-    if sampler in ("lhs", "mc"):
-        for p in range(len(params)):
-            yield p, lo[p] + width[p] * _column(sampler, p, rows, entropy)
-    else:
-        x = _salib(sampler, params, n, entropy)
-        for p in range(len(params)):
-            yield p, x[:, p] if width[p] > 0 else np.full(rows, lo[p])
-
-
-def write_design(path: Path, sampler: str, params: Sequence[Uncertainty], n: int,
-                 root: np.random.SeedSequence) -> None:
+def write_design(path: Path, sampler: str, params: Sequence[Uncertain], n: int,
+                 root: np.random.SeedSequence, distribution: str = "triangular") -> None:
     """Stream the design to ``path`` (``.npy``, column-major, so each column is one
     contiguous write and memory stays at one column), atomically."""
     rows = n_scenarios(sampler, n, len(params))
@@ -150,7 +152,7 @@ def write_design(path: Path, sampler: str, params: Sequence[Uncertainty], n: int
     with open(tmp, "wb") as fh:
         np.lib.format.write_array_header_2_0(
             fh, {"descr": "<f8", "fortran_order": True, "shape": (rows, len(params))})
-        for _, col in _columns(sampler, params, n, rows, entropy_of(root)):
+        for _, col in _columns(sampler, params, n, entropy_of(root), distribution):
             fh.write(np.ascontiguousarray(col, dtype="<f8").tobytes())
         fh.flush()
         os.fsync(fh.fileno())

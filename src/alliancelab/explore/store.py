@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -40,8 +41,6 @@ class Store:
     """One exploration's directory; a single process writes to it at a time."""
 
     def __init__(self, directory: str | Path) -> None:
-        import duckdb
-
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         try:

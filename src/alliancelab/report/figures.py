@@ -1,4 +1,5 @@
-"""The report's charts, as plotly figures built from a :class:`~alliancelab.jobs.run.RunResults`.
+"""The report's charts, as plotly figures built from a
+:class:`~alliancelab.jobs.results.RunResults`.
 
 Every function returns a ``plotly.graph_objects.Figure`` (or ``None`` when the run has no
 data for it); :mod:`alliancelab.report.html` embeds them. Colours: US actors in blues, ROK

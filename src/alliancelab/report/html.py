@@ -7,23 +7,19 @@ opens offline and can be mailed to a colleague as it is.
 
 from __future__ import annotations
 
-import html
 from datetime import UTC, datetime
-from importlib import resources
 from typing import Any
 
+import jinja2
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
 
 from . import figures as F
-
-PLOT_CONFIG = {
-    "displaylogo": False,
-    "responsive": True,
-    "modeBarButtonsToRemove": ["lasso2d", "select2d"],
-    "toImageButtonOptions": {"format": "png", "scale": 2},
-}
+from .explore import run_section as explore_section
+from .findings import findings, headline_rows, plugin_info
+from .widgets import fig_html, num, table_html
+from .widgets import template as _template
 
 DISTRIBUTION_TEXT = {
     "triangular": "triangular on the stated range with its mode at the stated value",
@@ -43,64 +39,6 @@ DISTRIBUTION_LONG = {
         "field's domain (positions to the issue's scale, saliences and perceptions to 0-1)."
     ),
 }
-
-
-def fig_html(fig: go.Figure | None, div_id: str) -> str:
-    """A figure as a ``<div>`` plus its inline script (no plotly.js; the page has it once)."""
-    if fig is None:
-        return ""
-    return str(fig.to_html(full_html=False, include_plotlyjs=False, include_mathjax=False,
-                           config=PLOT_CONFIG, div_id=f"fig-{div_id}"))
-
-
-def _fmt(x: Any) -> str:
-    if isinstance(x, float | np.floating):
-        x = float(x)
-        if not np.isfinite(x):
-            return ""
-        if abs(x) >= 1000:
-            return f"{x:,.0f}" if x == round(x) or abs(x) >= 10000 else f"{x:,.1f}"
-        return f"{x:.4g}"
-    return str(x)
-
-
-def table_html(df: pd.DataFrame, *, numeric: tuple[str, ...] | None = None) -> str:
-    """A DataFrame as an escaped HTML table; numeric columns right-aligned."""
-    if df is None or df.empty:
-        return "<p><i>(empty)</i></p>"
-    cols = list(df.columns)
-    num = set(numeric if numeric is not None else
-              [c for c in cols if pd.api.types.is_numeric_dtype(df[c])])
-    head = "".join(
-        f'<th class="num">{html.escape(str(c))}</th>' if c in num
-        else f"<th>{html.escape(str(c))}</th>"
-        for c in cols
-    )
-    body = []
-    for row in df.itertuples(index=False):
-        cells = []
-        for c, v in zip(cols, row, strict=True):
-            cls = ' class="num"' if c in num else ""
-            cells.append(f"<td{cls}>{html.escape(_fmt(v))}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return (f'<table class="tbl"><thead><tr>{head}</tr></thead>'
-            f'<tbody>{"".join(body)}</tbody></table>')
-
-
-def num(x: float) -> str:
-    """A number for people: thousands separators, no exponent, about 3-4 significant digits."""
-    if not np.isfinite(x):
-        return "n/a"
-    a = abs(x)
-    if a >= 1000:
-        return f"{x:,.0f}"
-    if a >= 100:
-        return f"{x:.0f}"
-    if a >= 10:
-        return f"{x:.1f}"
-    if a >= 1:
-        return f"{x:.2f}"
-    return f"{x:.3f}"
 
 
 def _band(p5: float, p50: float, p95: float) -> str:
@@ -191,16 +129,12 @@ def _effect_figs(results: Any) -> list[dict[str, str]]:
 
 def render(results: Any, *, command: str | None = None, created: datetime | None = None) -> str:
     """The report as one HTML string (see the module docstring)."""
-    import jinja2
-    from plotly.offline import get_plotlyjs
-
     env = jinja2.Environment(
         loader=jinja2.FunctionLoader(_template),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
     tmpl = env.get_template("report.html.j2")
-    from .explore import run_section as explore_section
     case = results.case
     created = created or datetime.now(UTC)
     scenario_label = " + ".join(results.interventions) if results.interventions else "baseline"
@@ -277,13 +211,14 @@ def render(results: Any, *, command: str | None = None, created: datetime | None
         "alliance_draws": results.alliance_draws,
         "band_models": list(results.band_models),
         "seed": results.seed,
-        "toc": [("summary", "Summary"), ("forecasts", "Forecasts"),
+        "toc": [("findings", "Findings"), ("summary", "Summary"), ("forecasts", "Forecasts"),
                 ("trajectories", "Rounds"), ("gap", "Perception gap"),
                 ("interventions", "Shocks & levers"), ("alliance", "Alliance models"),
                 ("exploration", "Exploration"),
                 ("inputs", "Inputs & sources"), ("provenance", "Provenance")],
         "summary_text": _summary_text(results),
-        "headlines": headlines(results),
+        "findings": findings(results),
+        "headline_rows": headline_rows(results),
         "kpis": kpis,
         "summary_table": table_html(summary_table(results), numeric=()),
         "notes": [n for n in results.notes],
@@ -366,7 +301,12 @@ def alliance_band_table(results: Any) -> pd.DataFrame:
             row[col] = _signed(r.effect)
             if has_bands and np.isfinite(r.effect_p5):
                 row[col] += f" [{_signed(r.effect_p5)}, {_signed(r.effect_p95)}]"
-    return pd.DataFrame(list(rows.values())).fillna("")
+    df = pd.DataFrame(list(rows.values())).fillna("")
+    info = plugin_info(results)
+    if info.meanings:
+        df.insert(1, "meaning", [info.meanings.get(i, "") for i in df["indicator"]])
+        df.insert(2, "units", [info.units.get(i, "") for i in df["indicator"]])
+    return df
 
 
 def alliance_family_table(results: Any) -> pd.DataFrame:
@@ -390,17 +330,14 @@ def alliance_family_table(results: Any) -> pd.DataFrame:
 def _alliance_table(results: Any) -> str:
     """Alliance indicators with their bands (see :func:`alliance_band_table`)."""
     df = alliance_band_table(results)
+    text = ("indicator", "meaning", "units")
     return "" if df.empty else table_html(df, numeric=tuple(c for c in df.columns
-                                                            if c != "indicator"))
+                                                            if c not in text))
 
 
 def _alliance_families(results: Any) -> str:
     df = alliance_family_table(results)
     return "" if df.empty else table_html(df)
-
-
-def _template(name: str) -> str:
-    return (resources.files(__package__) / "templates" / name).read_text(encoding="utf-8")
 
 
 def _intervention_list(results: Any) -> list[dict[str, str]]:
@@ -419,44 +356,28 @@ def _intervention_list(results: Any) -> list[dict[str, str]]:
 
 
 def _kpis(results: Any) -> list[dict[str, str]]:
+    """The key counts of the run, each with what it means."""
     k = [
-        {"value": str(len(results.case.actors)), "label": "actors"},
-        {"value": str(len(results.case.issues)), "label": "issues"},
-        {"value": str(len(results.draws.params)), "label": "uncertain inputs drawn"},
-        {"value": str(results.n_draws), "label": "Monte Carlo draws"},
+        {"value": str(len(results.case.actors)), "label": "actors bargain in the case"},
+        {"value": str(len(results.case.issues)), "label": "issues on the table"},
+        {"value": str(len(results.draws.params)),
+         "label": "uncertain inputs: numbers with a stated range, drawn in every draw"},
+        {"value": str(results.n_draws), "label": "Monte Carlo draws behind every 5-95% band"},
     ]
     g = results.gaps
-    if not g.empty:
+    sides = results.case.sides
+    if not g.empty and sides:
         own = g[g["snapshot"] == g["snapshot"].iloc[-1]] if results.interventions else g[
             g["snapshot"] == (str(results.case.date) if results.case.date else results.case.name)]
+        own = own[own["kind"] != "issue"]
         if not own.empty:
             i = own["gap"].abs().to_numpy().argmax()
             r = own.iloc[i]
+            a, b = sides
             k.append({"value": f"{r['gap']:+.2f}",
-                      "label": f"largest ROK-US gap ({r['snapshot']}): {r['kind']} {r['item']}"})
+                      "label": f"largest {b}-minus-{a} perception gap ({r['snapshot']}): "
+                               f"{r['kind']} {r['item']}, on a 0-1 scale (< 0: {b} lower)"})
     return k
-
-
-def headlines(results: Any, top: int = 6) -> list[str]:
-    """The largest effects of single shocks and levers on the dynamics' indicators, as
-    sentences (with their 5-95% band when there is one)."""
-    e = results.effects
-    if e.empty:
-        return []
-    sub = e[(e["metric"] == "indicator") & (e["kind"] != "combination")]
-    sub = sub[sub["effect"].abs() > 1e-9]
-    if sub.empty:
-        return []
-    sub = sub.reindex(sub["effect"].abs().sort_values(ascending=False).index).head(top)
-    out = []
-    for r in sub.itertuples():
-        band = ""
-        if np.isfinite(r.effect_p5) and np.isfinite(r.effect_p95):
-            band = f" (5-95%: {r.effect_p5:+.3f} to {r.effect_p95:+.3f})"
-        verb = "raises" if r.effect > 0 else "lowers"
-        out.append(f"{r.scenario} ({r.kind}) {verb} {r.item} by {abs(r.effect):.3f}, "
-                   f"from {r.baseline:.3f} to {r.value:.3f}{band}.")
-    return out
 
 
 def _summary_text(results: Any) -> str:

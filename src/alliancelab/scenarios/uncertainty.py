@@ -1,8 +1,12 @@
-"""Monte Carlo over a case's stated uncertainty ranges.
+"""The one uncertainty system: every ranged number of a case, sampled.
 
 Every number in a case that carries a ``range: [low, high]`` is an *uncertain parameter*
-(EMA Workbench's vocabulary); every other number is a constant. :func:`draw` samples all
-uncertain parameters at once, as one array ``(draws, parameters)``:
+(EMA Workbench's vocabulary) - positions, saliences, capabilities, status quo, actors'
+perceptions and their estimates of each other, dynamics parameters, link and indicator
+weights, arena influence weights, floors and ceilings; every other number is a constant
+(:func:`constants`). The Monte Carlo of ``alliancelab run`` (:func:`draw`) and the designs of
+``alliancelab explore`` (:mod:`alliancelab.explore.samplers`) both map uniform numbers on
+``[0, 1]`` to parameter values with :func:`sample_unit`, by inverse transform:
 
 * ``triangular`` (the default): the triangular distribution on ``[low, high]`` with its mode
   at the stated value - the analyst's best guess stays the most likely value, and the range
@@ -10,10 +14,13 @@ uncertain parameters at once, as one array ``(draws, parameters)``:
   D. Vose, *Risk Analysis*, 3rd ed., Wiley 2008, section 10.2);
 * ``uniform``: uniform on ``[low, high]`` (every value in the range equally plausible).
 
-Both are drawn by inverse transform from the same uniform numbers, so a given seed gives
-the same quantiles under either distribution. Drawn values are clipped to the field's
-domain (positions and status quo to the issue's scale, saliences and perceptions to 0-1,
-capabilities to >= 0) so a range wider than the scale never yields an invalid case.
+Both are drawn from the same uniform numbers, so a given seed gives the same quantiles
+under either distribution. Drawn values are clipped to the field's domain (positions, status
+quo, floors and ceilings to the issue's scale, saliences, perceptions and influence weights
+to 0-1, capabilities to >= 0) so a range wider than the scale never yields an invalid case.
+
+An exploration may also sample shocks as on/off uncertainties (:func:`switches`:
+``shock.<name>``, uniform on 0-1, the shock happens at >= 0.5).
 
 Seeding: one ``rng`` argument (int, SeedSequence or Generator) as everywhere in alliancelab;
 the entropy is recorded on :class:`Draws`.
@@ -22,8 +29,8 @@ the entropy is recorded on :class:`Draws`.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -33,6 +40,9 @@ from ..core.case import Case, walk_values
 from ..core.errors import AllianceLabError
 from ..core.problem import Problem
 from ..core.rng import RngLike, make_rng
+from ..formats.yaml_case import validate
+from .batch import ProblemBatch, entries
+from .interventions import check_names
 
 DISTRIBUTIONS = ("triangular", "uniform")
 
@@ -45,7 +55,8 @@ class Uncertain:
 
     ``path`` locates the :class:`~alliancelab.core.case.Value` in ``case.model_dump()``
     (list indices are ints); ``label`` is the dotted name used by :meth:`Case.values`.
-    ``domain`` is the interval the drawn value is clipped to.
+    ``domain`` is the interval the drawn value is clipped to. ``boolean`` marks an on/off
+    uncertainty (:func:`switches`), which is not a number of the case.
     """
 
     path: Path
@@ -54,6 +65,7 @@ class Uncertain:
     low: float
     high: float
     domain: tuple[float, float]
+    boolean: bool = False
 
 
 def uncertain_values(case: Case) -> list[Uncertain]:
@@ -67,12 +79,32 @@ def uncertain_values(case: Case) -> list[Uncertain]:
     return out
 
 
+def switches(case: Case, shocks: Sequence[str]) -> list[Uncertain]:
+    """One on/off uncertainty per named shock: ``shock.<name>``, uniform on 0-1, the shock
+    happens where the draw is >= 0.5 (an unknown name raises the one-line error)."""
+    return [Uncertain(("shocks", name), f"shock.{name}", 0.0, 0.0, 1.0, (0.0, 1.0), True)
+            for name in check_names(case, tuple(shocks), "shock")]
+
+
+def uncertainties(case: Case, shocks: Sequence[str] = ()) -> list[Uncertain]:
+    """The uncertainties of an exploration: every ranged number (:func:`uncertain_values`),
+    then the named shocks as on/off uncertainties (:func:`switches`)."""
+    return [*uncertain_values(case), *switches(case, shocks)]
+
+
+def constants(case: Case) -> dict[str, float]:
+    """Every number of the case without a range, by dotted path."""
+    return {label: v.value for label, _, v in walk_values(case) if v.range is None}
+
+
 def _domain(case: Case, path: Path) -> tuple[float, float]:
     """The interval a value at ``path`` must stay in for the case to remain valid."""
     inf = float("inf")
-    if path[0] == "issues" and path[-1] == "status_quo":
+    if path[0] == "issues" and path[-1] in ("status_quo", "floor", "ceiling"):
         scale = case.issues[int(path[1])].scale
         return scale.min, scale.max
+    if path[0] == "issues" and "influence" in path:
+        return 0.0, 1.0
     if path[0] == "actors":
         if "positions" in path:
             scale = case.issue(str(path[-1])).scale
@@ -87,15 +119,22 @@ def _domain(case: Case, path: Path) -> tuple[float, float]:
 # -- sampling --------------------------------------------------------------------------
 
 
-def sample_unit(
-    u: np.ndarray, params: list[Uncertain] | tuple[Uncertain, ...], distribution: str = "triangular"
-) -> np.ndarray:
-    """Map uniform numbers ``u`` ``(draws, P)`` to parameter values by inverse transform."""
+def check_distribution(distribution: str) -> str:
+    """``distribution`` if it is one of :data:`DISTRIBUTIONS`, else the one-line error."""
     if distribution not in DISTRIBUTIONS:
         raise AllianceLabError(
             f"unknown distribution {distribution!r}; choose one of {', '.join(DISTRIBUTIONS)}",
             field="distribution",
         )
+    return distribution
+
+
+def sample_unit(
+    u: np.ndarray, params: list[Uncertain] | tuple[Uncertain, ...], distribution: str = "triangular"
+) -> np.ndarray:
+    """Map uniform numbers ``u`` ``(draws, P)`` to parameter values by inverse transform
+    (the module docstring); an on/off uncertainty keeps its uniform number."""
+    check_distribution(distribution)
     lo = np.array([p.low for p in params], dtype=float)
     hi = np.array([p.high for p in params], dtype=float)
     mode = np.array([p.value for p in params], dtype=float)
@@ -104,11 +143,13 @@ def sample_unit(
         x = lo + u * width
     else:
         safe = np.where(width > 0, width, 1.0)
-        c = (mode - lo) / safe
-        left = lo + np.sqrt(u * width * (mode - lo))
-        right = hi - np.sqrt((1.0 - u) * width * (hi - mode))
-        x = np.where(u < c, left, right)
+        below = u < (mode - lo) / safe
+        # lo + sqrt(u w (mode - lo)) below the mode's quantile, hi - sqrt((1 - u) w (hi -
+        # mode)) above it: one square root per number
+        root = np.sqrt(np.where(below, u * width * (mode - lo), (1.0 - u) * width * (hi - mode)))
+        x = np.where(below, lo + root, hi - root)
     x = np.where(width > 0, x, mode)
+    x = np.where([p.boolean for p in params], u, x)
     dlo = np.array([p.domain[0] for p in params], dtype=float)
     dhi = np.array([p.domain[1] for p in params], dtype=float)
     return np.clip(x, dlo, dhi)
@@ -174,8 +215,6 @@ def with_values(
     case: Case, params: tuple[Uncertain, ...] | list[Uncertain], values: np.ndarray
 ) -> Case:
     """``case`` with ``values[p]`` substituted at ``params[p].path`` (validated again)."""
-    from ..formats.yaml_case import validate
-
     data = case.model_dump()
     for p, x in zip(params, values, strict=True):
         node: Any = data
@@ -188,72 +227,11 @@ def with_values(
 def problems_from_samples(
     case: Case, params: tuple[Uncertain, ...] | list[Uncertain], samples: np.ndarray
 ) -> list[Problem]:
-    """Problems for every row of ``samples``, vectorised over draws."""
-    base = Problem.from_case(case)
-    m = int(samples.shape[0])
-    n, d = base.position.shape
-    actor_idx = {a: i for i, a in enumerate(base.actors)}
-    issue_idx = {k: j for j, k in enumerate(base.issues)}
-    cap = np.broadcast_to(base.capability, (m, n)).copy()
-    pos = np.broadcast_to(base.position, (m, n, d)).copy()
-    sal = np.broadcast_to(base.salience, (m, n, d)).copy()
-    sq = np.broadcast_to(base.status_quo, (m, d)).copy()
-    ppos = np.broadcast_to(base.perceived_position, (m, n, n, d)).copy()
-    psal = np.broadcast_to(base.perceived_salience, (m, n, n, d)).copy()
-    pcap = np.broadcast_to(base.perceived_capability, (m, n, n)).copy()
-    # which perceived entries are the truth (no estimate stated) and so follow the draws
-    own_pos = np.ones((n, n, d), dtype=bool)
-    own_sal = np.ones((n, n, d), dtype=bool)
-    own_cap = np.ones((n, n), dtype=bool)
-    for i, actor in enumerate(case.actors):
-        for other, est in actor.perceptions.estimates.items():
-            j = actor_idx[other]
-            for k in est.positions:
-                own_pos[i, j, issue_idx[k]] = False
-            for k in est.saliences:
-                own_sal[i, j, issue_idx[k]] = False
-            if est.capability is not None:
-                own_cap[i, j] = False
-    for p, col in zip(params, samples.T, strict=True):
-        path = p.path
-        if path[0] == "issues" and path[-1] == "status_quo":
-            sq[:, int(path[1])] = col
-            continue
-        if path[0] != "actors":
-            continue
-        i = int(path[1])
-        if path[2] == "capability":
-            cap[:, i] = col
-            truth = own_cap[:, i]
-            pcap[:, truth, i] = col[:, None]
-        elif path[2] in ("positions", "saliences"):
-            ik = issue_idx[str(path[3])]
-            arr, parr, own = (
-                (pos, ppos, own_pos) if path[2] == "positions" else (sal, psal, own_sal)
-            )
-            arr[:, i, ik] = col
-            truth = own[:, i, ik]
-            parr[:, truth, i, ik] = col[:, None]
-        elif path[2] == "perceptions" and path[3] == "estimates":
-            j = actor_idx[str(path[4])]
-            if path[5] == "capability":
-                pcap[:, i, j] = col
-            else:
-                ik = issue_idx[str(path[6])]
-                (ppos if path[5] == "positions" else psal)[:, i, j, ik] = col
-    return [
-        replace(
-            base,
-            capability=cap[r],
-            position=pos[r],
-            salience=sal[r],
-            status_quo=sq[r],
-            perceived_position=ppos[r],
-            perceived_salience=psal[r],
-            perceived_capability=pcap[r],
-        )
-        for r in range(m)
-    ]
+    """Problems for every row of ``samples``, vectorised over draws
+    (:class:`~alliancelab.scenarios.batch.ProblemBatch`)."""
+    batch = ProblemBatch.of(case, int(samples.shape[0]))
+    batch.write([entries(case, p.path) for p in params], samples)
+    return batch.problems()
 
 
 def quantile_bands(values: np.ndarray, qs: tuple[float, ...] = (0.05, 0.5, 0.95)) -> np.ndarray:
@@ -270,10 +248,14 @@ __all__ = [
     "DISTRIBUTIONS",
     "Draws",
     "Uncertain",
+    "check_distribution",
+    "constants",
     "draw",
     "problems_from_samples",
     "quantile_bands",
     "sample_unit",
+    "switches",
     "uncertain_values",
+    "uncertainties",
     "with_values",
 ]

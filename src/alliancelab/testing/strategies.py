@@ -140,18 +140,7 @@ def case_dicts(
     actor_names = draw(st.lists(names(name_kind), min_size=n, max_size=n, unique=True))
     issue_names = draw(st.lists(names(name_kind), min_size=d, max_size=d, unique=True))
 
-    issues: list[dict[str, Any]] = []
-    for k in range(d):
-        scale = draw(scales())
-        issue: dict[str, Any] = {"name": issue_names[k], "scale": scale}
-        if rich and draw(st.booleans()):
-            scale["low"], scale["high"] = draw(notes()), draw(notes())
-            issue["description"] = draw(notes())
-        give_sq = draw(st.booleans()) if status_quo is None else status_quo
-        if give_sq:
-            sq = scale["min"] + (scale["max"] - scale["min"]) * draw(_unit())
-            issue["status_quo"] = _value(draw, _clip(sq, scale), scale["min"], scale["max"], rich)
-        issues.append(issue)
+    issues = [_issue(draw, name, rich, status_quo) for name in issue_names]
 
     def position(k: int) -> float:
         sc = issues[k]["scale"]
@@ -186,6 +175,19 @@ def case_dicts(
     if rich:
         data.update(_rich_case(draw, actor_names, issues))
     return data
+
+
+def _issue(draw: st.DrawFn, name: str, rich: bool, status_quo: bool | None) -> dict[str, Any]:
+    scale = draw(scales())
+    issue: dict[str, Any] = {"name": name, "scale": scale}
+    if rich and draw(st.booleans()):
+        scale["low"], scale["high"] = draw(notes()), draw(notes())
+        issue["description"] = draw(notes())
+    give_sq = draw(st.booleans()) if status_quo is None else status_quo
+    if give_sq:
+        sq = scale["min"] + (scale["max"] - scale["min"]) * draw(_unit())
+        issue["status_quo"] = _value(draw, _clip(sq, scale), scale["min"], scale["max"], rich)
+    return issue
 
 
 def _clip(x: float, scale: dict[str, Any]) -> float:
@@ -259,20 +261,10 @@ def _rich_case(
     some_actors = st.none() | st.lists(st.sampled_from(list(actor_names)), unique=True)
     for kind in ("links", "feedback"):
         if draw(st.booleans()):
-            items = []
-            for _ in range(draw(st.integers(1, 2))):
-                item: dict[str, Any] = {
-                    "perception": draw(perception),
-                    "issue": draw(issue_name),
-                    "weight": draw(weight),
-                }
-                who = draw(some_actors)
-                if who is not None:
-                    item["actors"] = who
-                if draw(st.booleans()):
-                    item["source"] = draw(notes())
-                items.append(item)
-            out[kind] = items
+            out[kind] = [
+                _link(draw, perception, issue_name, weight, some_actors)
+                for _ in range(draw(st.integers(1, 2)))
+            ]
     for kind in ("shocks", "levers"):
         if draw(st.booleans()):
             labels = draw(st.lists(names(), unique=True, min_size=1, max_size=2))
@@ -316,6 +308,27 @@ def _rich_case(
             st.dictionaries(names(), st.integers(-100, 100) | notes() | st.booleans(), max_size=3)
         )
     return out
+
+
+def _link(
+    draw: st.DrawFn,
+    perception: st.SearchStrategy[str],
+    issue_name: st.SearchStrategy[str],
+    weight: st.SearchStrategy[float],
+    some_actors: st.SearchStrategy[list[str] | None],
+) -> dict[str, Any]:
+    """One link (or feedback) between a perception and an issue."""
+    item: dict[str, Any] = {
+        "perception": draw(perception),
+        "issue": draw(issue_name),
+        "weight": draw(weight),
+    }
+    who = draw(some_actors)
+    if who is not None:
+        item["actors"] = who
+    if draw(st.booleans()):
+        item["source"] = draw(notes())
+    return item
 
 
 def cases(**kwargs: Any) -> st.SearchStrategy[Case]:
