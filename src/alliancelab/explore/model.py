@@ -17,7 +17,9 @@ issue:
   :meth:`~alliancelab.models.bargaining.Engine.solve_batch` over the batch's Problems (the
   engines with a vectorised kernel - compromise, bdm-scholz - run the whole batch at once),
   each experiment with its own Generator, seeded ``SeedSequence(entropy, spawn_key=(1, e))``;
-  ``rounds`` goes to ``bdm`` and ``bdm-scholz``, every other option is the engine's default;
+  ``rounds`` goes to ``bdm`` and ``bdm-scholz``, every other option is the engine's default.
+  The two BDM engines run issue by issue and draw no random numbers, so a batch's distinct
+  one-issue inputs run once each (:data:`BY_ISSUE`);
 * ``dynamics.<issue>`` and ``dynamics.<indicator>`` - the final round of the perception
   dynamics (:func:`alliancelab.scenarios.scenario.simulate_scenario`, compromise engine) on
   the case with the sampled values and the experiment's shocks and levers, each at its
@@ -53,6 +55,13 @@ MODELS = (*ENGINES, "dynamics")
 DEFAULT_MODELS = ("compromise", "bdm-scholz")
 #: the engines that take ``rounds`` (a fixed number of bargaining rounds).
 ROUNDS_ENGINES = ("bdm", "bdm-scholz")
+#: engines that forecast each issue from that issue's numbers alone and draw no random
+#: numbers: a batch's distinct one-issue inputs are solved once each (levers and shocks leave
+#: most issues of a scenario as they were, so across its policies most inputs repeat; the
+#: numbers are the same as solving every experiment)
+BY_ISSUE = ("bdm", "bdm-scholz")
+#: above this share of distinct one-issue inputs the batch is solved whole
+DISTINCT_SHARE = 0.7
 
 
 @dataclass(frozen=True)
@@ -218,16 +227,36 @@ class ExperimentModel:
     def evaluate(self, ids: np.ndarray, X: np.ndarray) -> np.ndarray:
         """Outcomes ``(m, K)`` (columns :attr:`outcome_names`) for experiments ``ids``."""
         engines = self._compiled().engines
-        problems: list[Problem] | None = None
+        batch: ProblemBatch | None = None
+        problems: list[Problem] = []
         cols: list[np.ndarray] = []
         for m in self.models:
             if m == "dynamics":
                 cols.append(self._dynamics(ids, X))
                 continue
-            if problems is None:
-                problems = self.batch(ids, X).problems()
-            cols.append(engines[m].solve_batch(problems, ExperimentRngs(self.entropy, ids)))
+            if batch is None:
+                batch = self.batch(ids, X)
+                problems = batch.problems()
+            if m in BY_ISSUE:
+                cols.append(self._by_issue(engines[m], batch, problems, ids))
+            else:
+                cols.append(engines[m].solve_batch(problems, ExperimentRngs(self.entropy, ids)))
         return np.concatenate(cols, axis=1) if cols else np.empty((len(ids), 0))
+
+    def _by_issue(self, engine: Engine, batch: ProblemBatch, problems: list[Problem],
+                  ids: np.ndarray) -> np.ndarray:
+        """A :data:`BY_ISSUE` engine's forecasts ``(m, d)``: each distinct one-issue input
+        once, unless nearly all are distinct."""
+        m, d = len(problems), batch.base.n_issues
+        groups = [_distinct(batch.issue_keys(k)) for k in range(d)]
+        if sum(len(first) for first, _ in groups) > DISTINCT_SHARE * m * d:
+            return engine.solve_batch(problems, ExperimentRngs(self.entropy, ids))
+        out = np.empty((m, d))
+        for k, (first, inverse) in enumerate(groups):
+            one = engine.solve_batch(batch.issue_problems(first, k),
+                                     ExperimentRngs(self.entropy, ids[first]))
+            out[:, k] = one[inverse, 0]
+        return out
 
     def _dynamics(self, ids: np.ndarray, X: np.ndarray) -> np.ndarray:
         values = [p for p in self.params if not p.boolean]
@@ -241,6 +270,17 @@ class ExperimentModel:
             final, ind = sim.final_outcomes(), sim.final_indicators()
             out[r] = [final[i] for i in case.issue_names] + [ind[k] for k in sorted(ind)]
         return out
+
+
+def _distinct(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(index of the first of each distinct row, row -> its distinct row): rows compared as
+    raw bytes, so only bit-identical inputs are merged."""
+    if keys.shape[1] == 0:
+        return np.zeros(1, dtype=np.intp), np.zeros(len(keys), dtype=np.intp)
+    rows = np.ascontiguousarray(keys, dtype=float)
+    raw = rows.view(np.dtype((np.void, rows.itemsize * rows.shape[1]))).ravel()
+    _, first, inverse = np.unique(raw, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1)
 
 
 def _dynamics_names(case: Case) -> list[str]:

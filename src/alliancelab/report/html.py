@@ -374,9 +374,10 @@ def _kpis(results: Any) -> list[dict[str, str]]:
             i = own["gap"].abs().to_numpy().argmax()
             r = own.iloc[i]
             a, b = sides
+            what = f"threat from {r['item']}" if r["kind"] == "threat" else str(r["item"])
             k.append({"value": f"{r['gap']:+.2f}",
                       "label": f"largest {b}-minus-{a} perception gap ({r['snapshot']}): "
-                               f"{r['kind']} {r['item']}, on a 0-1 scale (< 0: {b} lower)"})
+                               f"{what}, on a 0-1 scale (< 0: {b} lower)"})
     return k
 
 

@@ -25,7 +25,7 @@ of the shipped cases).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from dataclasses import fields as dataclass_fields
 from typing import Any
 
@@ -36,7 +36,8 @@ from ..core.errors import AllianceLabError
 from ..core.problem import Problem
 from .interventions import _bounds, _resolve, check_names
 
-__all__ = ["ArrayChange", "ProblemBatch", "compile_interventions", "entries", "truth_masks"]
+__all__ = ["ACTOR_FIELDS", "ISSUE_FIELDS", "ArrayChange", "ProblemBatch", "compile_interventions",
+           "entries", "truth_masks"]
 
 Path = tuple[str | int, ...]
 #: one entry of a Problem array: (field, index into the field)
@@ -49,6 +50,10 @@ _ACTOR_FIELDS = {"capability": "capability", "positions": "position", "saliences
 _ESTIMATE_FIELDS = {"positions": "perceived_position", "saliences": "perceived_salience",
                     "capability": "perceived_capability"}
 _ISSUE_FIELDS = ("status_quo", "floor", "ceiling")
+#: the array fields of a Problem whose last axis is the issues, and the others
+ISSUE_FIELDS = ("position", "salience", "lower", "upper", "status_quo", "perceived_position",
+                "perceived_salience", "weight", "veto", "floor", "ceiling")
+ACTOR_FIELDS = ("capability", "perceived_capability")
 
 
 def entries(case: Case, path: Path) -> tuple[Entry, ...]:
@@ -209,6 +214,7 @@ class ProblemBatch:
         self._arrays: dict[str, np.ndarray] = {}
         self._stated = {f: ~np.asarray(v) for f, v in follows.items()}  # the case's estimates
         self._follows = dict(follows)
+        self._view: dict[str, np.ndarray] | None = None  # the perceived fields, until a write
 
     @classmethod
     def of(cls, case: Case, m: int) -> ProblemBatch:
@@ -230,6 +236,7 @@ class ProblemBatch:
 
     def write(self, where: Sequence[tuple[Entry, ...]], values: np.ndarray) -> None:
         """Column ``p`` of ``values`` ``(m, P)`` into the entries ``where[p]``."""
+        self._view = None
         for col, hits in zip(np.asarray(values, dtype=float).T, where, strict=True):
             for field, idx in hits:
                 self.array(field)[(slice(None), *idx)] = col  # type: ignore[index]
@@ -243,6 +250,7 @@ class ProblemBatch:
         rows = np.flatnonzero(mask)
         if rows.size == 0 or not changes:
             return
+        self._view = None
         cap0 = self.array("capability")[rows]
         for ch in changes:
             olds = [self._get(p, rows) for p in ch.parts]
@@ -280,6 +288,8 @@ class ProblemBatch:
     def _perceived(self) -> dict[str, np.ndarray]:
         """The perceived fields that differ from the base: the truth where no estimate is
         stated (a broadcast view when the case states none), the estimates elsewhere."""
+        if self._view is not None:
+            return self._view
         out: dict[str, np.ndarray] = {}
         for field, truth_field in PERCEIVED.items():
             if truth_field not in self._arrays and field not in self._arrays:
@@ -292,24 +302,56 @@ class ProblemBatch:
             else:  # in place: the entries that follow the truth hold no estimate of their own
                 out[field] = self.array(field)
                 np.copyto(out[field], truth[:, None], where=follows)
+        self._view = out
         return out
 
     def problems(self) -> list[Problem]:
         """The ``m`` Problems (unchanged fields are shared with the base, not copied)."""
         fields = {**self._arrays, **self._perceived()}
-        if not hasattr(self.base, "__dict__"):
-            return [replace(self.base, **{f: a[r] for f, a in fields.items()})
-                    for r in range(self.m)]
-        # ``replace(base, **row)`` without running __init__ again for every variant (the
-        # base was checked, and every field written here is a float array of its shape)
+        return [_variant(self.base, {f: a[r] for f, a in fields.items()})
+                for r in range(self.m)]
+
+    def issue_keys(self, k: int) -> np.ndarray:
+        """``(m, L)``: the numbers that can differ between the variants on issue ``k`` - the
+        issue-``k`` part of every field written to (of a perceived field only the estimates
+        the case states, when no intervention creates one: the rest follows the truth) and
+        every actor-level field written to. Variants with equal rows have equal one-issue
+        problems (:meth:`issue_problems`)."""
+        self._perceived()
+        parts = [self._key_part(f, arr, k).reshape(self.m, -1) for f, arr in self._arrays.items()]
+        return np.concatenate(parts, axis=1) if parts else np.zeros((self.m, 0))
+
+    def _key_part(self, field: str, arr: np.ndarray, k: int) -> np.ndarray:
+        part = arr[..., k] if field in ISSUE_FIELDS else arr
+        stated = self._stated.get(field)
+        if stated is None or self._follows[field].ndim != stated.ndim:
+            return part
+        return part[:, stated[..., k] if field in ISSUE_FIELDS else stated]
+
+    def issue_problems(self, rows: np.ndarray, k: int) -> list[Problem]:
+        """Variants ``rows`` restricted to issue ``k`` (one-issue Problems)."""
+        fields = {f: a[..., k:k + 1] if f in ISSUE_FIELDS else a
+                  for f, a in {**self._arrays, **self._perceived()}.items()}
         state = {f.name: getattr(self.base, f.name) for f in dataclass_fields(self.base)}
+        state.update({f: np.asarray(state[f])[..., k:k + 1] for f in ISSUE_FIELDS})
+        state["issues"] = (self.base.issues[k],)
         out = []
-        for r in range(self.m):
-            problem = object.__new__(type(self.base))
-            problem.__dict__.update(state)
-            problem.__dict__.update({f: a[r] for f, a in fields.items()})
-            out.append(problem)
+        for r in rows:
+            one = object.__new__(type(self.base))
+            one.__dict__.update(state)
+            one.__dict__.update({f: a[r] for f, a in fields.items()})
+            out.append(one)
         return out
+
+
+def _variant(base: Problem, fields: dict[str, Any]) -> Problem:
+    """``dataclasses.replace(base, **fields)`` without running ``__init__`` again (the base
+    was checked; every field given is an array of the base's layout): a tenth of the time,
+    for thousands of variants per batch."""
+    out = object.__new__(type(base))
+    out.__dict__.update({f.name: getattr(base, f.name) for f in dataclass_fields(base)})
+    out.__dict__.update(fields)
+    return out
 
 
 def _mean(ch: ArrayChange, olds: list[np.ndarray], there: list[np.ndarray],
