@@ -5,6 +5,7 @@ the dynamics through ``simulate_scenario``."""
 
 from __future__ import annotations
 
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 
 import numpy as np
@@ -14,10 +15,18 @@ from alliancelab import forecast
 from alliancelab.core.errors import AllianceLabError
 from alliancelab.core.problem import Problem
 from alliancelab.explore import DEFAULT_MODELS, MODELS, policies, uncertainties
-from alliancelab.explore.model import ExperimentModel, ExperimentRngs, outcome_names
+from alliancelab.explore.model import (
+    BY_ISSUE,
+    DISTINCT_SHARE,
+    ExperimentModel,
+    ExperimentRngs,
+    _distinct,
+    outcome_names,
+)
 from alliancelab.explore.samplers import experiment_seed, root_sequence, sample
 from alliancelab.formats import read_case
 from alliancelab.models.bargaining import ENGINES
+from alliancelab.scenarios.batch import ACTOR_FIELDS, ISSUE_FIELDS
 from alliancelab.scenarios.interventions import apply_interventions
 from alliancelab.scenarios.scenario import simulate_scenario
 from alliancelab.scenarios.uncertainty import with_values
@@ -113,3 +122,31 @@ def test_experiment_rngs_are_the_experiment_seeds():
     want = np.random.default_rng(experiment_seed(7, 10)).random(3)
     np.testing.assert_array_equal(rngs[1].random(3), want)
     np.testing.assert_array_equal(list(rngs)[1].random(3), want)
+
+
+@pytest.mark.parametrize("engine", BY_ISSUE)
+def test_distinct_one_issue_inputs_run_once_with_the_same_numbers(setup, engine):
+    """Every policy of a few scenarios in one batch: the issues a lever leaves alone repeat
+    across the policies, so the engine runs each distinct one-issue input once - and gives
+    forecast()'s numbers for every experiment."""
+    case, params, pols, X = setup
+    model = ExperimentModel.build(case, params, pols, shocks=("china_retaliation",),
+                                  models=(engine,), rounds=5)
+    ids = np.arange(4 * len(pols))
+    batch = model.batch(ids, X[ids // len(pols)])
+    distinct = sum(len(_distinct(batch.issue_keys(k))[0]) for k in range(len(case.issues)))
+    assert distinct <= DISTINCT_SHARE * len(ids) * len(case.issues)  # the merged path runs
+    Y = model.evaluate(ids, X[ids // len(pols)])
+    for r, e in enumerate(ids):
+        sampled, names = _case_for(case, params, pols, X, int(e))
+        want = forecast(apply_interventions(sampled, names), engine, rounds=5).forecast
+        np.testing.assert_allclose(Y[r], want, rtol=1e-12, err_msg=f"{engine} {e}")
+
+
+def test_every_array_field_of_a_problem_is_sliced_by_issue_or_kept():
+    """The one-issue problems of the merged path slice every field of the issues' axis: a
+    new array field of Problem must be listed in ISSUE_FIELDS or ACTOR_FIELDS."""
+    problem = Problem.from_case(read_case(DATA / "explore_case.yaml"))
+    arrays = {f.name for f in dataclass_fields(problem)
+              if isinstance(getattr(problem, f.name), np.ndarray)}
+    assert arrays == set(ISSUE_FIELDS) | set(ACTOR_FIELDS)

@@ -246,10 +246,12 @@ class ExperimentModel:
     def _by_issue(self, engine: Engine, batch: ProblemBatch, problems: list[Problem],
                   ids: np.ndarray) -> np.ndarray:
         """A :data:`BY_ISSUE` engine's forecasts ``(m, d)``: each distinct one-issue input
-        once, unless nearly all are distinct."""
+        once, unless nearly all are distinct (as without policies to compare, where every
+        experiment is a scenario of its own)."""
         m, d = len(problems), batch.base.n_issues
-        groups = [_distinct(batch.issue_keys(k)) for k in range(d)]
-        if sum(len(first) for first, _ in groups) > DISTINCT_SHARE * m * d:
+        whole = len(self.policies) < 2
+        groups = [] if whole else [_distinct(batch.issue_keys(k)) for k in range(d)]
+        if whole or sum(len(first) for first, _ in groups) > DISTINCT_SHARE * m * d:
             return engine.solve_batch(problems, ExperimentRngs(self.entropy, ids))
         out = np.empty((m, d))
         for k, (first, inverse) in enumerate(groups):
