@@ -192,7 +192,8 @@ def test_every_engine_scores_a_subset(data, model: str) -> None:  # type: ignore
 
 def test_cli_backtest_writes_the_error_csv(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "sub" / "errors.csv"
-    code = main(["backtest", str(deu_file()), "--models", "compromise,median", "--out", str(out)])
+    code = main(["backtest", str(deu_file()), "--models", "compromise,median", "--errors",
+                 str(out)])
     assert code == 0
     printed = capsys.readouterr().out
     assert "compromise" in printed and "23.22" in printed and "353" in printed
@@ -205,10 +206,10 @@ def test_cli_backtest_writes_the_error_csv(tmp_path: Path, capsys) -> None:  # t
     assert not list(tmp_path.glob("sub/.*.tmp"))
 
 
-def test_cli_default_out_path(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_cli_writes_nothing_by_default(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(tmp_path)
     assert main(["backtest", str(deu_file()), "--models", "median"]) == 0
-    assert (tmp_path / "deu3-backtest-errors.csv").is_file()
+    assert not list(tmp_path.iterdir())
 
 
 def _wrong_columns(tmp_path: Path) -> Path:
@@ -244,7 +245,7 @@ def _binary(tmp_path: Path) -> Path:
 def test_cli_bad_input_exits_2_with_one_line(tmp_path: Path, capsys, make, expected) -> None:  # type: ignore[no-untyped-def]
     path = make(tmp_path)
     out = tmp_path / "errors.csv"
-    assert main(["backtest", str(path), "--models", "compromise", "--out", str(out)]) == 2
+    assert main(["backtest", str(path), "--models", "compromise", "--errors", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("alliancelab: error: ")
     assert expected in err
@@ -253,9 +254,9 @@ def test_cli_bad_input_exits_2_with_one_line(tmp_path: Path, capsys, make, expec
 
 def test_cli_bad_options_exit_2(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "errors.csv"
-    assert main(["backtest", str(deu_file()), "--models", "oracle", "--out", str(out)]) == 2
+    assert main(["backtest", str(deu_file()), "--models", "oracle", "--errors", str(out)]) == 2
     assert capsys.readouterr().err.count("\n") == 1
-    assert main(["backtest", str(deu_file()), "--rounds", "0", "--out", str(out)]) == 2
+    assert main(["backtest", str(deu_file()), "--rounds", "0", "--errors", str(out)]) == 2
     assert "rounds" in capsys.readouterr().err
     assert not out.exists()
 
@@ -263,7 +264,7 @@ def test_cli_bad_options_exit_2(tmp_path: Path, capsys) -> None:  # type: ignore
 def test_cli_entry_point_exit_code(tmp_path: Path) -> None:
     bad = _wrong_columns(tmp_path)
     proc = subprocess.run(
-        [sys.executable, "-m", "alliancelab", "backtest", str(bad), "--out",
+        [sys.executable, "-m", "alliancelab", "backtest", str(bad), "--errors",
          str(tmp_path / "e.csv")],
         capture_output=True, text=True, check=False, timeout=60,
     )

@@ -1,57 +1,133 @@
 """``alliancelab backtest FILE``: score every engine against the DEU III outcomes.
 
 Prints, per engine, the mean and median absolute error (0-100 scale) and the number of
-issues scored, and writes the per-issue errors as CSV (atomically). Cleaning rules:
-docs/backtest.md and :mod:`alliancelab.formats.deu`.
+issues scored (or ``--json`` one JSON document, or ``--csv`` the per-issue errors). Writes
+nothing unless asked: ``--errors PATH`` writes the per-issue errors as CSV, ``--out DIR`` the
+per-issue errors and the summary into DIR (atomically). Cleaning rules: docs/backtest.md and
+:mod:`alliancelab.formats.deu`.
 """
 
 from __future__ import annotations
 
 import argparse
-import time
-from typing import Any
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from ..core.io import atomic_write_text
-from ..formats.deu import CAPABILITIES, read_deu
-from ..jobs.backtest import Backtest, parse_models, run_backtest
+from ..core.errors import AllianceLabError
+from ._help import first_paragraph
+from ._logging import Progress, log
+from ._output import check_dir, check_file, print_json, write_text
 
-DEFAULT_OUT = "deu3-backtest-errors.csv"
+if TYPE_CHECKING:
+    from ..jobs.backtest import Backtest
+
+#: the file names written into --out DIR
+ERRORS_NAME = "deu3-backtest-errors.csv"
+SUMMARY_NAME = "deu3-backtest-summary.csv"
+#: alliancelab.formats.deu.CAPABILITIES (repeated so that --help needs no import; a test
+#: checks that the two agree)
+CAPABILITIES = ("gdp", "votes", "equal")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
-        "backtest", help="score every engine against the DEU III issue outcomes"
+        "backtest", help="score every engine against the DEU III issue outcomes",
+        description=first_paragraph(__doc__),
     )
     p.add_argument("file", help="DEU III file (tab-separated, e.g. shared/data/deu3/deu3.csv)")
-    p.add_argument(
-        "--models", default=None, help="comma-separated engines (default: all registered)"
-    )
-    p.add_argument(
-        "--out", default=DEFAULT_OUT, help=f"per-issue error CSV (default: ./{DEFAULT_OUT})"
-    )
-    p.add_argument("--rounds", type=int, default=None, help="rounds for iterative models")
-    p.add_argument(
-        "--capability",
-        default="gdp",
-        choices=CAPABILITIES,
-        help="actor capabilities: GDP row of the file (default), Council votes, or equal",
-    )
+    p.add_argument("--models", default=None, metavar="M1,M2",
+                   help="comma-separated engines, or all (default: all registered engines)")
+    p.add_argument("--rounds", type=int, default=None, metavar="N",
+                   help="rounds for iterative models (default: each engine's own)")
+    p.add_argument("--capability", default="gdp", choices=CAPABILITIES,
+                   help="actor capabilities: the file's GDP row, Council votes, or equal")
     p.add_argument("--seed", type=int, default=0, help="seed for stochastic engines")
+    p.add_argument("--errors", default=None, metavar="PATH",
+                   help="write the per-issue errors as CSV to PATH (default: not written)")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help=f"write {ERRORS_NAME} and {SUMMARY_NAME} into DIR "
+                   "(default: not written)")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true",
+                     help="print one JSON document instead of the table")
+    fmt.add_argument("--csv", action="store_true",
+                     help="print the per-issue errors as CSV instead of the table")
     p.set_defaults(handler=run)
 
 
+def _targets(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
+    """The --errors file and the --out folder, checked before the backtest runs."""
+    errors = check_file(args.errors, "--errors") if args.errors else None
+    out = None
+    if args.out:
+        if Path(args.out).suffix.lower() == ".csv" and not Path(args.out).is_dir():
+            raise AllianceLabError("names a folder; for one CSV file use --errors FILE.csv",
+                                   file=args.out, field="--out")
+        out = check_dir(args.out, "--out")
+    return errors, out
+
+
 def run(args: argparse.Namespace) -> int:
+    from ..core.checks import non_negative_int, positive_int
+    from ..formats.deu import read_deu
+    from ..jobs.backtest import parse_models, run_backtest
+
+    if args.rounds is not None:
+        positive_int(args.rounds, "--rounds")
+    non_negative_int(args.seed, "--seed")
+    errors_path, out = _targets(args)
     models = parse_models(args.models)
     data = read_deu(args.file, args.capability)
-    with _LazyProgress() as progress:
+    log.info("backtest: %d issue rows read from %s; %d engines", data.rows, args.file,
+             len(models))
+    with Progress("backtest", "forecasts") as progress:
         result = run_backtest(data, models, rounds=args.rounds, seed=args.seed,
                               progress=progress)
-    atomic_write_text(args.out, result.errors.to_csv(index=False, float_format="%.10g"))
-    _print(result, data.rows, args.capability, args.out)
+    files = _write(result, errors_path, out)
+    if args.json:
+        print_json(_document(result, args, data.rows, files))
+    elif args.csv:
+        sys.stdout.write(_errors_csv(result))
+    else:
+        _print(result, data.rows, args.capability, files)
     return 0
 
 
-def _print(result: Backtest, rows: int, capability: str, out: str) -> None:
+def _errors_csv(result: Backtest) -> str:
+    return str(result.errors.to_csv(index=False, float_format="%.10g"))
+
+
+def _write(result: Backtest, errors_path: Path | None, out: Path | None) -> list[str]:
+    files: list[str] = []
+    text = _errors_csv(result) if errors_path or out else ""
+    if errors_path is not None:
+        files.append(str(write_text(errors_path, text, "--errors")))
+    if out is not None:
+        files.append(str(write_text(out / ERRORS_NAME, text, "--out")))
+        summary = result.summary().to_csv(index=False, float_format="%.10g")
+        files.append(str(write_text(out / SUMMARY_NAME, summary, "--out")))
+    return files
+
+
+def _failures(result: Backtest) -> dict[str, dict[str, Any]]:
+    errs = result.errors[result.errors["status"] == "error"]
+    return {str(model): {"issues": len(group), "example": str(group["message"].iloc[0])}
+            for model, group in errs.groupby("model", sort=False)}
+
+
+def _document(result: Backtest, args: argparse.Namespace, rows: int,
+              files: list[str]) -> dict[str, Any]:
+    return {
+        "file": args.file, "capability": args.capability, "seed": result.seed,
+        "rounds": args.rounds, "models": list(result.models), "rows_read": rows,
+        "issues_scored": result.n_issues, "skipped": dict(result.skipped),
+        "summary": result.summary().to_dict(orient="records"),
+        "failures": _failures(result), "files": files,
+    }
+
+
+def _print(result: Backtest, rows: int, capability: str, files: list[str]) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -63,73 +139,25 @@ def _print(result: Backtest, rows: int, capability: str, out: str) -> None:
         "issues below the engine's minimum of actors",
     )
     table.add_column("model")
-    table.add_column("mean AE", justify="right")
-    table.add_column("median AE", justify="right")
-    table.add_column("scored", justify="right")
-    table.add_column("errors", justify="right")
-    table.add_column("too few", justify="right")
-    table.add_column("seconds", justify="right")
+    for name in ("mean AE", "median AE", "scored", "errors", "too few", "seconds"):
+        table.add_column(name, justify="right")
     for rec in result.summary().itertuples(index=False):
-        table.add_row(
-            rec.model,
-            _fmt(rec.mean_abs_error),
-            _fmt(rec.median_abs_error),
-            str(rec.n_scored),
-            str(rec.n_errors),
-            str(rec.n_too_few_actors),
-            _fmt(rec.seconds),
-        )
+        table.add_row(rec.model, _fmt(rec.mean_abs_error), _fmt(rec.median_abs_error),
+                      str(rec.n_scored), str(rec.n_errors), str(rec.n_too_few_actors),
+                      _fmt(rec.seconds))
     console.print(table)
     skipped = ", ".join(f"{n} {why}" for why, n in result.skipped.items()) or "none"
     console.print(f"{rows} issue rows read, {result.n_issues} kept for scoring; "
-                  f"skipped: {skipped}")
-    errs = result.errors[result.errors["status"] == "error"]
-    for model, group in errs.groupby("model", sort=False):
-        console.print(f"{model}: {len(group)} issue(s) failed, e.g. {group['message'].iloc[0]}")
-    console.print(f"per-issue errors written to {out}")
+                  f"skipped: {skipped}", highlight=False)
+    for model, fail in _failures(result).items():
+        console.print(f"{model}: {fail['issues']} issue(s) failed, e.g. {fail['example']}",
+                      highlight=False)
+    if files:
+        console.print("written: " + ", ".join(files), highlight=False)
+    else:
+        console.print("per-issue errors: not written (--errors FILE.csv or --out DIR)",
+                      highlight=False)
 
 
 def _fmt(x: float) -> str:
     return "-" if x != x else f"{x:.2f}"
-
-
-class _LazyProgress:
-    """A rich progress bar (on stderr, terminals only) that appears once the run has taken
-    more than a second."""
-
-    def __init__(self, delay: float = 1.0) -> None:
-        self.delay = delay
-        self.start = time.monotonic()
-        self.bar: Any = None
-        self.task: Any = None
-
-    def __enter__(self) -> _LazyProgress:
-        self.start = time.monotonic()
-        return self
-
-    def __call__(self, done: int, total: int) -> None:
-        if self.bar is None:
-            if time.monotonic() - self.start < self.delay:
-                return
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-            console = Console(stderr=True)
-            if not console.is_terminal:
-                self.delay = float("inf")
-                return
-            self.bar = Progress(
-                "[progress.description]{task.description}",
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeRemainingColumn(),
-                console=console,
-                transient=True,
-            )
-            self.bar.start()
-            self.task = self.bar.add_task("backtest", total=total)
-        self.bar.update(self.task, completed=done)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()

@@ -15,25 +15,28 @@ import json
 import shlex
 import sys
 import time
-from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
-from rich import box
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from ..core.errors import AllianceLabError
-from ..core.io import atomic_write_text
-from ..core.result import jsonable
-from ..core.rng import versions
-from ..jobs.hindcast import DEAD_BAND, REFERENCES, Hindcast, parse_models, run_hindcast
-from ..jobs.sma_series import WEIGHTS, SmaSeries, run_sma
-from ..report.hindcast import best_view, pooled_view, reading, write_report
+from ._help import first_paragraph
+from ._logging import stage
+from ._output import check_dir, print_json, writing
+from ._output import write_text as _write_text
 
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..jobs.hindcast import Hindcast
+    from ..jobs.sma_series import SmaSeries
+
+#: alliancelab.jobs.hindcast.DEAD_BAND and REFERENCES, alliancelab.jobs.sma_series.WEIGHTS'
+#: names, repeated so that --help needs no import (a test checks that they agree)
+DEAD_BAND = 0.02
+REFERENCES = ("outcomes", "case")
+WEIGHTS = ("stated", "equal")
 DEFAULT_OUT = "alliancelab-hindcast"
 SERIES = ("all", "snapshots", "sma")
 
@@ -41,41 +44,45 @@ SERIES = ("all", "snapshots", "sma")
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "hindcast", help="score every engine on the dated alliance snapshots and the SMA series "
-        "against what happened, and against 'nothing changes'")
-    p.add_argument("--models", default=None,
-                   help="all (default) or comma-separated engines and dyn:<engine>")
-    p.add_argument("--snapshots", default=None,
+        "against what happened, and against 'nothing changes'",
+        description=first_paragraph(__doc__))
+    p.add_argument("--models", default=None, metavar="M1,M2",
+                   help="all, or comma-separated engines and dyn:<engine> (default: all)")
+    p.add_argument("--snapshots", default=None, metavar="S1,S2",
                    help="comma-separated snapshot cases (default: every one with outcomes)")
     p.add_argument("--series", default="all", choices=SERIES,
                    help="the alliance snapshots, the SMA series, or both (default)")
-    p.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default ./{DEFAULT_OUT})")
-    p.add_argument("--seed", type=int, default=0, help="seed for stochastic engines (default 0)")
-    p.add_argument("--dead-band", type=float, default=DEAD_BAND,
+    p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
+                   help=f"output folder (default ./{DEFAULT_OUT})")
+    p.add_argument("--seed", type=int, default=0, metavar="S",
+                   help="seed for stochastic engines (default 0)")
+    p.add_argument("--dead-band", type=float, default=DEAD_BAND, metavar="F",
                    help=f"'no change' band, fraction of the scale width (default {DEAD_BAND})")
     p.add_argument("--reference", default="outcomes", choices=REFERENCES,
                    help="status quo: horizon-0 row of the outcome table (default) or the case's")
     p.add_argument("--fit-lambda", action="store_true",
                    help="add partial-adjustment rows, lambda fitted leave one snapshot out")
-    p.add_argument("--sma-weights", default="stated", choices=list(WEIGHTS),
+    p.add_argument("--sma-weights", default="stated", choices=WEIGHTS,
                    help="actor weights of the SMA cases (default: the stated judgements)")
-    p.add_argument("--outcomes", default=None, help="outcome table (default: the shipped one)")
-    p.add_argument("--sma-table", default=None, help="SMA table (default: the shipped one)")
+    p.add_argument("--outcomes", default=None, metavar="CSV",
+                   help="outcome table (default: the shipped one)")
+    p.add_argument("--sma-table", default=None, metavar="CSV",
+                   help="SMA table (default: the shipped one)")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print one JSON document")
     fmt.add_argument("--csv", action="store_true", help="print the tidy hindcast CSV")
     p.set_defaults(handler=run)
 
 
-def _check_out(out: str) -> Path:
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise AllianceLabError("exists and is not a folder", file=out, field="--out")
-    return path
-
-
 def run(args: argparse.Namespace) -> int:
+    from ..jobs.hindcast import parse_models, run_hindcast
+    from ..jobs.sma_series import run_sma
+
     start = time.perf_counter()
-    out = _check_out(args.out)
+    out = check_dir(args.out, "--out")
+    if args.csv and args.series == "sma":
+        raise AllianceLabError("--csv prints the snapshot rows; use --series all or "
+                               "snapshots", field="--csv")
     models = parse_models(args.models)
     snapshots = ([s.strip() for s in args.snapshots.split(",") if s.strip()]
                  if args.snapshots else None)
@@ -84,19 +91,19 @@ def run(args: argparse.Namespace) -> int:
     h: Hindcast | None = None
     s: SmaSeries | None = None
     if args.series in ("all", "snapshots"):
-        h = run_hindcast(snapshots, models, seed=args.seed, band=args.dead_band,
-                         reference=args.reference, fit_lambda=args.fit_lambda,
-                         outcomes=args.outcomes)
+        with stage("hindcast: forecasting the snapshots with %d models", len(models)):
+            h = run_hindcast(snapshots, models, seed=args.seed, band=args.dead_band,
+                             reference=args.reference, fit_lambda=args.fit_lambda,
+                             outcomes=args.outcomes)
     if args.series in ("all", "sma"):
-        s = run_sma(models, seed=args.seed, band=args.dead_band, weights=args.sma_weights,
-                    path=args.sma_table)
-    files = _write(out, h, s, _command(args), time.perf_counter() - start)
+        with stage("hindcast: the SMA series with %d models", len(models)):
+            s = run_sma(models, seed=args.seed, band=args.dead_band, weights=args.sma_weights,
+                        path=args.sma_table)
+    with stage("hindcast: writing the tables and the report into %s", out):
+        files = _write(out, h, s, _command(args), time.perf_counter() - start)
     if args.json:
-        sys.stdout.write(json.dumps(jsonable(_document(h, s, files)), indent=2) + "\n")
-    elif args.csv:
-        if h is None:
-            raise AllianceLabError("--csv prints the snapshot rows; use --series all or "
-                                   "snapshots", field="--csv")
+        print_json(_document(h, s, files))
+    elif args.csv and h is not None:
         sys.stdout.write(h.rows.to_csv(index=False, float_format="%.10g"))
     else:
         _print(h, s, files)
@@ -118,6 +125,12 @@ def _command(args: argparse.Namespace) -> str:
 
 def _manifest(h: Hindcast | None, s: SmaSeries | None, command: str | None,
               seconds: float) -> dict[str, Any]:
+    from datetime import UTC, datetime
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as package_version
+
+    from ..core.rng import versions
+
     v = versions()
     for pkg in ("plotly", "rich", "jinja2"):
         try:
@@ -137,10 +150,14 @@ def _manifest(h: Hindcast | None, s: SmaSeries | None, command: str | None,
 
 def _write(out: Path, h: Hindcast | None, s: SmaSeries | None, command: str | None,
            seconds: float) -> dict[str, str]:
+    from ..core.result import jsonable
+    from ..core.rng import versions
+    from ..report.hindcast import write_report
+
     files: dict[str, str] = {}
 
     def put(name: str, text: str) -> None:
-        atomic_write_text(out / name, text)
+        _write_text(out / name, text, "--out")
         files[name] = str(out / name)
 
     if h is not None:
@@ -150,7 +167,8 @@ def _write(out: Path, h: Hindcast | None, s: SmaSeries | None, command: str | No
         put("sma.csv", s.rows.to_csv(index=False, float_format="%.10g"))
         put("sma-summary.csv", s.summary().to_csv(index=False, float_format="%.10g"))
     version = versions().get("alliancelab", "")
-    write_report(out / "hindcast.html", h, s, command=command, version=version)
+    with writing(out / "hindcast.html", "--out"):
+        write_report(out / "hindcast.html", h, s, command=command, version=version)
     files["hindcast.html"] = str(out / "hindcast.html")
     put("manifest.json", json.dumps(jsonable(_manifest(h, s, command, seconds)), indent=2)
         + "\n")
@@ -159,6 +177,8 @@ def _write(out: Path, h: Hindcast | None, s: SmaSeries | None, command: str | No
 
 def _document(h: Hindcast | None, s: SmaSeries | None, files: dict[str, str]
               ) -> dict[str, Any]:
+    from ..report.hindcast import reading
+
     doc: dict[str, Any] = {"files": files, "reading": reading(h, s)}
     if h is not None:
         doc["snapshots"] = {
@@ -176,6 +196,9 @@ def _document(h: Hindcast | None, s: SmaSeries | None, files: dict[str, str]
 
 
 def _table(title: str, df: pd.DataFrame, right: tuple[str, ...] = ()) -> Table:
+    from rich import box
+    from rich.table import Table
+
     t = Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), title_justify="left",
               pad_edge=False, show_edge=False)
     for col in df.columns:
@@ -193,6 +216,10 @@ BEST_HEADERS = {"snapshot": "snap", "horizon": "h", "best model": "best model",
 
 
 def _print(h: Hindcast | None, s: SmaSeries | None, files: dict[str, str]) -> None:
+    from rich.console import Console
+
+    from ..report.hindcast import best_view, pooled_view, reading
+
     console = Console()
     if h is not None:
         b = best_view(h).rename(columns=BEST_HEADERS)
@@ -219,6 +246,8 @@ def _print(h: Hindcast | None, s: SmaSeries | None, files: dict[str, str]) -> No
 
 
 def _print_sma(console: Console, s: SmaSeries) -> None:
+    import pandas as pd
+
     m = s.summary()
     view = pd.DataFrame({
         "model": m["model"], "MAE": m["mae_widths"].map(lambda x: f"{x:.3f}"),

@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 
 from ..core.errors import AllianceLabError
+from ._help import first_paragraph
+from ._logging import log
 
 DEFAULT_DATA = "alliancelab-data"
 DEFAULT_PORT = 8765
@@ -26,17 +28,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p = sub.add_parser(
         "serve",
         help="the local web app: edit a case, forecast, compare shocks and levers, explore",
-        description=__doc__.splitlines()[0] if __doc__ else None,
+        description=first_paragraph(__doc__),
     )
     p.add_argument("case", nargs="?", default=None,
-                   help="case to open (file in any supported format, or shipped case name)")
+                   help="case to open (file in any supported format, or shipped case name; "
+                   "default: none, the app opens on its list of cases)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1; anything else needs a token)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     p.add_argument("--data", default=DEFAULT_DATA, metavar="DIR",
                    help=f"the app's data directory (default ./{DEFAULT_DATA}/)")
     p.add_argument("--token", default=None,
-                   help="access token (required off loopback; generated when omitted there)")
+                   help="access token, at least 16 characters (default: none on loopback; "
+                   "generated and printed for any other address)")
     p.add_argument("--max-upload-mb", type=float, default=5.0, metavar="MB",
                    help="largest case file or request accepted (default 5 MB)")
     p.add_argument("--max-jobs", type=int, default=8, metavar="N",
@@ -66,8 +70,8 @@ def import_case(case_arg: str, data_dir: Path) -> str:
     ws = Workspace(data_dir)
     name = clean_name(path.stem)
     if name in ws.case_names():
-        print(f"using the workspace copy of {name!r} in {ws.root / 'cases'} "
-              "(delete it to import the file again)", file=sys.stderr)
+        log.warning("using the workspace copy of %r in %s (delete it to import the file "
+                    "again)", name, ws.root / "cases")
         return name
     text = read_text(path) if path.suffix.lower() in (".yaml", ".yml") else format_case(case)
     ws.save(name, text)

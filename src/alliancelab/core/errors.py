@@ -31,7 +31,7 @@ class AllianceLabError(Exception):
             where = self.file + (f":{self.line}" if self.line is not None else "")
         elif self.line is not None:
             where = f"line {self.line}"
-        parts = [p for p in (where, self.field) if p]
+        parts = [_printable(p) for p in (where, self.field) if p]
         return ": ".join([*parts, self.message])
 
     def located(self, *, file: str | None = None, line: int | None = None) -> AllianceLabError:
@@ -42,6 +42,11 @@ class AllianceLabError(Exception):
             line=self.line if self.line is not None else line,
             field=self.field,
         )
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters escaped (a field named ``"\\n"`` stays on one line)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class CaseError(AllianceLabError):

@@ -10,6 +10,8 @@ each returns exactly (bit for bit) what the engine computed before arenas existe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from ...core.problem import Problem
@@ -37,10 +39,20 @@ def weights(
 
 
 def hull(position: np.ndarray, standing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The range of the positions ``(n, d)`` of the actors with standing, per issue."""
-    lo = np.where(standing, position, np.inf).min(axis=0)
-    hi = np.where(standing, position, -np.inf).max(axis=0)
+    """The range of the positions ``(..., n, d)`` of the actors with standing, per issue
+    (and per draw when there is a leading draws axis)."""
+    lo = np.where(standing, position, np.inf).min(axis=-2)
+    hi = np.where(standing, position, -np.inf).max(axis=-2)
     return lo, hi
+
+
+def stacked(problems: Sequence[Problem]) -> tuple[np.ndarray, ...]:
+    """Capability ``(N, n)``, position, salience and arena weight ``(N, n, d)`` of problems
+    with the same actors and issues, draws on the leading axis (for ``_solve_batch``)."""
+    return (np.stack([p.capability for p in problems]),
+            np.stack([p.position for p in problems]),
+            np.stack([p.salience for p in problems]),
+            np.stack([p.weight for p in problems]))
 
 
 def issue_groups(problem: Problem) -> list[tuple[np.ndarray, np.ndarray]]:

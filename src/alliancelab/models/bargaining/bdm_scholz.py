@@ -283,10 +283,7 @@ class BDMScholz(Engine):
         same participants together); the same bits as :meth:`_solve` draw by draw."""
         if not problems:
             return np.empty((0, 0))
-        cap = np.stack([p.capability for p in problems])  # (N, n)
-        pos = np.stack([p.position for p in problems])  # (N, n, d)
-        sal = np.stack([p.salience for p in problems])
-        wt = np.stack([p.weight for p in problems])
+        cap, pos, sal, wt = arena.stacked(problems)
         out = np.empty((len(problems), pos.shape[2]))
         for k in range(pos.shape[2]):
             stand = wt[:, :, k] > 0

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ...core.problem import Problem
-from .arena import hull, weights
+from .arena import hull, stacked, weights
 from .base import Engine, Outcome, static_outcome
 
 __all__ = ["Compromise", "weights"]
@@ -40,10 +40,7 @@ class Compromise(Engine):
         axis (sums over the actors in the same order, so the results are equal bit for bit)."""
         if not problems:
             return np.empty((0, 0))
-        cap = np.stack([p.capability for p in problems])  # (N, n)
-        sal = np.stack([p.salience for p in problems])  # (N, n, d)
-        pos = np.stack([p.position for p in problems])
-        arena = np.stack([p.weight for p in problems])
+        cap, pos, sal, arena = stacked(problems)
         w = cap[:, :, None] * sal * arena
         dead = w.sum(axis=1) <= 0  # (N, d)
         if dead.any():  # rare: the fallback of :func:`.arena.weights`, draw by draw
@@ -51,7 +48,4 @@ class Compromise(Engine):
                 w[r] = weights(cap[r], sal[r], arena[r])
         total = w.sum(axis=1)
         forecast = (w * pos).sum(axis=1) / total
-        standing = arena > 0
-        lo = np.where(standing, pos, np.inf).min(axis=1)
-        hi = np.where(standing, pos, -np.inf).max(axis=1)
-        return np.clip(forecast, lo, hi)  # type: ignore[no-any-return]
+        return np.clip(forecast, *hull(pos, arena > 0))  # type: ignore[no-any-return]
