@@ -40,8 +40,14 @@ def win_set(ideal: np.ndarray, status_quo: float) -> tuple[np.ndarray, np.ndarra
     itself, exactly (no rounding), so the intersection always holds it."""
     q = float(status_quo)
     above = q >= ideal  # the status quo lies above the ideal point: W = [2 x_v - q, q]
-    lo = np.where(above, ideal - (q - ideal), q)
-    hi = np.where(above, q, ideal + (ideal - q))
+    far = ideal + (ideal - q)  # the mirror image of the status quo
+    for _ in range(4):  # rounding may put it an ulp too far out: step it back in
+        out = np.abs(far - ideal) > np.abs(q - ideal)
+        if not out.any():
+            break
+        far = np.where(out, np.nextafter(far, ideal), far)
+    lo = np.where(above, far, q)
+    hi = np.where(above, q, far)
     return lo, hi
 
 
