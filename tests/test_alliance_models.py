@@ -56,12 +56,29 @@ def _with(case: Case, name: str) -> dict[str, float]:
     return am.assess(apply_interventions(case, [name]))
 
 
+def _certified(case: Case) -> Case:
+    """The case with the congressional troop floor lifted: a cut the Secretary of Defense
+    certifies, as the NDAA's clause allows (docs/us-rok-case.md, "Arenas and veto players").
+    With the floor (28,500 in us_rok_2025, the status quo) no troop cut can happen at the
+    point values, so the troop-cut directions are checked on this variant."""
+    issues = [i.model_copy(update={"floor": None}) if i.name == "usfk_troops" else i
+              for i in case.issues]
+    return case.model_copy(update={"issues": issues})
+
+
 def test_interventions_move_the_indicators_the_right_way(case):
     base = am.assess(case)
-    cut = _with(case, "rapid_troop_reduction")
-    assert cut["dilemma.rok_abandonment"] > base["dilemma.rok_abandonment"] + 0.03
-    stay = _with(case, "sustained_usfk_presence")
-    assert stay["dilemma.rok_abandonment"] < base["dilemma.rok_abandonment"]
+    # the floor binds: the lever's cut does not happen, abandonment does not move
+    floored = _with(case, "rapid_troop_reduction")
+    assert floored["dilemma.rok_abandonment"] == pytest.approx(
+        base["dilemma.rok_abandonment"], abs=1e-3)
+    free = _certified(case)
+    cut = _with(free, "rapid_troop_reduction")
+    assert cut["dilemma.rok_abandonment"] > am.assess(free)["dilemma.rok_abandonment"] + 0.03
+    stay = _with(case, "sustained_usfk_presence")  # the floor already keeps 28,500
+    assert stay["dilemma.rok_abandonment"] == pytest.approx(base["dilemma.rok_abandonment"])
+    stay = _with(free, "sustained_usfk_presence")
+    assert stay["dilemma.rok_abandonment"] < am.assess(free)["dilemma.rok_abandonment"]
     anti = _with(case, "overt_anti_china_policy")
     assert anti["dilemma.rok_entrapment"] > base["dilemma.rok_entrapment"] + 0.03
     assert anti["tension.us_china"] > base["tension.us_china"]
@@ -149,12 +166,13 @@ def test_morrow_responds_to_levers_as_documented(case):
     policy makes Seoul concede more autonomy for the same security; a DPRK nuclear test makes
     security dearer to Seoul, so it would concede more."""
     base = am.assess(case)
-    cut = _with(case, "rapid_troop_reduction")
-    assert cut["morrow.security_gained"] < base["morrow.security_gained"]
-    assert cut["morrow.price"] < base["morrow.price"]
-    assert cut["morrow.optimal_concession"] < base["morrow.optimal_concession"]
-    assert cut["morrow.concession_gap"] > base["morrow.concession_gap"]
-    assert cut["morrow.deal_gain"] < base["morrow.deal_gain"]
+    free = _certified(case)  # the troop floor lifted: a certified cut (see _certified)
+    base_free, cut = am.assess(free), _with(free, "rapid_troop_reduction")
+    assert cut["morrow.security_gained"] < base_free["morrow.security_gained"]
+    assert cut["morrow.price"] < base_free["morrow.price"]
+    assert cut["morrow.optimal_concession"] < base_free["morrow.optimal_concession"]
+    assert cut["morrow.concession_gap"] > base_free["morrow.concession_gap"]
+    assert cut["morrow.deal_gain"] < base_free["morrow.deal_gain"]
     anti = _with(case, "overt_anti_china_policy")
     assert anti["morrow.autonomy_conceded"] > base["morrow.autonomy_conceded"] + 0.03
     assert anti["morrow.concession_gap"] > base["morrow.concession_gap"] + 0.03

@@ -5,11 +5,14 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import numpy as np
 import pytest
 from shared_data import SHARED
 
 import alliancelab
 from alliancelab.cases import resolve_case, shipped_cases
+from alliancelab.core.case import Change
+from alliancelab.scenarios.interventions import apply_changes, apply_interventions
 
 CASES = ["us_rok_2025", "us_rok_2007"]
 
@@ -169,3 +172,113 @@ def test_case_round_trips_through_yaml(case: alliancelab.Case) -> None:
     text = alliancelab.format_case(case, "yaml")
     again = alliancelab.parse_case(text, "<round trip>", "yaml")
     assert again == case
+
+
+# -- arenas, veto players and legal bounds (docs/us-rok-case.md, "Arenas and veto players") --
+
+SNAPSHOTS = ["us_rok_2007", "us_rok_2013", "us_rok_2018", "us_rok_2025"]
+ENGINES = ["compromise", "median", "nash", "bdm", "bdm-scholz", "smp", "exchange"]
+OUTSIDERS = ("DPRK", "PRC", "Japan")
+#: alliance-internal issues: the adversaries and Japan act only through perceptions and shocks
+INTERNAL = ("usfk_troops", "strategic_flexibility", "sma_cost_sharing", "opcon_transfer",
+            "ncg_extended_deterrence", "defence_spending")
+ASSEMBLY = "ROK opposition (National Assembly)"
+
+
+def _problem(name: str) -> tuple[alliancelab.Case, alliancelab.Problem]:
+    case = alliancelab.read_case(resolve_case(name))
+    return case, alliancelab.Problem.from_case(case)
+
+
+def _set(case: alliancelab.Case, target: str, value: float) -> alliancelab.Case:
+    change = Change(target=target, op="set", value=value, source="test")
+    return apply_changes(case, [change], label="test")
+
+
+@pytest.mark.parametrize("name", SNAPSHOTS)
+def test_every_issue_has_an_arena_and_outsiders_have_no_standing(name: str) -> None:
+    case, p = _problem(name)
+    assert all(issue.arena is not None and issue.arena.source for issue in case.issues)
+    out = [p.actors.index(a) for a in OUTSIDERS]
+    k = {i: p.issues.index(i) for i in INTERNAL}
+    for issue, col in k.items():
+        assert (p.weight[out, col] == 0).all(), (name, issue)
+    # nowhere do the DPRK, the PRC or Japan bargain with full standing: at most an influence
+    assert (p.weight[out] < 1).all()
+
+
+@pytest.mark.parametrize("name", SNAPSHOTS)
+def test_defence_budget_is_seouls_and_troop_levels_washingtons(name: str) -> None:
+    case, p = _problem(name)
+    groups = [a.group for a in case.actors]
+    us = [i for i, g in enumerate(groups) if g == "US"]
+    rok = [i for i, g in enumerate(groups) if g == "ROK"]
+    spend, troops = p.issues.index("defence_spending"), p.issues.index("usfk_troops")
+    assert (p.weight[rok, spend] == 1).all() and (p.weight[us, spend] < 1).all()
+    clout = p.weight[:, spend] * p.capability * p.salience[:, spend]
+    assert clout[us].sum() < 0.5 * clout.sum()  # Washington weighs in, it does not decide
+    assert (p.weight[us, troops] == 1).all() and (p.weight[rok, troops] < 1).all()
+
+
+@pytest.mark.parametrize("name", SNAPSHOTS)
+def test_the_assembly_is_the_veto_player_of_the_sma(name: str) -> None:
+    case, p = _problem(name)
+    sma = case.issue("sma_cost_sharing")
+    assert [v.actor for v in sma.veto] == [ASSEMBLY]
+    assert "art. 60(1)" in (sma.veto[0].source or "")
+    k = p.issues.index("sma_cost_sharing")
+    assert list(np.flatnonzero(p.veto[:, k])) == [p.actors.index(ASSEMBLY)]
+    # the forecast lies in the Assembly's win-set of the status quo, for every engine
+    q = sma.status_quo.value
+    ideal = case.actor(ASSEMBLY).positions["sma_cost_sharing"].value
+    for model in ENGINES:
+        f = alliancelab.forecast(case, model=model, rng=0).forecast[k]
+        assert abs(f - ideal) <= abs(q - ideal) + 1e-12, (name, model, f)
+
+
+@pytest.mark.parametrize("model", ENGINES)
+def test_the_dprk_cannot_move_the_sma_or_the_troops(model: str) -> None:
+    """The North has no standing on alliance-internal issues: its position there enters no
+    computation of any engine, so changing it leaves the forecast bit for bit the same."""
+    case, p = _problem("us_rok_2025")
+    moved = _set(_set(case, "actors.DPRK.positions.sma_cost_sharing", 10.0),
+                 "actors.DPRK.positions.usfk_troops", 40000.0)
+    base = alliancelab.forecast(case, model=model, rng=0).forecast
+    other = alliancelab.forecast(moved, model=model, rng=0).forecast
+    for issue in ("sma_cost_sharing", "usfk_troops", "defence_spending"):
+        k = p.issues.index(issue)
+        assert other[k] == base[k], (model, issue)
+
+
+def test_the_2018_troop_floor_binds() -> None:
+    """The FY2019 NDAA floor (22,000, in force at the 2018-10 snapshot): even with every US
+    actor at 15,000 troops no engine forecasts fewer than 22,000."""
+    case, p = _problem("us_rok_2018")
+    assert case.issue("usfk_troops").floor.value == 22000
+    cut = _set(case, "actors.group:US.positions.usfk_troops", 15000.0)
+    k = p.issues.index("usfk_troops")
+    for model in ENGINES:
+        out = alliancelab.forecast(cut, model=model, rng=0)
+        assert out.forecast[k] == 22000, model
+        assert out.diagnostics["veto"]["usfk_troops"]["bound_by"] == ["floor"]
+
+
+def test_floors_follow_the_law_at_each_snapshot_date() -> None:
+    floors = {n: alliancelab.read_case(resolve_case(n)).issue("usfk_troops").floor
+              for n in SNAPSHOTS}
+    assert floors["us_rok_2007"] is None and floors["us_rok_2013"] is None  # none was law
+    assert floors["us_rok_2018"].range is None  # FY2019 NDAA: law, a fact
+    f25 = floors["us_rok_2025"]  # FY2026 NDAA signed after 2025-11: a judgement
+    assert f25.value == 28500 and f25.range == (24000, 28500)
+    assert f25.source.startswith("judgement:")
+
+
+def test_sustained_presence_keeps_the_troops_when_washington_and_seoul_agree() -> None:
+    """Issue 11's example: with every US actor and Seoul at 28,500 the lever used to give
+    about 26,350 (Pyongyang and Beijing voted); with the arena every engine gives 28,500,
+    already before the floor."""
+    case, p = _problem("us_rok_2025")
+    lever = apply_interventions(case, ["sustained_usfk_presence"])
+    for model in ENGINES:
+        veto = alliancelab.forecast(lever, model=model, rng=0).diagnostics["veto"]
+        assert veto["usfk_troops"]["unconstrained"] == pytest.approx(28500, abs=1e-6), model

@@ -68,12 +68,14 @@ RECOMMENDATIONS = {
 #: over rounds 1..T, DRAWS draws, seed SEED). Reported here, in the report's findings and in
 #: docs/dynamics.md; never tuned away.
 NOT_HOLDING = {
-    ("us_rok_2013", "strategic_diplomacy", "miscalculation_risk"): (
-        "2013: strategic diplomacy's effect on miscalculation risk is -0.0012 [-0.0028, "
-        "+0.0009]: faster learning clears the North's and China's misreading of Washington "
-        "(-0.0019 as stated) and the softer pressure lowers Pyongyang's felt threat (-0.0007), "
-        "but the readjustment of the dprk_policy outcome counts as risk (+0.0008); the "
-        "learning gain is half the 2025 one (-0.0038), so in some draws the net is >= 0"),
+    ("us_rok_2018", "rapid_troop_reduction", "deterrence"): (
+        "2018 (with the case's arenas and the FY2019 NDAA floor of 22,000): rapid troop "
+        "reduction's effect on deterrence is -0.0220 [-0.0513, +0.0006] (was -0.0679 "
+        "[-0.0926, -0.0453] before the arenas): the floor caps the cut, so the lever ends at "
+        "22,000 in every draw, and where the baseline already ends near the floor (status quo "
+        "24,168, the White House at 20,000) the troop effect over rounds 1..T is small "
+        "(-2,613 [-4,413, -654] troops); in 2 of 24 draws the other terms (the allies' "
+        "perceptions after the rapid move) outweigh it"),
 }
 
 
