@@ -1,7 +1,11 @@
 """Bounded load test of the web app on loopback: C concurrent clients post forecasts for
-D seconds; prints latency percentiles, errors and throughput; exits 1 on any error.
+D seconds, and every --runs-every-th client starts report runs instead (POST /api/runs,
+then polls the run); prints latency percentiles per kind, 5xx and other errors and
+throughput; exits 1 on any 5xx or transport error (a 429 from the full job queue is the
+app's limit working, counted apart).
 
     python bench/bench_web_load.py                      # 50 clients, 30 s, compromise
+    python bench/bench_web_load.py --runs-every 5       # 1 client in 5 starts runs
     python bench/bench_web_load.py --model bdm --concurrency 20 --duration 10
     python bench/bench_web_load.py --url http://127.0.0.1:8765   # an app already running
 
@@ -68,7 +72,37 @@ async def client(http: httpx.AsyncClient, body: dict[str, object], stop: float,
         latencies.append(time.perf_counter() - t0)
 
 
-async def load(url: str, args: argparse.Namespace) -> tuple[list[float], list[str], float]:
+async def runner(http: httpx.AsyncClient, body: dict[str, object], stop: float,
+                 latencies: list[float], errors: list[str], refused: list[int]) -> None:
+    """Start report runs (the latency is the POST's) and follow each to its end."""
+    while time.perf_counter() < stop:
+        t0 = time.perf_counter()
+        try:
+            r = await http.post("/api/runs", json=body)
+            latencies.append(time.perf_counter() - t0)
+            if r.status_code == 429:  # the job queue is full: the app's limit at work
+                refused.append(1)
+                await asyncio.sleep(0.5)
+                continue
+            if r.status_code != 202:
+                errors.append(f"HTTP {r.status_code}: {r.text[:200]}")
+                continue
+            job = r.json()["id"]
+            while time.perf_counter() < stop:
+                s = await http.get(f"/api/runs/{job}")
+                if s.status_code >= 500:
+                    errors.append(f"HTTP {s.status_code}: {s.text[:200]}")
+                if s.json().get("status") in ("done", "failed", "cancelled"):
+                    if s.json()["status"] == "failed":
+                        errors.append(f"run failed: {s.json().get('error')}")
+                    break
+                await asyncio.sleep(0.5)
+        except httpx.HTTPError as exc:
+            errors.append(f"{type(exc).__name__}: {exc}")
+
+
+async def load(url: str, args: argparse.Namespace
+               ) -> tuple[list[float], list[float], list[str], list[int], float]:
     limits = httpx.Limits(max_connections=args.concurrency,
                           max_keepalive_connections=args.concurrency)
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
@@ -76,13 +110,21 @@ async def load(url: str, args: argparse.Namespace) -> tuple[list[float], list[st
         r.raise_for_status()
         body = {"case": args.case, "model": args.model, "dynamics": not args.no_dynamics,
                 "interventions": args.interventions}
+        run_body = {"case": args.case, "draws": args.run_draws, "models": ["compromise"],
+                    "interventions": args.interventions}
         latencies: list[float] = []
+        run_latencies: list[float] = []
         errors: list[str] = []
+        refused: list[int] = []
         t0 = time.perf_counter()
         stop = t0 + args.duration
-        await asyncio.gather(*(client(http, body, stop, latencies, errors)
-                               for _ in range(args.concurrency)))
-        return latencies, errors, time.perf_counter() - t0
+        every = args.runs_every
+        await asyncio.gather(*(
+            runner(http, run_body, stop, run_latencies, errors, refused)
+            if every and k % every == every - 1
+            else client(http, body, stop, latencies, errors)
+            for k in range(args.concurrency)))
+        return latencies, run_latencies, errors, refused, time.perf_counter() - t0
 
 
 def main() -> int:
@@ -95,6 +137,9 @@ def main() -> int:
     ap.add_argument("--interventions", nargs="*", default=["dprk_nuclear_test"])
     ap.add_argument("--no-dynamics", action="store_true",
                     help="forecast only (by default each request also runs the dynamics)")
+    ap.add_argument("--runs-every", type=int, default=0, metavar="K",
+                    help="every K-th client starts report runs instead (default 0: none)")
+    ap.add_argument("--run-draws", type=int, default=4, help="draws of each run (default 4)")
     args = ap.parse_args()
     if not 1 <= args.concurrency <= 500 or not 0 < args.duration <= 600:
         ap.error("concurrency must be 1-500 and duration 0-600 s")
@@ -104,7 +149,7 @@ def main() -> int:
         url = args.url
         if url is None:
             proc, url = start_server(Path(tmp.name))
-        latencies, errors, wall = asyncio.run(load(url, args))
+        latencies, run_latencies, errors, refused, wall = asyncio.run(load(url, args))
     finally:
         if proc is not None:
             proc.send_signal(signal.SIGINT)
@@ -120,6 +165,13 @@ def main() -> int:
           f"{' '.join(args.interventions) or 'none'} (cores: {os.cpu_count()})")
     print(f"requests {lat.size}, errors {len(errors)}, throughput {lat.size / wall:.1f} req/s")
     print(f"latency ms: p50 {p50:.0f}  p95 {p95:.0f}  p99 {p99:.0f}  max {lat.max():.0f}")
+    if args.runs_every:
+        rl = np.array(run_latencies) * 1000
+        r50, r95 = np.percentile(rl, [50, 95]) if rl.size else (np.nan,) * 2
+        print(f"runs: {rl.size} POST /api/runs ({len(refused)} refused with 429, the job "
+              f"limit), latency ms: p50 {r50:.0f}  p95 {r95:.0f}")
+    server_errors = sum(e.startswith("HTTP 5") for e in errors)
+    print(f"5xx responses: {server_errors}")
     for e in sorted(set(errors))[:5]:
         print("  error:", e)
     return 1 if errors or lat.size == 0 else 0

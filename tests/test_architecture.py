@@ -551,7 +551,7 @@ def _catches_import_error(handler: ast.ExceptHandler) -> bool:
 def test_no_import_error_fallback_for_a_module_that_ships() -> None:
     """``try: import <an alliancelab module> except ImportError: <carry on>`` hides a module
     that ships (the same thing as ``_optional``). Re-raising as the one-line error that names
-    a missing extra (``pip install 'alliancelab[web]'``) is no fallback."""
+    a missing dependency (``pip install .``) is no fallback."""
     bad = [
         f"  {path_of(module)}:{node.lineno}"
         for module in modules()

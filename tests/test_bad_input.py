@@ -144,6 +144,50 @@ YAML_CASES = [
     Bad("recursive-alias", ".yaml", b"name: x\nmeta: &a {self: *a}\n", r"alias", None),
 ]
 
+
+def _yaml_plus(extra: str) -> bytes:
+    """The valid YAML case (17 lines) with ``extra`` appended from line 18 on."""
+    return (YAML + extra).encode()
+
+
+SHOCK = "shocks:\n  - name: s1\n    changes:\n      - {target: %s, op: %s, value: %s}\n"
+LEVER = "levers:\n  - name: l1\n    changes:\n      - {target: %s, op: set, value: 0.5}\n"
+LINK = "links:\n  - {perception: %s, issue: troops, weight: 0.1}\n"
+
+#: issue 13, late checks: what ``run`` refused (or ignored), now refused when the case is
+#: read, with its line, so ``forecast`` and ``run`` agree.
+LATE_CASES = [
+    Bad("link-unknown-perception", ".yaml", _yaml_plus(LINK % "threats.cosmic"),
+        r"unknown perception 'threats.cosmic'", 19, "links[0].perception"),
+    Bad("shock-unknown-actor", ".yaml",
+        _yaml_plus(SHOCK % ("actors.Z.positions.troops", "add", 5)),
+        r"target 'actors.Z.positions.troops' matches no number", 21, "shocks[0](s1)"),
+    Bad("shock-unknown-field", ".yaml",
+        _yaml_plus(SHOCK % ("actors.A.postions.troops", "add", 5)),
+        r"matches no number", 21, "changes[0].target"),
+    Bad("shock-set-unknown-issue", ".yaml",
+        _yaml_plus(SHOCK % ("actors.A.positions.tariffs", "set", 5)),
+        r"unknown issue 'tariffs'", 21, "changes[0].target"),
+    Bad("shock-nan", ".yaml", _yaml_plus(SHOCK % ("actors.A.positions.troops", "add", ".nan")),
+        r"finite", 21, "changes[0].value"),
+    Bad("lever-unknown-dynamics", ".yaml", _yaml_plus(LEVER % "dynamics.warp_speed"),
+        r"unknown dynamics parameter 'warp_speed'", 21, "levers[0](l1)"),
+    Bad("dynamics-unknown", ".yaml", _yaml_plus("dynamics:\n  warp_speed: 0.5\n"),
+        r"unknown dynamics parameter 'warp_speed'", 19, "dynamics.warp_speed"),
+    Bad("rounds-negative", ".yaml", _yaml_plus("dynamics:\n  rounds: -3\n"),
+        r"whole number >= 1, got -3", 19, "dynamics.rounds"),
+    Bad("rounds-fraction", ".yaml", _yaml_plus("dynamics:\n  rounds: 2.5\n"),
+        r"whole number >= 1, got 2.5", 19, "dynamics.rounds"),
+    Bad("rounds-range-fraction", ".yaml",
+        _yaml_plus("dynamics:\n  rounds: {value: 3, range: [1.5, 4]}\n"),
+        r"whole number >= 1, got 1.5", 19, "dynamics.rounds"),
+    Bad("rounds-over-limit", ".yaml", _yaml_plus("dynamics:\n  rounds: 10000000\n"),
+        r"10,000,000 rounds, more than the limit of 10,000", 19, "dynamics.rounds"),
+    Bad("adjustment-speed", ".yaml", _yaml_plus("dynamics:\n  adjustment_speed: 1.5\n"),
+        r"must lie in \[0, 1\], got 1.5", 19, "dynamics.adjustment_speed"),
+]
+YAML_CASES += LATE_CASES
+
 # --------------------------------------------------------------------------- Scholz CSV
 SCHOLZ = ["Actor,Capability,Position,Salience", "A,40,20,0.5", "B,30,60,0.8", "C,30,90,0.3"]
 
@@ -323,6 +367,25 @@ def test_convert_in_a_subprocess_writes_nothing(fmt: str, tmp_path: Path) -> Non
     assert not target.exists() and not target.parent.exists()
 
 
+@pytest.mark.parametrize("bad", [pytest.param(b, id=b.id) for b in LATE_CASES
+                                 if b.id in ("shock-unknown-actor", "lever-unknown-dynamics",
+                                             "rounds-fraction", "link-unknown-perception")])
+def test_run_refuses_what_forecast_refuses(bad: Bad, tmp_path: Path) -> None:
+    """``alliancelab run`` on a late-check case: the same line as ``forecast``, before any
+    work (nothing written under --out)."""
+    path = _write(bad, tmp_path)
+    messages = []
+    for args in (("forecast", str(path)),
+                 ("run", str(path), "--draws", "2", "--out", str(tmp_path / "out"))):
+        proc = _cli(*args, cwd=tmp_path)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+        messages.append(err)
+    assert messages[0] == messages[1]
+    assert re.search(rf"{re.escape(str(path))}:{bad.line}\b", messages[1]), messages[1]
+    assert not (tmp_path / "out").exists()
+
+
 def test_missing_file_and_directory(tmp_path: Path) -> None:
     for arg, problem in ((str(tmp_path / "nope.yaml"), "no such file"),
                          (str(tmp_path), "directory")):
@@ -342,3 +405,61 @@ def test_bad_option_is_one_line_and_exit_2(tmp_path: Path) -> None:
     proc = _cli("forecast", str(case), "--model", "oracle", cwd=tmp_path)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 2 and "Traceback" not in err and "oracle" in err, err
+
+
+# ------------------------------------------------------------- issue 13: overflow (item 10)
+OVERFLOW = """\
+name: Overflow
+issues:
+  - name: troops
+    scale: {min: 0, max: 100}
+actors:
+  - {name: A, capability: CAP, positions: {troops: 20}, saliences: {troops: 0.5}}
+  - {name: B, capability: CAP, positions: {troops: 60}, saliences: {troops: 0.8}}
+  - {name: C, capability: CAP, positions: {troops: 90}, saliences: {troops: 0.3}}
+"""
+
+
+@pytest.mark.parametrize("model", list(ENGINES))
+@pytest.mark.parametrize("cap", ["1e308", "1.7e308", "1e-300", "5e-324"])
+def test_huge_or_tiny_capabilities_forecast_as_capabilities_of_1(model: str, cap: str) -> None:
+    """Only the ratios of capabilities matter: equal capabilities of 1e308 (whose products
+    overflow) or 1e-300 (whose products underflow) forecast as capabilities of 1, without a
+    RuntimeWarning. Tolerance 1e-9 of the scale width: the rescaled capabilities are a power
+    of two times 1 (e.g. 1e308 * 2**-1024 = 0.556), not 1 itself, and an engine that adds
+    capability terms in another order may differ by an ulp (bdm-scholz: 7e-15)."""
+    import warnings
+
+    import numpy as np
+
+    from alliancelab import forecast, parse_case
+
+    plain = forecast(parse_case(OVERFLOW.replace("CAP", "1"), fmt="yaml"), model, rng=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow warning fails the test
+        huge = forecast(parse_case(OVERFLOW.replace("CAP", cap), fmt="yaml"), model, rng=1)
+    np.testing.assert_allclose(huge.forecast, plain.forecast, rtol=0, atol=1e-9 * 100)
+    np.testing.assert_allclose(huge.rounds, plain.rounds, rtol=0, atol=1e-9 * 100)
+
+
+def test_unequal_huge_capabilities_keep_their_ratios() -> None:
+    """Capabilities 4e307 : 3e307 : 3e307 forecast as 4 : 3 : 3 (to the rounding of the
+    decimal inputs, 1e-12 of the scale), and 2**1000 times 4 : 3 : 3 exactly."""
+    import numpy as np
+
+    from alliancelab import Problem, forecast
+
+    pos, sal = np.array([[20.0], [60.0], [90.0]]), np.array([[0.5], [0.8], [0.3]])
+    base = np.array([4.0, 3.0, 3.0])
+    for model in ENGINES:
+        want = forecast(Problem.from_arrays(base, pos, sal), model, rng=1).forecast
+        exact = forecast(Problem.from_arrays(base * 2.0**1000, pos, sal), model, rng=1).forecast
+        np.testing.assert_array_equal(exact, want, err_msg=model)
+        near = forecast(Problem.from_arrays(base * 1e307, pos, sal), model, rng=1).forecast
+        np.testing.assert_allclose(near, want, rtol=0, atol=1e-12 * 100, err_msg=model)
+        # the batch path (explorations, Monte Carlo) normalises each problem the same way
+        engine = engine_class(model)()
+        huge = Problem.from_arrays(base * 2.0**1000, pos, sal)
+        rngs = [np.random.default_rng(1), np.random.default_rng(1)]
+        batch = engine.solve_batch([huge, Problem.from_arrays(base, pos, sal)], rngs)
+        np.testing.assert_array_equal(batch[0], batch[1], err_msg=model)

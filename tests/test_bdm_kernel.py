@@ -1,14 +1,21 @@
 """The compiled ``bdm-scholz`` kernel against the all-NumPy formulation it replaced
 (tests/bdm_numpy_reference.py): the same arithmetic in the same order, so the positions of
 every round must be *identical* (``array_equal``, no tolerance) -- including exact position
-ties, zero saliences and capabilities, both tie rules and q < 1."""
+ties, zero saliences and capabilities, both tie rules and q < 1. And the kernel's NumPy twin
+(``_bdm_numpy``, the path of small inputs) against the compiled kernel: identical positions
+and diagnostics."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
 
 import bdm_numpy_reference as ref
 import numpy as np
 import pytest
 
+from alliancelab.models.bargaining import _bdm_numpy, bdm_scholz
 from alliancelab.models.bargaining.bdm_scholz import simulate_batch
 
 
@@ -40,3 +47,37 @@ def test_non_finite_inputs_are_rejected() -> None:
     pos[1, 2] = np.nan
     with pytest.raises(ValueError, match="finite"):
         simulate_batch(cap, pos, sal)
+
+
+@pytest.mark.parametrize("n", [2, 3, 7, 11])
+@pytest.mark.parametrize("m", [1, 2, 9])
+@pytest.mark.parametrize("options", [{}, {"q": 0.7}, {"ties": "input-order", "tie_tol": 0.0}])
+def test_numpy_twin_gives_the_compiled_kernels_bits_and_diagnostics(
+    n: int, m: int, options: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small blocks run in ``_bdm_numpy`` (no JIT), large ones in ``_bdm_kernel``: both give
+    the same positions and every diagnostic (a, b, P, offers, proposers) to the last bit."""
+    cap, pos, sal = _draws(10 * n + m, m, n)
+    args = (8, options.get("q", 1.0), options.get("tie_tol", 1e-14), True,
+            options.get("ties") == "input-order")
+    monkeypatch.setattr(bdm_scholz, "JIT_MIN_ELEMENTS", 10**12)
+    assert bdm_scholz._kernel(m, n) is _bdm_numpy
+    pos_np, diag_np = bdm_scholz._run(cap, pos, sal, *args)
+    monkeypatch.setattr(bdm_scholz, "JIT_MIN_ELEMENTS", 0)
+    assert bdm_scholz._kernel(m, n) is not _bdm_numpy
+    pos_jit, diag_jit = bdm_scholz._run(cap, pos, sal, *args)
+    assert np.array_equal(pos_np, pos_jit)
+    assert diag_np.keys() == diag_jit.keys()
+    for key in diag_np:
+        assert np.array_equal(diag_np[key], diag_jit[key], equal_nan=True), key
+
+
+def test_a_single_small_forecast_does_not_import_numba() -> None:
+    """The EC case (10 actors, one issue) is below ``JIT_MIN_ELEMENTS``: no Numba, no SciPy."""
+    probe = ("import sys\nimport alliancelab\n"
+             "alliancelab.forecast(alliancelab.read_case(sys.argv[1]), 'bdm-scholz')\n"
+             "print(' '.join(m for m in ('numba', 'scipy') if m in sys.modules))")
+    ec = Path(__file__).parent / "data" / "ec_emissions.csv"
+    out = subprocess.run([sys.executable, "-c", probe, str(ec)], capture_output=True,
+                         text=True, check=True, timeout=120).stdout.split()
+    assert out == []

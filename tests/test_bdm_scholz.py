@@ -234,7 +234,11 @@ def test_contract_properties_on_random_cases(case, data) -> None:
     assert np.all(a.forecast <= pos.max(axis=0) + 1e-9 * width)
     order = data.draw(st.permutations(list(range(len(case.actors)))))
     b = alliancelab.forecast(permuted(case, order), "bdm-scholz", rng=2)
-    np.testing.assert_array_equal(a.rounds[:, order, :], b.rounds)
+    # bit for bit on the EC data (above); on random cases two offers can tie within the
+    # tie tolerance while their targets differ by a few ulps of the scale (Hypothesis found
+    # 8.9e-244 against 0.0), and the order of the actors then picks one: equal to 1e-12
+    np.testing.assert_allclose(a.rounds[:, order, :], b.rounds, rtol=0,
+                               atol=1e-12 * width.max())
     factor = data.draw(st.floats(1e-3, 1e3))
     c = alliancelab.forecast(scaled_capabilities(case, factor), "bdm-scholz")
     np.testing.assert_allclose(c.rounds, a.rounds, rtol=0, atol=1e-7 * width.max())

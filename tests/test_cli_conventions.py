@@ -96,16 +96,57 @@ def test_my_command_modules_import_nothing_heavy() -> None:
     assert not _heavy(new), _heavy(new)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15: cli/run.py, forecast.py, explore.py and "
-                   "report.py still import heavy modules at module level, and alliancelab's "
-                   "__init__ imports the API (numpy, pydantic); remove this mark once they "
-                   "are deferred")
 def test_building_the_parser_imports_nothing_heavy() -> None:
     probe = ("import sys\nfrom alliancelab.cli import build_parser\nbuild_parser()\n"
              "print('\\n'.join(sorted(sys.modules)))")
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             check=True, timeout=60).stdout.split()
     assert not _heavy(loaded), _heavy(loaded)
+
+
+def test_import_alliancelab_is_lazy_and_keeps_its_public_names() -> None:
+    """``import alliancelab`` loads no NumPy or pydantic (PEP 562 ``__getattr__``); every
+    name of ``__all__`` is still there, in ``dir()``, and is the object it was."""
+    probe = ("import sys, alliancelab\n"
+             "print(' '.join(m for m in ('numpy', 'pydantic') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True, timeout=60).stdout.split()
+    assert out == []
+    import alliancelab
+    from alliancelab.api import forecast
+    from alliancelab.core.case import Case
+    from alliancelab.formats import read_case
+    from alliancelab.models.bargaining import ENGINES, Problem
+
+    assert set(alliancelab.__all__) <= set(dir(alliancelab))
+    for name in alliancelab.__all__:
+        assert getattr(alliancelab, name) is not None
+    assert (alliancelab.forecast, alliancelab.Case, alliancelab.read_case,
+            alliancelab.Problem) == (forecast, Case, read_case, Problem)
+    assert alliancelab.MODELS == tuple(ENGINES)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        alliancelab.nope  # noqa: B018
+
+
+def test_the_parsers_defaults_agree_with_their_sources() -> None:
+    """cli/_defaults.py repeats names and defaults so that --help imports nothing heavy."""
+    from alliancelab.cli import _defaults as d
+    from alliancelab.core.rng import DEFAULT_SEED
+    from alliancelab.explore import model as explore_model
+    from alliancelab.explore.samplers import SAMPLERS
+    from alliancelab.jobs import run as run_job
+    from alliancelab.models.bargaining import ENGINES
+    from alliancelab.scenarios.uncertainty import DISTRIBUTIONS
+
+    assert d.ENGINES == tuple(ENGINES)
+    assert d.DEFAULT_SEED == DEFAULT_SEED
+    assert d.DISTRIBUTIONS == tuple(DISTRIBUTIONS)
+    assert d.SAMPLERS == tuple(SAMPLERS)
+    assert d.EXPLORE_MODELS == tuple(explore_model.MODELS)
+    assert d.EXPLORE_DEFAULT_MODELS == tuple(explore_model.DEFAULT_MODELS)
+    assert d.RUN_DEFAULT_MODELS == tuple(run_job.DEFAULT_MODELS)
+    assert (d.DEFAULT_DRAWS, d.DEFAULT_ALLIANCE_DRAWS) == (run_job.DEFAULT_DRAWS,
+                                                          run_job.DEFAULT_ALLIANCE_DRAWS)
 
 
 def test_constants_repeated_for_the_parser_agree() -> None:

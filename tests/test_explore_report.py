@@ -21,6 +21,7 @@ from alliancelab.cli import main
 from alliancelab.core.errors import AllianceLabError
 from alliancelab.explore import Exploration, explore
 from alliancelab.explore.model import ExperimentModel
+from alliancelab.explore.store import Store
 from alliancelab.formats import read_case
 from alliancelab.report.explore import write_report
 from alliancelab.report.figures_explore import tornado
@@ -125,6 +126,8 @@ def test_report_of_an_unfinished_store_with_failures(morris_cli, tmp_path, capsy
     con.execute("UPDATE results SET ok = false, error = 'FloatingPointError: diverged' "
                 "WHERE experiment_id IN (3, 7, 11)")
     con.close()
+    with Store(store) as st:  # a deliberate edit: record the results' new checksum
+        st.reseal()
     out = tmp_path / "partial.html"
     assert main(["report", str(store), "--out", str(out)]) == 0
     page = out.read_text(encoding="utf-8")
@@ -410,3 +413,22 @@ def test_analyse_is_what_the_report_shows(morris_cli):
     box = a.prim.boxes[a.prim_box]
     assert f"coverage {box.coverage:.2f}, density {box.density:.2f}" in page
     assert a.robustness.most_robust == "sustained_presence"
+
+
+def test_report_gives_quasi_p_stability_and_small_sample_warnings(morris_cli):
+    """The PRIM box of a small exploration: each restriction's quasi-p-value and bootstrap
+    stability in the limits table, and the warnings the analysis gives, in the page."""
+    ex, page = morris_cli
+    a = analyse(ex, outcome="compromise.troops")
+    lim, warnings = a.prim.assess(a.prim_box)
+    disc = sections(page)["explore-discovery"]
+    head = disc[disc.index('id="explore-prim-limits"'):]
+    head = head[:head.index("</thead>")]
+    assert "<th class=\"num\">quasi-p</th>" in head and "stability" in head
+    rows = table_rows(disc, "explore-prim-limits")
+    assert [r[0] for r in rows] == list(lim.index)
+    assert [r[-1] for r in rows] == [f"{100 * v:.0f} %" for v in lim["stability"]]
+    assert a.prim.n_points < 200 and warnings  # a morris design of 6 trajectories
+    for w in warnings:
+        assert h.escape(w, quote=False) in disc or h.escape(w) in disc
+    assert 'id="explore-prim-warnings"' in disc

@@ -129,7 +129,7 @@ def test_report_for_a_case_without_allies_or_interventions(tmp_path):
     html = (out / "report.html").read_text()
     for sid in SECTIONS:
         assert f'<section id="{sid}">' in html
-    assert "no actors in groups" in html
+    assert "perception gap" in _section(html, "gap").lower()
     assert "defines no shocks or levers" in html
 
 
@@ -159,10 +159,13 @@ def test_findings_follow_the_case_not_hard_coded_prose(shipped_results):
     """Rename an issue's description, a lever's description and an indicator's description
     in the results' case: the prose follows."""
     res = shipped_results
+    # the lever the findings name (which one depends on the case's numbers)
+    said = " ".join(next(f for f in findings(res) if f.key == "levers").items)
+    named = next(lv.name for lv in res.case.levers if f"({lv.name})" in said)
     issues = [i.model_copy(update={"description": "Zorblax garrison size."})
               if i.name == "usfk_troops" else i for i in res.case.issues]
     levers = [lv.model_copy(update={"description": "Quux the garrison swiftly."})
-              if lv.name == "rapid_troop_reduction" else lv for lv in res.case.levers]
+              if lv.name == named else lv for lv in res.case.levers]
     inds = [i.model_copy(update={"description": "Frobnication of the north"})
             if i.name == "deterrence" else i for i in res.case.indicators]
     case = res.case.model_copy(update={"issues": issues, "levers": levers, "indicators": inds})
@@ -170,7 +173,7 @@ def test_findings_follow_the_case_not_hard_coded_prose(shipped_results):
     text = " ".join(i for f in findings(dataclasses.replace(res, case=case, scenario=scen))
                     for i in (f.lead, *f.items, *f.extra))
     assert "Zorblax garrison size" in text and "Authorised strength of US Forces" not in text
-    assert "Quux the garrison swiftly (rapid_troop_reduction)" in text
+    assert f"Quux the garrison swiftly ({named})" in text
     assert "Frobnication of the north" in text
     assert "Frobnication" not in " ".join(i for f in findings(res) for i in (*f.items, *f.extra))
 
@@ -191,3 +194,162 @@ def test_headline_rows_have_a_meaning_and_nothing_constant(shipped_results, ship
     assert "Headline numbers" in summary
     for _, _, meaning in rows:
         assert str(escape(meaning)) in summary
+
+
+# -- the look: palette, scales, nav, numbers ------------------------------------------------
+
+
+def test_every_actor_has_its_own_colour_blind_safe_style():
+    """In every shipped case each actor gets its own colour (no two of 11 share one) and
+    its own (colour, dash, marker); the case's own colours are used, and they stay apart in
+    normal vision and under the three simulated deficiencies."""
+    from alliancelab.report import theme
+
+    for name, path in shipped_cases().items():
+        case = read_case(path)
+        styles = theme.actor_styles(case)
+        assert list(styles) == list(case.actor_names)
+        colours = [s.colour for s in styles.values()]
+        assert len(set(colours)) == len(colours), name
+        assert len({(s.colour, s.dash, s.symbol) for s in styles.values()}) == len(colours)
+        assert min(theme.min_distance(colours).values()) >= theme.MIN_DELTA_E, name
+        own = {a.name: case.groups[a.group].colors for a in case.actors}
+        assert all(styles[a].colour in own[a] for a in own), name  # from the case file
+
+
+def test_colours_that_collide_for_colour_blind_readers_are_replaced():
+    """Red and green shades that deuteranopes cannot tell apart: the theme's palette takes
+    over, one hue per group, shades within it."""
+    from alliancelab.core.case import Group
+    from alliancelab.report import theme
+
+    case = read_case(shipped_cases()["us_rok_2025"])
+    bad = {"US": Group(label="US", colors=["#cc0000", "#00aa00"]),
+           "ROK": Group(label="ROK", colors=["#cc0000"]),
+           "DPRK": Group(colors=["#00aa00"]), "PRC": Group(colors=["#cc0000"]),
+           "Japan": Group(colors=["#00aa00"])}
+    assert theme.min_distance(["#cc3300", "#669900"])["deuteranopia"] < theme.MIN_DELTA_E
+    styles = theme.actor_styles(case.model_copy(update={"groups": bad}))
+    colours = [s.colour for s in styles.values()]
+    assert len(set(colours)) == len(colours)
+    assert min(theme.min_distance(colours).values()) >= 10
+    # and a case without groups at all still gives every actor its own style
+    plain = case.model_copy(update={"groups": {}, "sides": None, "actors": [
+        a.model_copy(update={"group": None}) for a in case.actors]})
+    styles = theme.actor_styles(plain)
+    assert len({(s.colour, s.dash, s.symbol) for s in styles.values()}) == len(case.actors)
+
+
+def test_colour_vision_simulation_keeps_grey_and_merges_red_with_green():
+    from alliancelab.report import theme
+
+    d = theme.min_distance(["#777777", "#777777"])
+    assert all(v == pytest.approx(0, abs=1e-9) for v in d.values())
+    d = theme.min_distance(["#d62728", "#2ca02c"])  # plotly's red and green
+    assert d["normal"] > 60 and d["deuteranopia"] < d["normal"] / 2
+    assert theme.min_distance(list(theme.PALETTE))["deuteranopia"] > 15  # Okabe-Ito
+
+
+def test_scale_column_reads_cleanly():
+    from alliancelab.core.case import Scale
+    from alliancelab.report.widgets import scale_text
+
+    assert scale_text(Scale(min=0, max=40000, low="full withdrawal",
+                            high="40,000 (reinforced)")) == (
+        "0 (full withdrawal) \u2013 40,000 (reinforced)")
+    assert scale_text(Scale(min=0, max=10, low="no contribution", high="US$10 bn a year")) == (
+        "0 (no contribution) \u2013 US$10 bn a year")
+    assert scale_text(Scale(min=1, max=7)) == "1 \u2013 7"
+    assert scale_text(Scale(min=0, max=100, low="a", high="b")) == "0 (a) \u2013 100 (b)"
+
+
+def test_summary_table_and_nav(shipped_html):
+    sec = _section(shipped_html, "summary")
+    assert "0 (full withdrawal) \u2013 40,000 (reinforced)" in h.unescape(sec)
+    assert "(40,000 (" not in h.unescape(sec) and "e+0" not in sec
+    # the sticky nav never hides a heading: the jump leaves room for it
+    assert "scroll-padding-top" in shipped_html and "scroll-margin-top" in shipped_html
+    assert "nav.offsetHeight" in shipped_html
+
+
+def _fig_json(html: str, div: str) -> str:
+    start = html.index(f'id="fig-{div}"')
+    return html[start:html.index("</script>", start)]
+
+
+def test_heat_maps_of_a_kind_share_one_colour_range(shipped_html, shipped_results):
+    """The effect maps of the engines' forecasts and the dynamics' outcomes (all in % of
+    the scale) use one range; the movement maps one range and the report's scale."""
+    from alliancelab.report import figures as F
+    from alliancelab.report.theme import MOVEMENT_SCALE
+
+    zmax = F.effect_zmax(shipped_results, ("forecast", "dynamics outcome"))
+    n_issue_maps = len(shipped_results.models) + 1
+    seen = []
+    for k in range(n_issue_maps):
+        if f'id="fig-effect-{k}"' in shipped_html:
+            m = re.search(r'"zmax":([0-9.e+-]+)', _fig_json(shipped_html, f"effect-{k}"))
+            assert m is not None
+            seen.append(float(m.group(1)))
+    assert len(seen) >= 2 and seen == pytest.approx([zmax] * len(seen))
+    fig = F.movement_figure(shipped_results)
+    assert fig is not None
+    ranges = {(t.zmin, t.zmax) for t in fig.data}
+    assert len(ranges) == 1
+    assert all([list(c) for c in t.colorscale] == MOVEMENT_SCALE for t in fig.data)
+    assert list(fig.data[0].y) == list(shipped_results.scenario.actor_names)
+    assert fig.layout.yaxis.autorange == "reversed"  # first actor on top, as in the case
+
+
+def test_every_chart_labels_its_axes(shipped_results):
+    from alliancelab.report import figures as F
+
+    figs = [F.distribution_figure(shipped_results), F.movement_figure(shipped_results),
+            F.trajectory_figure(shipped_results, "dynamics"), F.gap_figure(shipped_results),
+            F.gap_shift_figure(shipped_results), F.dynamics_figure(shipped_results),
+            F.effect_heatmap(shipped_results, "forecast", shipped_results.models[0])]
+    for fig in figs:
+        assert fig is not None
+        layout = fig.layout.to_plotly_json()
+        xs = [v for k, v in layout.items() if k.startswith("xaxis")]
+        ys = [v for k, v in layout.items() if k.startswith("yaxis")]
+        assert any((a.get("title") or {}).get("text") for a in xs), fig.layout.title
+        assert any((a.get("title") or {}).get("text") for a in ys), fig.layout.title
+        assert fig.layout.template.layout.font.family  # the report's theme
+
+
+def test_exploration_charts_use_the_report_theme():
+    import numpy as np
+    import pandas as pd
+
+    from alliancelab.analysis.discovery import prim
+    from alliancelab.report import figures_explore as FE
+    from alliancelab.report.theme import TEMPLATE
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.uniform(size=(200, 3)), columns=["a", "b", "c"])
+    res = prim(X, (X["a"] > 0.7).to_numpy())
+    regret = pd.DataFrame(rng.uniform(size=(20, 2)), columns=["none", "lever"])
+    for fig in (FE.prim_figure(res, res.select(0.5), "a high"), FE.regret_figure(regret)):
+        assert fig.layout.template == TEMPLATE
+        assert fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
+
+
+def test_most_robust_names_every_tied_policy():
+    import numpy as np
+    import pandas as pd
+
+    from alliancelab.analysis.robustness import robustness
+    from alliancelab.report.findings import _robust_item
+
+    rng = np.random.default_rng(1)
+    scen = pd.DataFrame({"u": rng.uniform(size=30)})
+    base = pd.Series(rng.uniform(size=30))
+    same = pd.DataFrame({"none": base, "lever_a": base, "lever_b": base})
+    assert "all 3 policies tie" in _robust_item(robustness(same, scen))
+    two = pd.DataFrame({"none": base, "lever_a": base + 1, "lever_b": base + 1})
+    text = _robust_item(robustness(two, scen))
+    assert "tie: lever_a, lever_b" in text and "none" not in text
+    one = pd.DataFrame({"none": base, "lever_a": base + 1})
+    assert "most robust policy for this outcome is lever_a" in _robust_item(
+        robustness(one, scen))

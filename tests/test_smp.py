@@ -231,3 +231,83 @@ def test_subnormal_capabilities_give_the_forecast_of_the_same_shares() -> None:
     lone = alliancelab.forecast(Problem.from_arrays(np.array([5e-324, 0.0, 5e-324]),
                                         np.array([[0.0], [0.0], [1.0]]), np.ones((3, 1))), "smp")
     assert np.isfinite(lone.forecast).all()
+
+
+@pytest.mark.parametrize("voting", ["proportional", "binary", "prop-cubic", "asym-prospect"])
+def test_chunk_size_and_the_odd_rule_shortcut_change_no_bit(
+    voting: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15: the scratch arrays are chunked to stay in cache (``CHUNK_ELEMENTS``) and, for
+    voting rules odd in ``du``, the coalitions are summed once (``ODD_RULES``). Neither
+    changes a bit of the run: states, positions, probabilities and challenges identical to
+    one big chunk and the two-sided sums."""
+    _, case, _ = _reference("rand_a20_d1")
+    fast = alliancelab.forecast(case, "smp", rng=0, voting=voting)
+    monkeypatch.setattr(K, "CHUNK_ELEMENTS", 10**9)
+    monkeypatch.setattr(K, "ODD_RULES", ())
+    slow = alliancelab.forecast(case, "smp", rng=0, voting=voting)
+    monkeypatch.setattr(K, "CHUNK_ELEMENTS", 500)  # many tiny chunks
+    tiny = alliancelab.forecast(case, "smp", rng=0, voting=voting)
+    for other in (slow, tiny):
+        assert np.array_equal(fast.rounds, other.rounds)
+        assert np.array_equal(fast.forecast, other.forecast)
+        for key in ("victory_probabilities", "risk_attitudes"):
+            assert np.array_equal(fast.diagnostics[key], other.diagnostics[key])
+        assert fast.diagnostics["challenges"] == other.diagnostics["challenges"]
+
+
+@pytest.mark.parametrize("name", REFS)
+def test_compiled_loops_give_the_numpy_bits_on_every_reference(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15: from ``JIT_MIN_ACTORS`` actors on, the third parties' votes and the
+    coalitions run in ``_smp_jit`` (Numba). Forced onto the small KTAB references (default
+    and non-default options), the compiled loops give NumPy's run to the last bit: states,
+    positions, probabilities and every challenge."""
+    from alliancelab.models.bargaining import smp as smp_module
+
+    _, case, options = _reference(name)
+    monkeypatch.setattr(smp_module, "JIT_MIN_ACTORS", 10**9)
+    plain = alliancelab.forecast(case, "smp", rng=0, **options)
+    monkeypatch.setattr(smp_module, "JIT_MIN_ACTORS", 3)
+    compiled = alliancelab.forecast(case, "smp", rng=0, **options)
+    assert compiled.diagnostics["states"] == plain.diagnostics["states"]
+    assert np.array_equal(compiled.rounds, plain.rounds)
+    assert np.array_equal(compiled.forecast, plain.forecast)
+    for key in ("victory_probabilities", "risk_attitudes"):
+        assert np.array_equal(compiled.diagnostics[key], plain.diagnostics[key])
+    assert compiled.diagnostics["challenges"] == plain.diagnostics["challenges"]
+    assert (compiled.diagnostics["position_probabilities"]
+            == plain.diagnostics["position_probabilities"])
+
+
+def test_a_small_case_does_not_import_numba() -> None:
+    """Below ``JIT_MIN_ACTORS`` (KTAB's dummyData_3Dim) the run is NumPy only."""
+    import subprocess
+    import sys
+
+    probe = ("import sys\nimport alliancelab\n"
+             "alliancelab.forecast(alliancelab.read_case(sys.argv[1]), 'smp')\n"
+             "print(' '.join(m for m in ('numba', 'scipy', 'numpy.ma') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe, str(DATA / "dummyData_3Dim.csv")],
+                         capture_output=True, text=True, check=True, timeout=120).stdout.split()
+    assert out == []
+
+
+@pytest.mark.parametrize("name", ["us_rok_2025", "mini_alliance.yaml"])
+def test_compiled_loops_give_the_numpy_bits_with_perceptions_and_arenas(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As above, on cases with misperceptions (each initiator's own distances) and, for
+    the shipped US-ROK case, an arena."""
+    from alliancelab.cases import resolve_case
+    from alliancelab.models.bargaining import smp as smp_module
+
+    path = resolve_case(name) if "." not in name else Path(__file__).parent / "data" / name
+    case = read_case(path)
+    monkeypatch.setattr(smp_module, "JIT_MIN_ACTORS", 10**9)
+    plain = alliancelab.forecast(case, "smp", rng=0, bargain="init-rcvr")
+    monkeypatch.setattr(smp_module, "JIT_MIN_ACTORS", 3)
+    compiled = alliancelab.forecast(case, "smp", rng=0, bargain="init-rcvr")
+    assert np.array_equal(compiled.rounds, plain.rounds)
+    assert compiled.diagnostics["challenges"] == plain.diagnostics["challenges"]

@@ -103,5 +103,5 @@ def test_multi_issue_yaml_case_forecasts_each_issue_in_its_units() -> None:
     assert 2.5 <= result.forecast[1] <= 5
     assert result.seed == 5
     frame = result.to_frame()
-    assert list(frame.columns) == ["round", "actor", "issue", "position"]
+    assert list(frame.columns) == ["model", "round", "actor", "issue", "position"]
     assert len(frame) == 3 * 2

@@ -14,13 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 
-pytest.importorskip("fastapi", reason="the web app needs fastapi (pip install '.[web]')")
-pytest.importorskip("uvicorn", reason="the web app needs uvicorn (pip install '.[web]')")
-
-import uvicorn  # noqa: E402
-
-from alliancelab.web import Settings, create_app  # noqa: E402
+from alliancelab.web import Settings, create_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

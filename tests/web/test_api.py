@@ -87,7 +87,7 @@ def test_draft_validation_equals_the_cli_and_save_keeps_sources(
     assert isinstance(actor["capability"], dict) and actor["capability"]["source"]
     source = actor["capability"]["source"]
     lo, hi = actor["capability"]["range"]
-    for bad in ("abc", hi * 10, -1):
+    for bad in ("abc", hi * 10):
         actor["capability"]["value"] = bad
         r = client.post("/api/cases/us_rok_2025/validate", json={"data": data})
         assert r.status_code == 422
@@ -96,6 +96,27 @@ def test_draft_validation_equals_the_cli_and_save_keeps_sources(
         expected = cli_message(tmp_path, "us_rok_2025.yaml", body["draft"].encode(),
                                monkeypatch, capsys)
         assert body["detail"] == expected
+    # outside the field's domain: the domain's message, whatever the uncertainty range says
+    # (the CLI's message for the draft once the range no longer excludes the value)
+    actor["capability"]["value"] = -1
+    body = client.post("/api/cases/us_rok_2025/validate", json={"data": data}).json()
+    assert body["detail"].endswith("capability must be >= 0, got -1")
+    assert "range" not in body["detail"]
+    actor["capability"]["range"] = [-1, hi]
+    assert body["detail"] == cli_message(tmp_path, "us_rok_2025.yaml",
+                                         yaml.safe_dump(data, sort_keys=False,
+                                                        allow_unicode=True, width=100).encode(),
+                                         monkeypatch, capsys)
+    actor["capability"]["range"] = [lo, hi]
+    actor["capability"]["value"] = lo
+    # a position is checked against its issue's scale, not its range
+    sma = next(i for i in data["issues"] if i["name"] == "sma_cost_sharing")["scale"]
+    pos = actor["positions"]["sma_cost_sharing"]
+    kept = dict(pos)
+    pos["value"] = sma["max"] * 5
+    body = client.post("/api/cases/us_rok_2025/validate", json={"data": data}).json()
+    assert f"position {sma['max'] * 5:g} lies outside the scale" in body["detail"]
+    actor["positions"]["sma_cost_sharing"] = kept
     new = round((lo + hi) / 2, 4)
     actor["capability"]["value"] = new
     issue = data["issues"][0]["name"]
@@ -219,7 +240,8 @@ def test_token_required_off_loopback(tmp_path: Path, monkeypatch: Any) -> None:
     for host, needs in (("0.0.0.0", True), ("192.168.1.5", True), ("127.0.0.1", False),
                         ("localhost", False), ("::1", False)):
         args = argparse.Namespace(case=None, host=host, port=0, data=str(tmp_path / "d"),
-                                  token=None, max_upload_mb=1.0, max_jobs=8)
+                                  token=None, max_upload_mb=1.0, max_jobs=8, max_draws=500,
+                                  max_experiments=50_000, request_seconds=60.0)
         assert serve.run(args) == 0
         assert (seen["app"].state.settings.token is not None) is needs, host
         assert seen["host"] == host
@@ -306,3 +328,34 @@ def test_job_requests_are_checked_before_any_work(client: httpx.Client) -> None:
             len(client.get("/api/explorations").json())) == before
     assert client.get("/api/runs/doesnotexist").status_code == 404
     assert client.get("/api/explorations/doesnotexist").status_code == 404
+
+
+def test_forecast_speaks_in_units_and_draws_the_reports_heat_map(client: httpx.Client) -> None:
+    """The what-if answer carries the forecast in the issue's units (no raw floats, no
+    exponents), the report's movement heat map (its colours, range and actor order), the
+    actors' colour-blind-safe styles (the report's) and the report's plotly template."""
+    from alliancelab.cases import shipped_cases
+    from alliancelab.report.theme import MOVEMENT_SCALE, actor_styles
+
+    doc = client.post("/api/cases/open", json={"shipped": "us_rok_2025"}).json()
+    case = read_case(shipped_cases()["us_rok_2025"])
+    styles = actor_styles(case)
+    assert [(a["name"], a["colour"], a["dash"], a["symbol"]) for a in doc["actors"]] == [
+        (n, s.colour, s.dash, s.symbol) for n, s in styles.items()]
+    assert len({a["colour"] for a in doc["actors"]}) == len(doc["actors"])
+    troops = next(i for i in doc["issues"] if i["name"] == "usfk_troops")
+    assert troops["decimals"] == 0 and troops["scale_text"].endswith("40,000 (reinforced)")
+    f = client.post("/api/forecast", json={"case": "us_rok_2025", "model": "bdm"}).json()
+    k = f["issues"].index("usfk_troops")
+    text = f["forecast_text"][k]
+    assert text.endswith(" troops") and "e+" not in text and "." not in text
+    assert f["status_quo_text"][k] == "28,500 troops"
+    fig = f["movement_figure"]
+    heat = fig["data"][0]
+    assert heat["type"] == "heatmap" and heat["colorscale"] == MOVEMENT_SCALE
+    assert heat["y"] == f["actors"] == list(case.actor_names)
+    assert fig["layout"]["yaxis"]["autorange"] == "reversed"
+    assert heat["zmin"] == -heat["zmax"]
+    assert f["dynamics"]["movement_figure"]["data"][0]["colorscale"] == MOVEMENT_SCALE
+    info = client.get("/api/info").json()
+    assert info["theme"]["layout"]["font"]["family"].startswith("Inter")

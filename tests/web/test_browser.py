@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pytest
 import yaml
 
 from alliancelab import read_case
@@ -59,15 +60,39 @@ def test_open_edit_validate_save_download(page: Any, live: Any, tmp_path: Path,
     assert "invalid" in cap.get_attribute("class")
     shot(page, "case-validation-error")
 
-    # a salience above 1
+    # a salience above 1: the domain's message (not the range's), the cell marked
     issue = shipped["issues"][0]["name"]
     sal = page.locator(f"input[data-path='actors[1].saliences.{issue}']")
     cap.fill("5")
     sal.fill("1.5")
     page.wait_for_function(
-        "document.getElementById('validation').textContent.includes('.saliences.')")
-    assert "1.5" in page.text_content("#validation")
+        "document.getElementById('validation').textContent.includes('.saliences')")
+    text = page.text_content("#validation")
+    assert f"salience on '{issue}' must lie in [0, 1], got 1.5" in text
+    assert "range" not in text
     assert "invalid" in sal.get_attribute("class")
+
+    # a capability below 0: "must be >= 0", not its range
+    cap.fill("-1")
+    page.wait_for_function(
+        "document.getElementById('validation').textContent.includes('must be >= 0')")
+    assert "invalid" in cap.get_attribute("class")
+    shot(page, "case-domain-error")
+
+    # a capability outside its uncertainty range but in its domain: accepted, the range
+    # moves with the value (the range is the uncertainty, not an edit limit)
+    lo, hi = shipped["actors"][0]["capability"]["range"]
+    cap.fill("5")
+    sal.fill("0.85")
+    page.wait_for_selector("#validation.ok")
+    cap.fill(str(hi * 10))
+    page.wait_for_function(
+        "document.getElementById('validation').textContent.includes('range moved')")
+    assert page.get_attribute("#validation", "class") == "ok"
+    moved = page.evaluate("state.draft.actors[0].capability.range")
+    assert moved[0] <= hi * 10 <= moved[1] and moved[1] - moved[0] == pytest.approx(hi - lo)
+    cap.fill("5")  # back inside: the range moves back with it
+    page.wait_for_selector("#validation.ok")
 
     # valid edits in every table (inside each value's stated range)
     sal.fill("0.85")
@@ -189,6 +214,28 @@ def test_forecast_every_engine_and_compare(page: Any) -> None:
     page.select_option("#fc-source", "dynamics")
     page.wait_for_function("document.getElementById('plot-trajectory').data[0].x.length > 2")
     shot(page, "forecast-compare")
+
+    # every chart has its axis titles drawn (plotly.js 3+ ignores a bare string title)
+    for plot in ("plot-trajectory", "plot-movement", "plot-compare"):
+        titles = page.eval_on_selector_all(
+            f"#{plot} .xtitle, #{plot} .ytitle", "ts => ts.map(t => t.textContent)")
+        assert len([t for t in titles if t.strip()]) >= 2, (plot, titles)
+    assert "% of the issue's scale" in " ".join(page.eval_on_selector_all(
+        "#plot-compare .ytitle", "ts => ts.map(t => t.textContent)"))
+    # one colour per actor, the report's, and the report's heat-map rows (case order, top down)
+    colours = page.evaluate("document.getElementById('plot-trajectory').data"
+                            ".filter(t => t.name !== 'outcome per round' && t.name !== 'forecast')"
+                            ".map(t => t.line.color)")
+    assert len(colours) == 11 and len(set(colours)) == 11
+    heat = page.evaluate("document.getElementById('plot-movement').data[0]")
+    actors = page.evaluate("state.doc.actors.map(a => a.name)")
+    assert heat["y"] == actors
+    y0, y1 = page.evaluate("document.getElementById('plot-movement')._fullLayout.yaxis.range")
+    assert y0 > y1  # reversed: the first actor on top
+    # numbers in units: no raw floats or exponents in the comparison
+    cells = " ".join(" ".join(r) for r in page.eval_on_selector_all(
+        "#table-compare tr", "trs => trs.map(tr => [...tr.children].map(c => c.textContent))"))
+    assert "e+" not in cells and "28,500 troops" in cells
 
 
 def test_explore_progress_and_analyses(page: Any) -> None:

@@ -176,7 +176,7 @@ def test_cross_site_state_changes_are_refused(client: httpx.Client, live: LiveSe
 def one_job_server(tmp_path: Path) -> Iterator[LiveServer]:
     srv = start_server(Settings(data_dir=tmp_path / "jobs", max_jobs=2,
                                 max_experiments=50_000))
-    httpx.post(srv.url + "/api/cases/open", json={"shipped": "us_rok_2025"})
+    httpx.post(srv.url + "/api/cases/open", json={"shipped": "us_rok_2025"}, timeout=60)
     yield srv
     srv.stop()
 
@@ -263,7 +263,17 @@ def test_the_analysis_is_the_reports(client: httpx.Client, live: LiveServer) -> 
             report.outcome, p["direction"])
         limits = report.prim.limits(report.prim_box).reset_index()
         assert [row["parameter"] for row in p["limits"]] == list(limits["parameter"])
+        # the report's quasi-p-values, bootstrap stability and small-sample warnings
+        lim, warnings = report.prim.assess(report.prim_box)
+        assert [row["quasi-p"] for row in p["limits"]] == pytest.approx(list(lim["quasi-p"]))
+        assert [row["stability"] for row in p["limits"]] == pytest.approx(list(lim["stability"]))
+        assert p["warnings"] == warnings
+        assert any("only 48 points" in w for w in p["warnings"])  # 48 < MIN_POINTS
+        assert "e+" not in p["label"]  # a threshold for people, as the report writes it
         assert page["robustness"]["most_robust"] == report.robustness.most_robust
+        rb = page["robustness"]
+        assert rb["most_robust"] in rb["tied"] and rb["max_regret"] == pytest.approx(
+            float(report.robustness.summary["max_regret"].min()))
         assert page["sensitivity"] == {"error": report.sensitivity_note}
 
 

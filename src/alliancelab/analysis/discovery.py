@@ -17,18 +17,61 @@ For a box: coverage = targeted points inside / all targeted points; density = ta
 points inside / points inside (the mean of the target); mass = points inside / all points.
 The analyst picks a box on the coverage-density trade-off
 (:meth:`PrimResult.select`; drawn by :func:`alliancelab.report.figures_explore.tradeoff_plot`).
+
+How far to trust a box (:meth:`PrimResult.quasi_p`, :meth:`PrimResult.stability`,
+:meth:`PrimResult.warnings`):
+
+* **Quasi-p-value of a restriction** (Bryant & Lempert 2010, section 3.3; J. H. Kwakkel,
+  "The Exploratory Modeling Workbench", *Environmental Modelling & Software* 96 (2017)
+  239-250, and the EMA Workbench ``prim`` documentation, which report the same statistic).
+  For the box B with ``T`` points of which ``H`` are cases of interest, and a restricted
+  dimension j, let B_j be B with the restriction on j removed (that dimension back to its
+  full range) and ``p_j`` = density of B_j. Then
+
+      qp_j = P(X >= H),  X ~ Binomial(T, p_j)
+
+  a one-sided binomial test: how likely a box of ``T`` points drawn at B_j's density would
+  be at least as dense as B. A large qp_j says the restriction on j adds little. It is
+  "quasi" because the box was chosen to look dense on the same data (so it is optimistic).
+* **Resampling stability**: PRIM is rerun on ``n_resamples`` bootstrap resamples of the
+  points (with replacement; at most ``max_points`` per resample, an m-out-of-n bootstrap
+  when the data are larger) and the box is picked in each by the same rule
+  (:meth:`PrimResult.select` with the same ``min_coverage``); the stability of a
+  dimension is the share of resamples whose box restricts it. A restriction found in few
+  resamples is an artefact of this sample.
+* **Small samples**: a box is flagged when it holds fewer than :data:`CASES_PER_DIMENSION`
+  cases of interest per restricted dimension (the "events per variable" rule of thumb of
+  regression, Peduzzi et al., *J. Clin. Epidemiol.* 49 (1996) 1373-1379), when the whole
+  sample has fewer than :data:`MIN_POINTS` points, when a restriction's quasi-p-value is
+  at least :data:`QP_LEVEL`, or when a restricted dimension is restricted in fewer than
+  :data:`MIN_STABILITY` of the resamples. PRIM on 50 points can peel down to a box of
+  density 1.0 restricting 15 dimensions; these rules say so.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
+from ..core.display import html_card, names, short
 from ..core.errors import AllianceLabError
 
 _FEW = 8  # a dimension with at most this many distinct values is peeled value by value
+
+#: a box should hold at least this many cases of interest per restricted dimension
+CASES_PER_DIMENSION = 10
+#: fewer points than this in all: every box is flagged as resting on a small sample
+MIN_POINTS = 200
+#: a restriction whose quasi-p-value is at least this is flagged as not significant
+QP_LEVEL = 0.05
+#: a restricted dimension found in fewer than this share of the resamples is flagged
+MIN_STABILITY = 0.5
+#: bootstrap resamples behind :meth:`PrimResult.stability` by default
+RESAMPLES = 30
 
 
 @dataclass(frozen=True)
@@ -45,13 +88,50 @@ class Box:
 
 
 class PrimResult:
-    """The peeling (and pasting) trajectory of one PRIM run."""
+    """The peeling (and pasting) trajectory of one PRIM run on points ``x`` (n, d) with the
+    binary target ``t`` (n,), run with ``options`` (``alpha``, ``mass_min``, ``paste``)."""
 
     def __init__(self, columns: list[str], boxes: list[Box], lo: np.ndarray,
-                 hi: np.ndarray) -> None:
+                 hi: np.ndarray, x: np.ndarray, t: np.ndarray,
+                 options: dict[str, Any]) -> None:
         self.columns = columns
         self.boxes = boxes
         self._lo, self._hi = lo, hi
+        self._x, self._t = x, t
+        self.options = dict(options)
+        self._stability: dict[tuple[float, int, int, int], pd.Series] = {}
+
+    @property
+    def n_points(self) -> int:
+        """How many points PRIM ran on."""
+        return len(self._t)
+
+    # -- display: the box an analyst would pick (``select(0.5)``), not every array ---------
+    def _facts(self) -> list[str]:
+        b = self.select(0.5)
+        box = self.boxes[b]
+        return [f"{len(self.boxes)} boxes over {len(self.columns)} dimensions",
+                f"box {b} (densest with coverage >= 0.5): coverage {box.coverage:.2f}, "
+                f"density {box.density:.2f}, mass {box.mass:.2f}",
+                f"restricts {len(box.restricted)}: " + names(list(box.restricted), 3)
+                if box.restricted else "restricts nothing"]
+
+    def __repr__(self) -> str:
+        return short("PrimResult", *self._facts())
+
+    def _repr_html_(self) -> str:
+        b = self.select(0.5)
+        lim = self.limits(b)
+        rows = [(str(k), *(float(v) for v in r)) for k, r in zip(lim.index, lim.to_numpy(),
+                                                                 strict=True)]
+        return html_card("PRIM scenario discovery", self._facts(),
+                         ("parameter", "low", "high", "min", "max", "quasi-p"), rows)
+
+    def counts(self, box: int = -1) -> tuple[int, int]:
+        """(points inside ``box``, cases of interest inside it)."""
+        b = self.boxes[box]
+        inside = _inside(self._x, b.lower, b.upper)
+        return int(inside.sum()), int(self._t[inside].sum())
 
     def trajectory(self) -> pd.DataFrame:
         """One row per box: coverage, density, mass, number of restricted dimensions."""
@@ -65,14 +145,106 @@ class PrimResult:
         })
 
     def limits(self, box: int = -1) -> pd.DataFrame:
-        """The restricted dimensions of ``box`` with their bounds and the full range."""
+        """The restricted dimensions of ``box`` with their bounds, the full range and the
+        restriction's quasi-p-value (:meth:`quasi_p`)."""
         b = self.boxes[box]
+        qp = self.quasi_p(box)
         rows = []
         for j, c in enumerate(self.columns):
             if c in b.restricted:
-                rows.append((c, b.lower[j], b.upper[j], self._lo[j], self._hi[j]))
-        return pd.DataFrame(rows, columns=["parameter", "low", "high", "min", "max"]
+                rows.append((c, b.lower[j], b.upper[j], self._lo[j], self._hi[j], qp[c]))
+        return pd.DataFrame(rows, columns=["parameter", "low", "high", "min", "max", "quasi-p"]
                             ).set_index("parameter")
+
+    def quasi_p(self, box: int = -1) -> pd.Series:
+        """The quasi-p-value of each restricted dimension of ``box`` (module docstring):
+        the one-sided binomial probability of a box of the same size at the density of the
+        box without that restriction being at least as dense. Indexed by dimension."""
+        b = self.boxes[box]
+        size, hits = self.counts(box)
+        out = {}
+        for j, c in enumerate(self.columns):
+            if c not in b.restricted:
+                continue
+            lower, upper = b.lower.copy(), b.upper.copy()
+            lower[j], upper[j] = self._lo[j], self._hi[j]
+            wider = _inside(self._x, lower, upper)
+            p_j = float(self._t[wider].mean())
+            out[c] = float(stats.binom.sf(hits - 1, size, p_j)) if size else 1.0
+        return pd.Series(out, name="quasi-p", dtype=float)
+
+    def stability(self, min_coverage: float = 0.5, *, n_resamples: int = RESAMPLES, seed: int = 0,
+                  max_points: int = 2000) -> pd.Series:
+        """For every dimension, the share of ``n_resamples`` bootstrap resamples (of at most
+        ``max_points`` points each, drawn with replacement, seeded by ``seed``) in which PRIM,
+        run with the same options and its box picked by ``select(min_coverage)``, restricts
+        that dimension (module docstring). Indexed by dimension, largest first; computed
+        once per set of arguments."""
+        key = (float(min_coverage), int(n_resamples), int(seed), int(max_points))
+        if key not in self._stability:
+            self._stability[key] = self._bootstrap(*key)
+        return self._stability[key]
+
+    def _bootstrap(self, min_coverage: float, n_resamples: int, seed: int,
+                   max_points: int) -> pd.Series:
+        if n_resamples < 1:
+            raise AllianceLabError(f"n_resamples must be >= 1, got {n_resamples}",
+                                   field="n_resamples")
+        rng = np.random.default_rng(seed)
+        n = self.n_points
+        m = min(n, max_points)
+        hits = pd.Series(0.0, index=self.columns)
+        done = 0
+        for _ in range(n_resamples):
+            idx = rng.integers(0, n, size=m)
+            t = self._t[idx]
+            if t.all() or not t.any():
+                continue  # no box to find in a resample without both kinds of points
+            res = prim(pd.DataFrame(self._x[idx], columns=self.columns), t, **self.options)
+            hits[list(res.boxes[res.select(min_coverage)].restricted)] += 1
+            done += 1
+        share = hits / max(done, 1)
+        return share.sort_values(ascending=False, kind="stable").rename("stability")
+
+    def assess(self, box: int, min_coverage: float = 0.5) -> tuple[pd.DataFrame, list[str]]:
+        """What the report and the web app show of ``box`` (picked with
+        ``select(min_coverage)``): :meth:`limits` with a ``stability`` column
+        (:meth:`stability` with its defaults) and :meth:`warnings`."""
+        st = self.stability(min_coverage)
+        lim = self.limits(box)
+        lim["stability"] = [float(st.get(c, 0.0)) for c in lim.index]
+        return lim, self.warnings(box, st)
+
+    def warnings(self, box: int = -1, stability: pd.Series | None = None) -> list[str]:
+        """Plain-language warnings that ``box`` may describe this sample rather than the
+        model (the rules of the module docstring); ``stability`` from :meth:`stability`
+        adds the resampling rule. Empty when none applies."""
+        b = self.boxes[box]
+        k = len(b.restricted)
+        size, hits = self.counts(box)
+        out = []
+        if self.n_points < MIN_POINTS:
+            out.append(f"PRIM ran on only {self.n_points} points (fewer than {MIN_POINTS}): "
+                       "treat the box as a hint and confirm it with a larger exploration.")
+        if k and hits < CASES_PER_DIMENSION * k:
+            out.append(f"The box restricts {k} dimension{'s' if k > 1 else ''} with only "
+                       f"{hits} cases of interest inside it (fewer than "
+                       f"{CASES_PER_DIMENSION} per restricted dimension): its density of "
+                       f"{b.density:.2f} may be fitted to noise.")
+        qp = self.quasi_p(box)
+        weak = [str(c) for c, v in qp.items() if v >= QP_LEVEL]
+        if weak:
+            out.append(f"{len(weak)} of its {k} restrictions are not significant (quasi-p "
+                       f">= {QP_LEVEL}): {', '.join(weak[:5])}"
+                       + (", ..." if len(weak) > 5 else "") + ".")
+        if stability is not None:
+            shaky = [c for c in b.restricted if stability.get(c, 0.0) < MIN_STABILITY]
+            if shaky:
+                out.append(f"{len(shaky)} of its {k} restrictions appear in fewer than "
+                           f"{MIN_STABILITY:.0%} of the bootstrap resamples: "
+                           f"{', '.join(shaky[:5])}" + (", ..." if len(shaky) > 5 else "")
+                           + ".")
+        return out
 
     def select(self, min_coverage: float = 0.5) -> int:
         """Index of the densest box whose coverage is at least ``min_coverage``."""
@@ -128,7 +300,8 @@ def prim(X: pd.DataFrame, y: np.ndarray, *, alpha: float = 0.05, mass_min: float
         lower, upper, inside = _paste(x, t, lower, upper, inside, alpha, lo_all, hi_all)
         if not np.array_equal(inside, _inside(x, boxes[-1].lower, boxes[-1].upper)):
             boxes.append(make(lower, upper, inside, True))
-    return PrimResult(cols, boxes, lo_all, hi_all)
+    return PrimResult(cols, boxes, lo_all, hi_all, x, t,
+                      {"alpha": alpha, "mass_min": mass_min, "paste": paste})
 
 
 def _best_peel(xi: np.ndarray, ti: np.ndarray, few: np.ndarray, alpha: float,

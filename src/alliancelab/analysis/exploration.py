@@ -28,6 +28,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from ..core import units
 from ..core.errors import AllianceLabError
 from .discovery import PrimResult
 from .robustness import Robustness, check_sense, robust_overview
@@ -168,11 +169,11 @@ def _discovery(ex: ExplorationLike, outcome: str, threshold: float | None, direc
     """(PRIM result, label, threshold, chosen box, note); a threshold the caller gave that
     PRIM cannot use raises, the default one becomes a note."""
     op = ">" if direction == "above" else "<"
-    label = "" if threshold is None else f"{outcome} {op} {threshold:.6g}"
+    label = "" if threshold is None else f"{outcome} {op} {units.number(threshold)}"
     try:
         t = float(threshold) if threshold is not None else ex.default_threshold(outcome,
                                                                                 direction)
-        label = f"{outcome} {op} {t:.4g}"
+        label = f"{outcome} {op} {units.number(t)}"
         res = ex.prim(outcome, t, direction=direction)
     except AllianceLabError as exc:
         if threshold is not None:

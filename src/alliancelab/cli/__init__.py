@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from ..core import limits
 from ..core.errors import AllianceLabError
 from . import _logging
 from ._help import HelpFormatter
@@ -42,6 +43,9 @@ EPILOG = ("'alliancelab COMMAND --help' shows a command's options. A mistake in 
           "prints one line on stderr and exits with code 2.")
 VERBOSE_HELP = "more log lines on stderr: -v details (INFO), -vv debugging (DEBUG)"
 QUIET_HELP = "errors only on stderr: no progress, no warnings"
+LIMIT_HELP = (f"raise (or lower) a limit on the work, repeatable: {', '.join(limits.DEFAULTS)} "
+              f"(defaults {', '.join(f'{v:,}' for v in limits.DEFAULTS.values())}; also "
+              f"the environment variable {limits.ENV}=NAME=VALUE,...)")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -62,6 +66,8 @@ class _SubParsers(argparse._SubParsersAction):  # type: ignore[type-arg]
     def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
         parser = super().add_parser(name, **kwargs)
         add_verbosity(parser, default=argparse.SUPPRESS)
+        parser.add_argument("--limit", action="append", default=None, metavar="NAME=VALUE",
+                            help=LIMIT_HELP)
         return parser
 
 
@@ -95,6 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     log = _logging.configure(verbosity(args))
     try:
+        limits.configure(getattr(args, "limit", None))
         code: int = args.handler(args)
         sys.stdout.flush()
     except AllianceLabError as exc:

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..core import units
 from ..core.errors import AllianceLabError
 from ._help import first_paragraph
 from ._logging import stage
@@ -39,6 +40,10 @@ REFERENCES = ("outcomes", "case")
 WEIGHTS = ("stated", "equal")
 DEFAULT_OUT = "alliancelab-hindcast"
 SERIES = ("all", "snapshots", "sma")
+
+#: the precision of the SMA amounts: US$ 0.01 bn, KRW 1 bn (:func:`alliancelab.core.units.value`)
+_USD = units.Span(0.0, 10.0)
+_KRW = units.Span(0.0, 10_000.0)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -264,12 +269,14 @@ def _print_sma(console: Console, s: SmaSeries) -> None:
         mine = s.rows[(s.rows["number"] == c.number) & (s.rows["family"] == "model")]
         mine = mine.dropna(subset=["abs_error_widths"])
         best = mine.sort_values("abs_error_widths", kind="stable").iloc[0] if len(mine) else None
+        span = _USD if c.currency == "USD" else _KRW  # US$ 0.01 bn, KRW 1 bn
         rows.append({"SMA": f"{c.number}{'' if c.headline else '*'}", "year": c.first_year,
                      "unit": "US$bn" if c.currency == "USD" else "KRWbn",
-                     "SQ": f"{c.status_quo:.4g}", "ask": f"{c.us_ask:.4g}",
-                     "offer": f"{c.rok_offer:.4g}", "outcome": f"{c.outcome:.4g}",
+                     "SQ": units.value(c.status_quo, span), "ask": units.value(c.us_ask, span),
+                     "offer": units.value(c.rok_offer, span),
+                     "outcome": units.value(c.outcome, span),
                      "best": "" if best is None else best["model"],
-                     "fc": "" if best is None else f"{float(best['forecast']):.4g}"})
+                     "fc": "" if best is None else units.value(float(best["forecast"]), span)})
     cases = pd.DataFrame(rows)
     console.print(_table("SMA cases (* ROK offer not public: assumed freeze)", cases,
                          right=("year", "SQ", "ask", "offer", "outcome", "fc")))

@@ -13,24 +13,22 @@ import os
 import re
 import shlex
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from ..cases import resolve_case, shipped_cases
-from ..core.case import Case
-from ..core.checks import non_negative_int, positive_int
 from ..core.errors import AllianceLabError
-from ..formats import read_case, read_text
-from ..jobs.results import RunResults
-from ..jobs.run import DEFAULT_ALLIANCE_DRAWS, DEFAULT_DRAWS, DEFAULT_MODELS, run_job
-from ..jobs.sweep import check_options
-from ..report import check_out_dir, write_outputs
-from ..report.html import summary_table
-from ..scenarios.interventions import check_names, intervention_names
+from . import _logging
+from ._defaults import DEFAULT_ALLIANCE_DRAWS, DEFAULT_DRAWS, DEFAULT_SEED, DISTRIBUTIONS
+from ._defaults import RUN_DEFAULT_MODELS as DEFAULT_MODELS
+from ._output import NO_WRAP, TEXT_MIN, Col, console, fitted_table, print_csv, print_json
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from ..core.case import Case
+    from ..jobs.results import RunResults
 
 DEFAULT_OUT = "alliancelab-out"
 #: scenarios of the built-in exploration sweep (each crossed with every lever of the case).
@@ -63,16 +61,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="Monte Carlo draws that also evaluate the alliance models with every "
                    "shock and lever, for their 5-95%% bands (default: min(draws, "
                    f"{DEFAULT_ALLIANCE_DRAWS}); 0: the case as stated only; each draw costs "
-                   "about 0.5 s of CPU for the shipped case)")
+                   "about 0.2 s of CPU for the shipped case)")
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="processes for the Monte Carlo (default: up to 2 CPU cores); the "
                    "results do not depend on it")
-    p.add_argument("--seed", type=int, default=None, metavar="S",
-                   help="seed (default: a fresh one, printed and recorded)")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S",
+                   help=f"seed (default: {DEFAULT_SEED}, so the same command gives the same "
+                   "report; printed and recorded)")
     p.add_argument("--models", default=",".join(DEFAULT_MODELS), metavar="M1,M2",
                    help=f"engines side by side (default: {','.join(DEFAULT_MODELS)})")
-    p.add_argument("--distribution", default="triangular", choices=["triangular", "uniform"],
-                   help="how ranges are drawn (default: triangular, mode at the stated value)")
+    p.add_argument("--distribution", default="triangular", choices=DISTRIBUTIONS,
+                   help="how ranges are drawn (default: triangular, mode at the stated value; "
+                   "uniform, pert or truncnorm: see docs/explore.md)")
     p.add_argument("--explore-n", type=int, default=DEFAULT_EXPLORE_N, metavar="N",
                    help="scenarios of the built-in exploration sweep (Latin hypercube over "
                    "the case's ranges and shocks, crossed with every lever, compromise model, "
@@ -83,12 +83,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--explore-sense", default="max", choices=["max", "min"],
                    help="whether more of the outcome of interest is better (max, default) "
                    "or less (min), for the regret of the levers")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true",
+                     help="print the summary as one JSON document (headlines, forecasts)")
+    fmt.add_argument("--csv", action="store_true",
+                     help="print the forecasts (issue, model, status quo, 5/50/95%%) as CSV")
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..formats import read_case, read_text
+    from ..jobs.run import run_job
+    from ..report import check_out_dir, write_outputs
+
     _check_counts(args)
-    path = resolve_case(args.case)
+    path = resolve_case(args.case, strict=True)
     raw = read_text(path).encode("utf-8")
     case = read_case(path)
     _check_interventions(case, args.shock, args.lever)
@@ -97,9 +106,8 @@ def run(args: argparse.Namespace) -> int:
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     snapshots = other_snapshots(case, path)
 
-    console = Console(stderr=True)
     started = time.perf_counter()
-    with _progress(console) as tick:
+    with _progress() as tick:
         results = run_job(
             case,
             interventions=[*args.shock, *args.lever],
@@ -124,12 +132,15 @@ def run(args: argparse.Namespace) -> int:
         command = _command(args, results.seed)
         target = write_outputs(results, out, command=command)
         tick("writing the report", 1, 1)
-    print_summary(results, target, time.perf_counter() - started)
+    print_summary(results, target, time.perf_counter() - started,
+                  "json" if args.json else "csv" if args.csv else None)
     return 0
 
 
 def _check_counts(args: argparse.Namespace) -> None:
     """Bad counts fail before any work, named as on the command line."""
+    from ..core.checks import non_negative_int, positive_int
+
     positive_int(args.draws, "--draws")
     for value, flag in ((args.seed, "--seed"), (args.effect_draws, "--effect-draws"),
                         (args.alliance_draws, "--alliance-draws")):
@@ -139,6 +150,8 @@ def _check_counts(args: argparse.Namespace) -> None:
 
 
 def _workers(requested: int | None) -> int:
+    from ..core.checks import positive_int
+
     if requested is not None:
         return positive_int(requested, "--workers")
     return max(1, min(2, os.cpu_count() or 1))
@@ -146,6 +159,8 @@ def _workers(requested: int | None) -> int:
 
 def _check_explore(case: Case, args: argparse.Namespace) -> None:
     """A bad --explore-outcome fails before any work."""
+    from ..jobs.sweep import check_options
+
     try:
         check_options(case, args.explore_n, args.explore_outcome, args.explore_sense)
     except AllianceLabError as exc:
@@ -155,6 +170,8 @@ def _check_explore(case: Case, args: argparse.Namespace) -> None:
 def _check_interventions(case: Case, shocks: list[str], levers: list[str]) -> None:
     """Unknown names fail before any work (:func:`check_names`, named as on the command
     line; a lever given as a shock says to use --lever, and the reverse)."""
+    from ..scenarios.interventions import check_names, intervention_names
+
     for kind, other, names in (("shock", "lever", shocks), ("lever", "shock", levers)):
         try:
             check_names(case, names, kind)
@@ -169,6 +186,8 @@ def other_snapshots(case: Case, path: Path) -> dict[str, Case]:
     """Other dated snapshots of the same shipped case, for the perception-gap comparison:
     shipped files (and files beside this one) named like it with another year
     (``us_rok_2007`` for ``us_rok_2025``), keyed by their date."""
+    from ..formats import read_case
+
     shipped = shipped_cases()
     m = re.match(r"^(.*)_(\d{4})$", path.stem)
     candidates: list[Path] = []
@@ -217,58 +236,127 @@ def _command(args: argparse.Namespace, seed: int) -> str:
 
 
 class _progress:
-    """A rich progress bar per stage of the job (on stderr; transient)."""
+    """Progress of the job's stages on stderr: each stage (``tick(stage, done, total)``) is an
+    :class:`alliancelab.cli._logging.Progress` - a transient bar on a terminal, plain lines
+    when piped, nothing for a stage quicker than a second or with ``-q``."""
 
-    def __init__(self, console: Console) -> None:
-        self._bar = Progress(TextColumn("{task.description:<26}"), BarColumn(),
-                             MofNCompleteColumn(), TimeElapsedColumn(),
-                             console=console, transient=True)
-        self._tasks: dict[str, int] = {}
+    def __init__(self) -> None:
+        self._stage = ""
+        self._bar: _logging.Progress | None = None
 
     def __enter__(self) -> _progress:
-        self._bar.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._bar.__exit__(*exc)  # type: ignore[arg-type]
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+            self._bar = None
 
     def __call__(self, stage: str, done: int, total: int) -> None:
-        if stage not in self._tasks:
-            self._tasks[stage] = self._bar.add_task(stage, total=total)
-        self._bar.update(self._tasks[stage], completed=done, total=total)  # type: ignore[arg-type]
+        if stage != self._stage or self._bar is None:
+            self.__exit__(None, None, None)
+            self._stage, self._bar = stage, _logging.Progress(stage).__enter__()
+        self._bar(done, total)
 
 
-def print_summary(results: RunResults, target: Path, elapsed: float) -> None:
-    """The short summary: forecast per issue with bands per model, the seed, the report."""
-    console = Console()
-    console.print(_forecast_table(results))
-    alliance = results.alliance
-    if alliance is not None and len(alliance):
-        base = alliance[alliance["kind"] == "baseline"]
-        parts = [f"{r.item} {r.value:.2f} [{r.p5:.2f}, {r.p95:.2f}]"
-                 for r in base.itertuples() if r.item in results.alliance_headlines]
-        if parts:
-            console.print("alliance models, as stated [5%, 95%]: " + " · ".join(parts))
-    for note in results.notes:
-        console.print(f"[yellow]note:[/yellow] {note}")
-    console.print(
-        f"seed [bold]{results.seed}[/bold] · {results.n_draws} draws · "
-        f"{elapsed:.1f} s · report: [bold]{target / 'report.html'}[/bold]"
-    )
+# -- the summary: on the console, or as JSON / CSV --------------------------------------------
+
+#: the columns of ``alliancelab run --csv`` (one row per issue and model).
+CSV_COLUMNS = ("issue", "units", "model", "status_quo", "p5", "p50", "p95", "decimals")
 
 
-def _forecast_table(results: RunResults) -> Table:
-    df = summary_table(results)
-    scen = " + ".join(results.interventions) if results.interventions else "baseline"
-    table = Table(title=f"{results.case.name}: {scen} - median [5%, 95%]",
-                  title_justify="left")
-    table.add_column("issue", style="bold", no_wrap=True)
-    table.add_column("units")
-    table.add_column("status quo", justify="right")
-    for m in results.models:
-        table.add_column(m, justify="right")
-    rows: list[dict[str, Any]] = df.to_dict("records")
-    for d in rows:
-        table.add_row(str(d["issue"]), str(d["units"]), str(d["status quo"]),
-                      *(str(d[m]) for m in results.models))
+def summary_document(results: RunResults, target: Path, elapsed: float) -> dict[str, Any]:
+    """The summary as one JSON-ready document: what the console summary and the report's
+    Summary section say (:func:`alliancelab.report.summary.summary`), with the numbers."""
+    from ..report.summary import summary
+
+    s = summary(results)
+    return {
+        "case": results.case.name, "scenario": s.scenario, "seed": results.seed,
+        "draws": results.n_draws, "models": list(results.models), "text": s.text,
+        "kpis": [dict(k) for k in s.kpis],
+        "headlines": [{"name": n, "value": v, "meaning": m} for n, v, m in s.headlines],
+        "forecasts": [{c: r[c] for c in (*CSV_COLUMNS, "band")} for r in s.forecasts],
+        "notes": list(s.notes), "seconds": round(elapsed, 1),
+        "report": str(target / "report.html"),
+    }
+
+
+def print_summary(results: RunResults, target: Path, elapsed: float,
+                  fmt: str | None = None) -> None:
+    """The summary on stdout: as the report's Summary section says it (the lead, the key
+    counts, the headline numbers each with its meaning, the forecast per issue and model in
+    the issue's units, the notes), then the seed and the report's path; ``fmt`` ``"json"``
+    or ``"csv"`` prints :func:`summary_document` or its forecasts instead."""
+    from rich.padding import Padding
+    from rich.text import Text
+
+    from ..report.summary import summary
+
+    if fmt == "json":
+        print_json(summary_document(results, target, elapsed))
+        return
+    s = summary(results)
+    if fmt == "csv":
+        print_csv(s.forecasts, CSV_COLUMNS)
+        return
+    out = console()
+    out.print(Text(f"{results.case.name}: {s.scenario}", style="bold"))
+    out.print(Text(s.text))
+    kpis = [[k["value"], k["label"]] for k in s.kpis]
+    out.print(fitted_table([Col("value"), Col("what", False)], kpis, out.width,
+                           show_header=False) or Text("\n".join(" ".join(k) for k in kpis)))
+    if s.headlines:
+        out.print()
+        out.print(Text("Headline numbers, median [5%, 95%] over the draws", style="bold"))
+        for name, value, meaning in s.headlines:
+            out.print(Padding(Text.assemble((name, "bold"), ": ", value), (0, 0, 0, 2),
+                              expand=False))
+            out.print(Padding(Text(meaning, style="dim"), (0, 0, 0, 6), expand=False))
+    out.print()
+    out.print(forecast_table(results.models, s.forecasts, out.width))
+    for note in s.notes:
+        out.print(Text.assemble(("note: ", "yellow"), note))
+    out.print(Text.assemble("seed ", (str(results.seed), "bold"),
+                            f" · {results.n_draws} draws · {elapsed:.1f} s · report: ",
+                            (str(target / "report.html"), "bold")))
+
+
+def forecast_table(models: Sequence[str], rows: Sequence[dict[str, Any]],
+                   width: int) -> Table:
+    """The forecast per issue and model, ``median [5%, 95%]`` in the issue's units, in
+    ``width`` columns without cutting a number: the band beside the median when it fits
+    (the units beside the issue or under it), else under the median, else one row per issue
+    and model."""
+    issues: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        issues.setdefault(r["issue"], {"units": r["units"], "sq": r["status quo"]})[
+            r["model"]] = r
+    title = "Forecast per issue: median [5%, 95%]"
+    wide = [Col("issue", False), Col("units", False), Col("status quo"),
+            *(Col(m) for m in models)]
+    wide_cells = [[name, d["units"], d["sq"], *(d[m]["band"] for m in models)]
+                  for name, d in issues.items()]
+    narrow = [Col("issue (units)", False), Col("status quo"), *(Col(m) for m in models)]
+    names = [f"{name}\n({d['units']})" if d["units"] else name for name, d in issues.items()]
+    inline_cells = [[n, d["sq"], *(d[m]["band"] for m in models)]
+                    for n, d in zip(names, issues.values(), strict=True)]
+    narrow_cells = [[n, d["sq"],
+                     *(f"{d[m]['median']}\n{d[m]['low']}\u2013{d[m]['high']}" for m in models)]
+                    for n, d in zip(names, issues.values(), strict=True)]
+    long = [Col("issue", False), Col("units", False), Col("model", False), Col("status quo"),
+            Col("median"), Col("5%"), Col("95%")]
+    long_cells = [[r["issue"], r["units"], r["model"], r["status quo"], r["median"], r["low"],
+                   r["high"]] for r in rows]
+    under = "Forecast per issue: median, and under it the 5\u201395% band"
+    # names whole if any layout allows it, the band beside the median before under it
+    table = None
+    for cols, cells, text_min, head in (
+            (wide, wide_cells, NO_WRAP, title), (narrow, inline_cells, NO_WRAP, title),
+            (narrow, narrow_cells, NO_WRAP, under),
+            (narrow, narrow_cells, TEXT_MIN, under), (long, long_cells, 8, title)):
+        table = table or fitted_table(cols, cells, width, title=head, text_min=text_min)
+    if table is None:  # a console narrower than the long layout: let it wrap
+        table = fitted_table(long, long_cells, 80, title=title)
+    assert table is not None  # the long layout fits in 80 columns
     return table

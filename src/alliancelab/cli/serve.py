@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from ..core.errors import AllianceLabError
+from ..core.limits import WEB_DEFAULTS as WEB
 from ._help import first_paragraph
 from ._logging import log
 
@@ -41,10 +42,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--token", default=None,
                    help="access token, at least 16 characters (default: none on loopback; "
                    "generated and printed for any other address)")
-    p.add_argument("--max-upload-mb", type=float, default=5.0, metavar="MB",
-                   help="largest case file or request accepted (default 5 MB)")
-    p.add_argument("--max-jobs", type=int, default=8, metavar="N",
-                   help="report runs and explorations queued or running at once (default 8)")
+    p.add_argument("--max-upload-mb", type=float, default=WEB.max_upload_bytes / 2**20,
+                   metavar="MB", help=f"largest case file or request accepted "
+                   f"(default {WEB.max_upload_bytes / 2**20:g} MB)")
+    p.add_argument("--max-jobs", type=int, default=WEB.max_jobs, metavar="N",
+                   help=f"report runs and explorations queued or running at once "
+                   f"(default {WEB.max_jobs})")
+    p.add_argument("--max-draws", type=int, default=WEB.max_draws, metavar="N",
+                   help=f"most draws of a report run started from the app "
+                   f"(default {WEB.max_draws})")
+    p.add_argument("--max-experiments", type=int, default=WEB.max_experiments,
+                   metavar="N", help=f"most experiments of an exploration started from the "
+                   f"app (default {WEB.max_experiments:,})")
+    p.add_argument("--request-seconds", type=float, default=WEB.request_seconds,
+                   metavar="S", help=f"a forecast request still working after S seconds stops "
+                   f"(default {WEB.request_seconds:g}); the case limits are --limit's")
     p.set_defaults(handler=run)
 
 
@@ -85,15 +97,20 @@ def run(args: argparse.Namespace) -> int:
         from ..web import Settings, create_app
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise AllianceLabError(
-            f"the web app needs its extra dependencies ({exc.name} is missing): "
-            "pip install 'alliancelab[web]'") from None
+            f"the web app's dependency {exc.name} is missing: reinstall alliancelab "
+            "(pip install .)") from None
     if not 0 <= args.port <= 65535:
         raise AllianceLabError(f"must be 0-65535, got {args.port}", field="--port")
     if args.max_upload_mb <= 0:
         raise AllianceLabError(f"must be > 0, got {args.max_upload_mb:g}",
                                field="--max-upload-mb")
-    if args.max_jobs < 1:
-        raise AllianceLabError(f"must be >= 1, got {args.max_jobs}", field="--max-jobs")
+    for flag in ("max_jobs", "max_draws", "max_experiments"):
+        if getattr(args, flag) < 1:
+            raise AllianceLabError(f"must be >= 1, got {getattr(args, flag)}",
+                                   field="--" + flag.replace("_", "-"))
+    if not args.request_seconds > 0:
+        raise AllianceLabError(f"must be > 0, got {args.request_seconds:g}",
+                               field="--request-seconds")
     token = args.token
     if token is not None and len(token) < 16:
         raise AllianceLabError("must be at least 16 characters", field="--token")
@@ -103,7 +120,9 @@ def run(args: argparse.Namespace) -> int:
     initial = import_case(args.case, data) if args.case else None
     settings = Settings(data_dir=data, token=token,
                         max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
-                        max_jobs=args.max_jobs, initial_case=initial)
+                        max_jobs=args.max_jobs, max_draws=args.max_draws,
+                        max_experiments=args.max_experiments,
+                        request_seconds=args.request_seconds, initial_case=initial)
     app = create_app(settings)
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     shown = f"[{shown}]" if ":" in shown else shown

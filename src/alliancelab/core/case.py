@@ -20,6 +20,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from . import limits
+from .display import html_card, names, number, short
+
+#: the parameters of the perception dynamics a case may set under ``dynamics:``
+#: (:data:`alliancelab.models.dynamics.NEUTRAL` holds their neutral values).
+DYNAMICS_PARAMETERS = ("rounds", "adjustment_speed", "threat_convergence", "estimate_learning")
+
 
 def _as_value_mapping(raw: Any) -> Any:
     """Accept a bare number where a :class:`Value` is expected."""
@@ -260,6 +267,13 @@ class Change(_Frozen):
     value: float
     source: str | None = None
 
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, v: float) -> float:
+        if not math.isfinite(v):
+            raise ValueError("must be a finite number (not NaN or infinity)")
+        return v
+
 
 class Intervention(_Frozen):
     """A named shock (something that happens) or lever (something a policy-maker does);
@@ -369,6 +383,7 @@ class Case(_Frozen):
     @model_validator(mode="after")
     def _consistent(self) -> Case:
         """The checks across fields, in this order (the first problem is reported)."""
+        _check_size(self)
         _unique("issues", [i.name for i in self.issues])
         _unique("actors", [a.name for a in self.actors])
         _unique("shocks", [s.name for s in self.shocks])
@@ -378,13 +393,8 @@ class Case(_Frozen):
         actor_names = {a.name for a in self.actors}
         for a_idx, actor in enumerate(self.actors):
             _check_actor(actor, a_idx, issues, actor_names)
-        for kind in ("links", "feedback"):
-            for l_idx, link in enumerate(getattr(self, kind)):
-                if link.issue not in issues:
-                    raise _located(f"unknown issue {link.issue!r}", kind, l_idx, "issue")
-                for name in link.actors or []:
-                    if name not in actor_names:
-                        raise _located(f"unknown actor {name!r}", kind, l_idx, "actors")
+        _check_dynamics(self)
+        _check_links(self, issues, actor_names)
         _unique("indicators", [i.name for i in self.indicators])
         selectable = actor_names | {a.group for a in self.actors if a.group}
         for n_idx, ind in enumerate(self.indicators):
@@ -426,6 +436,31 @@ class Case(_Frozen):
         for label, _, value in walk_values(self):
             yield label, value
 
+    # -- display (a notebook shows a summary, not every number) -------------------------
+    def _facts(self) -> list[str]:
+        ranged = sum(1 for _, v in self.values() if v.range is not None)
+        return [
+            f"{len(self.actors)} actors × {len(self.issues)} issues",
+            f"{ranged} ranged values" if ranged else "",
+            f"{len(self.shocks)} shocks" if self.shocks else "",
+            f"{len(self.levers)} levers" if self.levers else "",
+        ]
+
+    def __repr__(self) -> str:
+        head = repr(self.name) + (f", {self.date}" if self.date else "")
+        return short("Case", head, *self._facts())
+
+    def __str__(self) -> str:
+        return repr(self)
+
+    def _repr_html_(self) -> str:
+        title = f"Case {self.name}" + (f" ({self.date})" if self.date else "")
+        rows = [(i.name, f"{number(i.scale.min)}-{number(i.scale.max)}",
+                 i.scale.units or "", i.status_quo.value if i.status_quo else None)
+                for i in self.issues]
+        facts = [*self._facts(), "actors: " + names(list(self.actor_names), 6)]
+        return html_card(title, facts, ("issue", "scale", "units", "status quo"), rows)
+
 
 class LocatedValueError(ValueError):
     """A validation failure inside the case-level check, carrying its location."""
@@ -437,6 +472,67 @@ class LocatedValueError(ValueError):
 
 def _located(message: str, *loc: str | int) -> LocatedValueError:
     return LocatedValueError(message, tuple(loc))
+
+
+def _check_size(case: Case) -> None:
+    """The case's actors and issues within :mod:`~alliancelab.core.limits` (the location
+    is the first one over the limit, so the message names its line)."""
+    for kind in ("actors", "issues"):
+        items = getattr(case, kind)
+        problem = limits.excess(kind, len(items))
+        if problem is not None:
+            raise _located(problem, kind, limits.current()[kind])
+
+
+def _check_dynamics(case: Case) -> None:
+    """``dynamics:`` names known parameters; ``rounds`` is a whole number from 1 to the
+    limit (:mod:`~alliancelab.core.limits`). With a range, its ends are whole numbers and a
+    value drawn inside it is rounded to the nearest round by the dynamics."""
+    for key, value in case.dynamics.items():
+        if key not in DYNAMICS_PARAMETERS:
+            raise _located(f"unknown dynamics parameter {key!r}; known: "
+                           f"{', '.join(DYNAMICS_PARAMETERS)}", "dynamics", key)
+        if key != "rounds":
+            for v in (value.value, *(value.range or ())):
+                if not 0.0 <= v <= 1.0:
+                    raise _located(f"must lie in [0, 1], got {v:g}", "dynamics", key)
+        else:
+            for v in value.range or (value.value,):
+                if not float(v).is_integer() or v < 1:
+                    raise _located(f"rounds must be a whole number >= 1, got {v:g}",
+                                   "dynamics", key)
+                problem = limits.excess("rounds", int(v))
+                if problem is not None:
+                    raise _located(problem, "dynamics", key)
+
+
+def _check_links(case: Case, issues: dict[str, Issue], actor_names: set[str]) -> None:
+    """Links and feedback name a perception some actor has, a known issue and actors."""
+    perceptions = _perception_names(case)
+    for kind in ("links", "feedback"):
+        for l_idx, link in enumerate(getattr(case, kind)):
+            if link.perception not in perceptions:
+                raise _located(f"unknown perception {link.perception!r}; the case has "
+                               f"{', '.join(perceptions)}", kind, l_idx, "perception")
+            if link.issue not in issues:
+                raise _located(f"unknown issue {link.issue!r}", kind, l_idx, "issue")
+            for name in link.actors or []:
+                if name not in actor_names:
+                    raise _located(f"unknown actor {name!r}", kind, l_idx, "actors")
+
+
+def _perception_names(case: Case) -> list[str]:
+    """``threats.<k>`` for every threat an actor perceives (or a shock or lever sets),
+    then ``partner_reliability``: what links and feedback may name."""
+    names: list[str] = []
+    for actor in case.actors:
+        names.extend(f"threats.{k}" for k in actor.perceptions.threats)
+    for item in (*case.shocks, *case.levers):
+        for change in item.changes:
+            head, sep, key = change.target.rpartition(".perceptions.threats.")
+            if sep and head.startswith("actors.") and key and key != "*":
+                names.append(f"threats.{key}")
+    return [*dict.fromkeys(names), "partner_reliability"]
 
 
 def _check_groups(case: Case) -> None:

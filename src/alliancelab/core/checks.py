@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import limits
 from .errors import AllianceLabError
 
 __all__ = ["is_int", "non_negative_int", "positive_int"]
@@ -19,10 +20,13 @@ def is_int(value: object) -> bool:
     return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
-def positive_int(value: object, field: str) -> int:
-    """``value`` as an ``int`` >= 1, else the one-line error."""
+def positive_int(value: object, field: str, limit: str | None = None) -> int:
+    """``value`` as an ``int`` >= 1 (and within the limit named ``limit``, see
+    :mod:`~alliancelab.core.limits`), else the one-line error."""
     if not is_int(value) or int(value) < 1:  # type: ignore[call-overload]
         raise AllianceLabError(f"must be a positive integer, got {value!r}", field=field)
+    if limit is not None:
+        limits.at_most(limit, int(value), field)  # type: ignore[call-overload]
     return int(value)  # type: ignore[call-overload]
 
 

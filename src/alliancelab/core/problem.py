@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -57,6 +58,18 @@ class Problem:
                 value, dtype=bool if name == "veto" else float
             )
             object.__setattr__(self, name, value)
+
+    def normalised(self) -> Problem:
+        """This problem with its capabilities (true and perceived) rescaled by a power of
+        two when they could overflow or underflow (:func:`capability_shift`), else itself.
+        Every engine solves the normalised problem (``Engine.solve``, ``solve_batch``), so a
+        capability of 1e308 forecasts as one of 1."""
+        shift = capability_shift(self.capability, self.perceived_capability)
+        if not shift:
+            return self
+        return replace(self, capability=np.ldexp(np.asarray(self.capability, float), shift),
+                       perceived_capability=np.ldexp(
+                           np.asarray(self.perceived_capability, float), shift))
 
     @property
     def standing(self) -> np.ndarray:
@@ -172,6 +185,43 @@ class Problem:
             perceived_capability=pcap,
             **_rules(case),
         )
+
+
+#: capabilities whose largest lies outside [1 / CAPABILITY_RANGE, CAPABILITY_RANGE] are
+#: rescaled (:func:`capability_shift`); inside it they are used exactly as given.
+CAPABILITY_RANGE = 2.0**32
+
+
+def capability_shift(*caps: np.ndarray) -> int:
+    """The power of two ``k`` by which a problem's capabilities are multiplied (``ldexp(c,
+    k)``) so that they cannot overflow or underflow: 0 when the largest is 0, not finite, or
+    within [1 / :data:`CAPABILITY_RANGE`, :data:`CAPABILITY_RANGE`], else the ``k`` bringing
+    the largest into [0.5, 1).
+
+    Only the ratios of capabilities matter to every engine (a capability of 1e308 must
+    forecast as 1 does), but their products and sums overflow (1e308 * 1e308 is inf: issue
+    13 saw 90 forecast instead of 37.5) or underflow (1e-300 squared is 0). A power of two
+    changes no ratio by a single bit (for normal numbers), and capabilities inside the range
+    (every reference input of the parity tests) are left untouched, so those results stay
+    bit for bit."""
+    top = max((float(np.max(c)) for c in caps if np.size(c)), default=0.0)
+    if not np.isfinite(top) or top <= 0.0 or 1.0 / CAPABILITY_RANGE <= top <= CAPABILITY_RANGE:
+        return 0
+    _, exponent = np.frexp(top)  # top = m * 2**exponent, 0.5 <= m < 1
+    return -int(exponent)
+
+
+def normalise_all(problems: Sequence[Problem]) -> list[Problem]:
+    """``[p.normalised() for p in problems]``, checking each distinct pair of capability
+    arrays once (the variants of a batch mostly share their base's arrays)."""
+    shifts: dict[tuple[int, int], int] = {}
+    out = []
+    for p in problems:
+        key = (id(p.capability), id(p.perceived_capability))  # alive while ``problems`` is
+        if key not in shifts:
+            shifts[key] = capability_shift(p.capability, p.perceived_capability)
+        out.append(p.normalised() if shifts[key] else p)
+    return out
 
 
 def _rules(case: Case) -> dict[str, Any]:

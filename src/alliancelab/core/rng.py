@@ -1,4 +1,9 @@
-"""One way to seed everything: ``rng`` is ``None``, an int, a SeedSequence or a Generator."""
+"""One way to seed everything: ``rng`` is ``None``, an int, a SeedSequence or a Generator.
+
+The jobs a user runs by name (``alliancelab run``, ``alliancelab explore``, the web app's
+runs) default to :data:`DEFAULT_SEED`, so the same command gives the same report; ``--seed``
+(or ``seed=``) varies it, and every result records the seed it ran with.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,9 @@ from functools import cache
 import numpy as np
 
 RngLike = int | np.random.SeedSequence | np.random.Generator | None
+
+#: the seed of a run or an exploration when none is given (reproducible by default).
+DEFAULT_SEED = 0
 
 
 def make_rng(rng: RngLike) -> tuple[np.random.Generator, int | None]:

@@ -8,8 +8,15 @@ so results do not depend on the number of workers). Used by the run job
 (:mod:`alliancelab.jobs.run`) and by explore (:mod:`alliancelab.explore.runner`).
 """
 
-from .executors import Evaluator, Sequential, chunk_bounds, dask_client, n_workers
-from .forecasts import FAILURES, Forecasts, forecast_many, solve_chunk
+from .executors import Evaluator, Pending, Sequential, chunk_bounds, dask_client, n_workers
+from .forecasts import (
+    FAILURES,
+    Forecasts,
+    PendingForecasts,
+    forecast_many,
+    solve_chunk,
+    submit_forecasts,
+)
 from .provenance import case_hash, versions
 from .shared import cached_keys, install, resolve
 
@@ -17,6 +24,8 @@ __all__ = [
     "FAILURES",
     "Evaluator",
     "Forecasts",
+    "Pending",
+    "PendingForecasts",
     "Sequential",
     "cached_keys",
     "case_hash",
@@ -27,5 +36,6 @@ __all__ = [
     "n_workers",
     "resolve",
     "solve_chunk",
+    "submit_forecasts",
     "versions",
 ]

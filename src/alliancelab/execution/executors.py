@@ -15,14 +15,16 @@ flight (so memory stays flat however many tasks there are).
 from __future__ import annotations
 
 import concurrent.futures as cf
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from ..core.checks import positive_int
 from ..core.errors import AllianceLabError
-from .shared import Shareable, install
+from .lifetime import init_worker
+from .shared import Shareable
 
-__all__ = ["Evaluator", "Sequential", "chunk_bounds", "dask_client", "n_workers"]
+__all__ = ["Evaluator", "Pending", "Sequential", "chunk_bounds", "dask_client", "n_workers"]
 
 Tick = Callable[[int], None]
 
@@ -61,10 +63,9 @@ class Evaluator:
             self._own, self._dask = self.executor, (client, cluster)
         elif workers not in (None, 1):
             n = positive_int(workers, "workers")
-            self.executor = self._own = (
-                cf.ProcessPoolExecutor(max_workers=n) if shared is None
-                else cf.ProcessPoolExecutor(max_workers=n, initializer=install,
-                                            initargs=(shared,)))
+            # workers die with this process, even on a SIGKILL (lifetime.init_worker)
+            self.executor = self._own = cf.ProcessPoolExecutor(
+                max_workers=n, initializer=init_worker, initargs=(os.getpid(), shared))
         else:
             self.executor = Sequential()
         self.parallel = not isinstance(self.executor, Sequential)
@@ -131,6 +132,13 @@ class Evaluator:
                 tick(done)
         return [x for part in out for x in part]
 
+    def submit_map(self, fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]]) -> Pending:
+        """``[fn(*t) for t in tasks]`` started now and collected later with
+        :meth:`Pending.result`, so this process can do other work meanwhile: on a pool or
+        another executor every task is submitted at once (they run in submission order);
+        sequentially, nothing runs before :meth:`Pending.result` (exactly :meth:`map`)."""
+        return Pending(self, fn, tasks)
+
     # -- lifetime ----------------------------------------------------------------------
     def close(self) -> None:
         """Shut down what this evaluator created (nothing for an executor passed in)."""
@@ -151,6 +159,36 @@ class Evaluator:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class Pending:
+    """Tasks started by :meth:`Evaluator.submit_map`; :meth:`result` waits for them."""
+
+    def __init__(self, evaluator: Evaluator, fn: Callable[..., Any],
+                 tasks: Sequence[tuple[Any, ...]]) -> None:
+        self._evaluator, self._fn, self._tasks = evaluator, fn, list(tasks)
+        self._futures = ([evaluator.executor.submit(fn, *t) for t in self._tasks]
+                         if evaluator.parallel else None)
+        self._results: list[Any] | None = None
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    def result(self, *, tick: Tick | None = None) -> list[Any]:
+        """The tasks' results, in order; ``tick(done)`` after each one (a task that raised
+        raises here). Collected once: a second call returns the same list."""
+        if self._results is not None:
+            return self._results
+        if self._futures is None:
+            out = self._evaluator.map(self._fn, self._tasks, tick=tick)
+        else:
+            out = []
+            for done, fut in enumerate(self._futures, start=1):
+                out.append(fut.result())
+                if tick is not None:
+                    tick(done)
+        self._results = out
+        return out
 
 
 def _indexed(k: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[int, Any]:

@@ -16,9 +16,10 @@ import numpy as np
 
 from ..core.problem import Problem
 from ..models.bargaining import engine_class
-from .executors import Evaluator
+from .executors import Evaluator, Pending, chunk_bounds
 
-__all__ = ["FAILURES", "Forecasts", "forecast_many", "solve_chunk"]
+__all__ = ["FAILURES", "Forecasts", "PendingForecasts", "forecast_many", "solve_chunk",
+           "submit_forecasts"]
 
 #: what a numerical failure of an engine on one draw looks like.
 FAILURES = (ArithmeticError, ValueError, FloatingPointError, np.linalg.LinAlgError)
@@ -63,6 +64,40 @@ def forecast_many(problems: Sequence[Problem], model: str,
     """Forecast every problem with ``model`` (``seqs[i]`` seeds draw ``i``). An iterative
     engine's draws go to ``evaluator`` in chunks; a one-shot engine's run here in one batch
     (shipping them would cost more than solving them). ``tick(draws done)``."""
+    return submit_forecasts(problems, model, seqs, evaluator=evaluator).result(tick=tick)
+
+
+@dataclass
+class PendingForecasts:
+    """The forecasts :func:`submit_forecasts` started; :meth:`result` collects them."""
+
+    n: int
+    d: int
+    bounds: list[tuple[int, int]]
+    pending: Pending
+
+    def result(self, *, tick: Callable[[int], None] | None = None) -> Forecasts:
+        """The :class:`Forecasts`; ``tick(draws done)`` after each chunk."""
+        chunk_tick = None if tick is None else (lambda k: tick(self.bounds[k - 1][1]))
+        results = [r for part in self.pending.result(tick=chunk_tick) for r in part]
+        values = np.full((self.n, self.d), np.nan)
+        first: str | None = None
+        failures = 0
+        for i, r in enumerate(results):
+            if isinstance(r, str):
+                failures += 1
+                first = first or r
+            else:
+                values[i] = r
+        return Forecasts(values, failures, first)
+
+
+def submit_forecasts(problems: Sequence[Problem], model: str,
+                     seqs: Sequence[np.random.SeedSequence], *,
+                     evaluator: Evaluator | None = None) -> PendingForecasts:
+    """:func:`forecast_many` started now (an iterative engine's chunks submitted to a
+    parallel ``evaluator``) and collected with :meth:`PendingForecasts.result`, so the
+    caller can do other work while the chunks run."""
     cls = engine_class(model)
     n = len(problems)
     if n:
@@ -70,16 +105,7 @@ def forecast_many(problems: Sequence[Problem], model: str,
     parallel = cls.iterative and evaluator is not None and evaluator.parallel
     where = evaluator if parallel and evaluator is not None else Evaluator()
     size = max(1, min(MAX_CHUNK, -(-n // 8))) if parallel or (cls.iterative and n > 50) else n
-    results = where.map_chunks(solve_chunk, list(zip(problems, seqs, strict=True)),
-                               size=size, args=(model,), tick=tick)
-    d = problems[0].n_issues if n else 0
-    values = np.full((n, d), np.nan)
-    first: str | None = None
-    failures = 0
-    for i, r in enumerate(results):
-        if isinstance(r, str):
-            failures += 1
-            first = first or r
-        else:
-            values[i] = r
-    return Forecasts(values, failures, first)
+    items = list(zip(problems, seqs, strict=True))
+    bounds = chunk_bounds(n, size)
+    pending = where.submit_map(solve_chunk, [(items[a:b], model) for a, b in bounds])
+    return PendingForecasts(n, problems[0].n_issues if n else 0, bounds, pending)

@@ -16,6 +16,8 @@ and frames to :mod:`alliancelab.analysis`. Everything a report shows is
 
 from __future__ import annotations
 
+import shutil
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,9 +28,10 @@ import pandas as pd
 from ..analysis.discovery import PrimResult, prim
 from ..analysis.robustness import Robustness, check_sense, regret_table, robustness
 from ..analysis.sensitivity import morris_indices, sobol_indices
+from ..core.display import html_card, number, short
 from ..core.errors import AllianceLabError
 from .samplers import DesignReader
-from .store import FIXED_COLUMNS, Store, _q
+from .store import DESIGN_NAME, FIXED_COLUMNS, Store, _q
 
 #: quantiles of :meth:`Exploration.summary` (a box: whiskers 5-95%, box 25-75%, median).
 SUMMARY_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -71,13 +74,26 @@ class Exploration:
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
         self.run_stats = {}
-        with Store(self.directory) as st:
+        #: a verified private copy of a store another process is still writing (the
+        #: experiments committed when it was opened), removed with this object
+        self._db_dir: Path | None = None
+        with Store(self.directory, read_only=True) as st:
             manifest = st.manifest()
             if manifest is None:
                 raise AllianceLabError("no exploration in this directory",
                                        file=str(self.directory))
+            st.verify_design(manifest)
+            if st.snapshot is None:  # a copy was verified when it was taken
+                st.verify_results()
+            else:
+                self._db_dir, st.snapshot = st.snapshot, None
+                weakref.finalize(self, shutil.rmtree, self._db_dir, True)
             self.manifest: dict[str, Any] = manifest
             self.n_stored, self.n_failed = st.count()
+
+    def _store(self) -> Store:
+        """The store, opened for reading (or the copy taken when this object was made)."""
+        return Store(self.directory, read_only=True, db_dir=self._db_dir)
 
     # -- metadata ------------------------------------------------------------------------
     @property
@@ -100,15 +116,50 @@ class Exploration:
     def complete(self) -> bool:
         return self.n_stored == self.n_experiments
 
-    def __repr__(self) -> str:
+    def _facts(self) -> list[str]:
         m = self.manifest
-        return (f"Exploration({m['case_name']!r}, sampler={m['sampler']}, "
-                f"experiments={self.n_stored}/{self.n_experiments}, failed={self.n_failed})")
+        return [
+            f"{self.n_stored}/{self.n_experiments} experiments"
+            + ("" if self.complete else " (incomplete)"),
+            f"{self.n_failed} failed" if self.n_failed else "",
+            f"{m['n_scenarios']} scenarios × {len(self.policies)} policies",
+            f"{len(self.parameters)} uncertainties, {m['sampler']}, "
+            f"{m.get('distribution', 'triangular')}",
+            "models " + ", ".join(m["models"]),
+            f"seed {m['entropy']}",
+        ]
+
+    def __repr__(self) -> str:
+        return short("Exploration", repr(self.manifest["case_name"]), *self._facts(),
+                     f"store {self.directory}")
+
+    def __str__(self) -> str:
+        return repr(self)
+
+    def _repr_html_(self) -> str:
+        """The facts and one row per outcome: per policy the median [5%, 95%] of the stored
+        experiments."""
+        with self._store() as st:
+            q = st.summary(self.outcomes).set_index(["outcome", "policy"])
+        rows = []
+        for outcome in self.outcomes:
+            cells = []
+            for pol in self.policies:
+                if (outcome, pol) in q.index:
+                    r = q.loc[(outcome, pol)]
+                    cells.append(f"{number(r.q50)} [{number(r.q05)}, {number(r.q95)}]")
+                else:
+                    cells.append("-")
+            rows.append((outcome, *cells))
+        return html_card(f"Exploration of {self.manifest['case_name']}",
+                         [*self._facts(), f"store {self.directory}",
+                          "per policy: median [5%, 95%]"],
+                         ("outcome", *self.policies), rows)
 
     # -- frames --------------------------------------------------------------------------
     def design(self) -> np.ndarray:
         """The scenarios ``(n_scenarios, P)`` in parameter units (shocks as drawn on 0-1)."""
-        return DesignReader(self.directory / "design.npy").all()
+        return DesignReader(self.directory / DESIGN_NAME).all()
 
     def scenarios(self) -> pd.DataFrame:
         """One row per scenario, one column per uncertainty (shocks as booleans)."""
@@ -121,7 +172,7 @@ class Exploration:
 
     def results(self, columns: list[str] | None = None) -> pd.DataFrame:
         """Wide results: experiment_id, scenario, policy, ok, error, one column per outcome."""
-        with Store(self.directory) as st:
+        with self._store() as st:
             return st.results(columns)
 
     def frame(self) -> pd.DataFrame:
@@ -162,8 +213,12 @@ class Exploration:
         return exp, outcomes
 
     def export_parquet(self, path: str | Path) -> Path:
-        with Store(self.directory) as st:
-            return st.export_parquet(path)
+        """One Parquet file, a row per stored experiment: the inputs (one column per
+        uncertainty, shocks as booleans), then the results (experiment_id, scenario, policy,
+        ok, error, one column per outcome). Written atomically; returns ``path``."""
+        with self._store() as st:
+            return st.export_parquet(path, self.manifest["parameters"],
+                                     self.directory / DESIGN_NAME)
 
     # -- analyses (one place for the functions of sensitivity, discovery, robustness) ----
     def to_frame(self, *, wide: bool = False) -> pd.DataFrame:
@@ -200,7 +255,7 @@ class Exploration:
         cols = ["outcome", "policy", "n", "mean", *qcols]
         if not parts:
             return pd.DataFrame(columns=cols)
-        with Store(self.directory) as st:
+        with self._store() as st:
             df = st.con.execute(" UNION ALL ".join(parts)).df()
         order = {p: i for i, p in enumerate(self.policies)}
         rank = {o: i for i, o in enumerate(names)}
@@ -210,7 +265,7 @@ class Exploration:
 
     def failures(self) -> pd.DataFrame:
         """The failed experiments: experiment_id, scenario, policy, error."""
-        with Store(self.directory) as st:
+        with self._store() as st:
             return st.con.execute(
                 "SELECT experiment_id, scenario, policy, error FROM results WHERE NOT ok "
                 "ORDER BY experiment_id").df()
@@ -278,7 +333,7 @@ class Exploration:
         self.check_direction(direction)
         q = 0.75 if direction == "above" else 0.25
         where = "ok" + ("" if policy is None else " AND policy = ?")
-        with Store(self.directory) as st:
+        with self._store() as st:
             row = st.con.execute(
                 f"SELECT quantile_cont({_q(self.check_outcome(outcome))}, {q}) "
                 f"FROM results WHERE {where}", [] if policy is None else [policy]).fetchone()
@@ -330,7 +385,7 @@ class Exploration:
         op = ">" if direction == "above" else "<"
         where = "ok" + ("" if policy is None else " AND policy = ?")
         col = _q(outcome)
-        with Store(self.directory) as st:
+        with self._store() as st:
             n, hits, lo, hi = st.con.execute(
                 f"SELECT count({col}), count({col}) FILTER (WHERE {col} {op} ?), "
                 f"min({col}), max({col}) FROM results WHERE {where}",

@@ -37,10 +37,12 @@ from typing import Any
 
 import numpy as np
 
+from ..core import limits
 from ..core.case import Case
 from ..core.errors import AllianceLabError
-from ..core.rng import versions
+from ..core.rng import DEFAULT_SEED, versions
 from ..execution import Evaluator, resolve
+from ..execution.progress import ProgressLines
 from ..execution.shared import CACHE as SHARED_CACHE
 from ..scenarios.uncertainty import Uncertain, check_distribution, uncertainties
 from . import samplers
@@ -161,6 +163,8 @@ def explore(
     distribution: str = "triangular",
     levers: Sequence[str] = (),
     shocks: Sequence[str] = (),
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
     models: Sequence[str] = DEFAULT_MODELS,
     rounds: int = 10,
     seed: int | None = None,
@@ -169,25 +173,34 @@ def explore(
     workers: int | None = None,
     scheduler: str | None = None,
     batch_size: int | None = None,
-    progress: Progress | None = None,
+    progress: Progress | bool | None = None,
     overwrite: bool = False,
     model_factory: Callable[..., ExperimentModel] | None = None,
 ) -> Exploration:
     """Run (or resume) an exploration and return its :class:`~alliancelab.explore.results.
-    Exploration`. The design samples every ranged number of the case with ``distribution``
-    (``"triangular"``, mode at the stated value, as ``alliancelab run``; or ``"uniform"``;
-    :mod:`alliancelab.scenarios.uncertainty`) and the ``shocks`` on/off; ``models`` are
-    engine names of the registry and ``"dynamics"``. ``store`` is the directory (a fresh
+    Exploration`. The design samples the ranged numbers of the case with ``distribution``
+    (``"triangular"``, mode at the stated value, as ``alliancelab run``; ``"uniform"``,
+    ``"pert"`` or ``"truncnorm"``; :mod:`alliancelab.scenarios.uncertainty`) and the
+    ``shocks`` on/off; ``include`` and ``exclude`` (glob patterns on the dotted labels,
+    :func:`~alliancelab.scenarios.uncertainty.select`) narrow the ranged numbers varied,
+    the others stay at their stated values. ``models`` are engine names of the registry and
+    ``"dynamics"``. ``seed`` None resumes a store with its own seed and starts a new one
+    with :data:`~alliancelab.core.rng.DEFAULT_SEED`. ``store`` is the directory (a fresh
     temporary one when None). Give at most one of ``executor`` (any Executor), ``workers``
     (a local process pool; 1 or None runs in this process) and ``scheduler`` (a Dask
-    scheduler address, or ``"local:N"`` for a LocalCluster of N workers)."""
+    scheduler address, or ``"local:N"`` for a LocalCluster of N workers). ``progress`` is a
+    callback ``(stored, total, failed)``, or True for plain lines on stderr
+    (:class:`~alliancelab.execution.progress.ProgressLines`)."""
     if sum(x is not None for x in (executor, scheduler)) + (workers not in (None, 1)) > 1:
         raise AllianceLabError("give only one of executor, workers and scheduler",
                                field="workers")
     check_distribution(distribution)
-    params = uncertainties(case, shocks)
+    if progress is True:
+        progress = ProgressLines().explore
+    params = uncertainties(case, shocks, include=include, exclude=exclude)
     pols = make_policies(case, levers)
     n_scen = samplers.n_scenarios(sampler, n, len(params))
+    limits.at_most("experiments", n_scen * len(pols), field="n")
     if store is None:
         store = tempfile.mkdtemp(prefix="alliancelab-explore-")
     st = Store(store)
@@ -196,28 +209,35 @@ def explore(
         if existing is not None and overwrite:
             existing = None
         if existing is not None and seed is None:
-            entropy = int(existing["entropy"])
+            entropy = int(existing["entropy"])  # resume with the stored seed
         else:
-            entropy = samplers.entropy_of(samplers.root_sequence(seed))
+            entropy = samplers.entropy_of(samplers.root_sequence(
+                DEFAULT_SEED if seed is None else seed))
         factory = model_factory or ExperimentModel.build
         model = factory(case, params, pols, shocks=tuple(shocks), models=tuple(models),
                         rounds=rounds, entropy=entropy)
         manifest = _manifest(case, sampler, distribution, n, params, pols, shocks, model,
                              n_scen, entropy, seed)
+        manifest.update(include=list(include), exclude=list(exclude))
         if existing is not None:
             diff = [k for k in (*IDENTITY, "entropy") if existing.get(k) != manifest[k]]
             if diff:
                 raise AllianceLabError(
                     f"the store holds a different exploration (differs in {', '.join(diff)}); "
                     "choose another --store or pass --overwrite", file=str(st.directory))
-        if existing is None or not st.design_path.exists():
-            samplers.write_design(st.design_path, sampler, params, n,
-                                  np.random.SeedSequence(entropy), distribution)
+        design_sha: list[str] = []
+        if existing is None or not st.design_path.exists():  # rebuilt: must be as recorded
+            with st.writing_design(None if existing is None
+                                   else existing.get("design_sha256")) as design_sha:
+                samplers.write_design(st.design_path, sampler, params, n,
+                                      np.random.SeedSequence(entropy), distribution)
         if existing is None:
-            st.create(manifest, model.outcome_names)
+            st.create(manifest, model.outcome_names, design_sha256=design_sha[0])
+        else:
+            st.verify()  # a damaged store is refused before anything is added to it
         t0 = time.perf_counter()
         stats = _run(st, model, n_scen, pols, executor, workers, scheduler, batch_size,
-                     progress)
+                     progress or None)
         stats["wall_seconds"] = time.perf_counter() - t0
     finally:
         st.close()

@@ -12,8 +12,10 @@ import os
 from pathlib import Path
 from types import ModuleType
 
+from ..cases import resolve_case
 from ..core.case import Case
 from ..core.errors import AllianceLabError, CaseError
+from ..core.io import read_regular_file
 from . import ktab_csv, scholz_csv, yaml_case
 
 FORMATS = ("yaml", "ktab", "scholz")
@@ -26,16 +28,11 @@ def _module(fmt: str) -> ModuleType:
 
 
 def read_text(path: str | os.PathLike[str]) -> str:
-    """A case file's text, refusing missing, empty, oversized and binary files."""
+    """A case file's text, refusing missing, empty, oversized and binary files, and anything
+    that is not a regular file (a folder, a FIFO, a device such as ``/dev/zero``, a socket)."""
     file = str(path)
-    p = Path(path)
     try:
-        if p.is_dir():
-            raise CaseError("is a directory, not a case file", file=file)
-        size = p.stat().st_size
-        if size > MAX_BYTES:
-            raise CaseError(f"file is too large ({size} bytes; limit {MAX_BYTES})", file=file)
-        raw = p.read_bytes()
+        raw = read_regular_file(path, MAX_BYTES, error=CaseError)
     except FileNotFoundError:
         raise CaseError("no such file", file=file) from None
     except OSError as exc:
@@ -83,8 +80,11 @@ def parse_case(text: str, file: str = "<string>", fmt: str | None = None) -> Cas
 
 
 def read_case(path: str | os.PathLike[str], fmt: str | None = None) -> Case:
-    """Read and validate a case file in any supported format."""
-    return parse_case(read_text(path), str(path), fmt)
+    """Read and validate a case: a file in any supported format, or the name of a shipped
+    case (``read_case("us_rok_2025")``; :func:`alliancelab.cases.resolve_case`). An unknown
+    name raises the one-line error listing the shipped names."""
+    file = resolve_case(path, strict=True)
+    return parse_case(read_text(file), str(file) if file != Path(path) else str(path), fmt)
 
 
 def format_case(case: Case, fmt: str = "yaml") -> str:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 
+from ..core import limits
 from ..core.case import Case
 from ..core.errors import CaseError
 from ._cells import parse_number
@@ -74,6 +75,15 @@ def sniff(text: str) -> bool:
     return len(_fields(lines[1])) >= 5
 
 
+def _within_limits(n_act: int, n_dim: int, file: str, line: int) -> None:
+    """The counts line 1 announces within :mod:`alliancelab.core.limits`, checked before
+    any row is read."""
+    for what, count in (("actors", n_act), ("issues", n_dim)):
+        problem = limits.excess(what, count)
+        if problem is not None:
+            raise CaseError(problem, file=file, line=line, field=what)
+
+
 def read(text: str, file: str) -> Case:
     """Parse a KTAB SMP CSV; every error names its line."""
     lines = text.lstrip("\ufeff").splitlines()
@@ -82,6 +92,7 @@ def read(text: str, file: str) -> Case:
         raise CaseError("file is empty", file=file)
     line1, first = numbered[0][0], _fields(numbered[0][1])
     n_act, n_dim = _scenario_line(first, file, line1)
+    _within_limits(n_act, n_dim, file, line1)
     if len(numbered) < 2:
         raise CaseError("the header line is missing", file=file, line=line1 + 1)
     n_col = 3 + 2 * n_dim

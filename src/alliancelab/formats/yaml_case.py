@@ -13,8 +13,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from ..core import limits
 from ..core.case import Case, Issue, LocatedValueError, Scale, Value, VetoPlayer
 from ..core.errors import CaseError
+from ..core.targets import target_problem
 
 Loc = tuple[str | int, ...]
 
@@ -36,6 +38,29 @@ class _Loader(yaml.SafeLoader):
             raise yaml.constructor.ConstructorError(
                 None, None, f"cannot read {shown!r} ({exc})", node.start_mark
             ) from None
+
+
+    #: the top-level lists whose length a limit bounds (:mod:`alliancelab.core.limits`)
+    _LIMITED = ("actors", "issues")
+    _depth = 0
+    _top_key: str | None = None
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        """Count the actors and issues while composing, so an oversized case is refused
+        at the first item over the limit, before the rest is parsed."""
+        self._depth += 1
+        try:
+            if self._depth == 2 and isinstance(index, yaml.ScalarNode):
+                self._top_key = index.value
+            elif (self._depth == 3 and isinstance(index, int)
+                  and isinstance(parent, yaml.SequenceNode) and self._top_key in self._LIMITED):
+                problem = limits.excess(self._top_key, index + 1, counted=False)
+                if problem is not None:
+                    mark = self.peek_event().start_mark
+                    raise CaseError(problem, line=mark.line + 1, field=self._top_key)
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= 1
 
 
 class _Dumper(yaml.SafeDumper):
@@ -62,6 +87,8 @@ def read(text: str, file: str) -> Case:
             data = loader.construct_document(node)
         finally:
             loader.dispose()
+    except CaseError as exc:  # a limit passed while composing (see _Loader.compose_node)
+        raise CaseError(exc.message, file=file, line=exc.line, field=exc.field) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -86,9 +113,27 @@ def read(text: str, file: str) -> Case:
             "a case must be a YAML mapping (name, issues, actors, ...)", file=file, line=1
         )
     try:
-        return validate(data, file=file, lines=lines)
+        case = validate(data, file=file, lines=lines)
     except RecursionError:
         raise CaseError("nested too deeply to be a case", file=file) from None
+    check_interventions(case, file=file, lines=lines)
+    return case
+
+
+def check_interventions(case: Case, *, file: str, lines: dict[Loc, int] | None = None) -> None:
+    """Every change of every shock and lever resolved as it will be applied
+    (:func:`alliancelab.core.targets.target_problem`), so a case that ``forecast`` accepts
+    is one that ``run`` accepts; the first problem as a :class:`CaseError` with its line."""
+    for kind in ("shocks", "levers"):
+        for i_idx, item in enumerate(getattr(case, kind)):
+            data = case.model_dump()
+            for c_idx, change in enumerate(item.changes):
+                problem = target_problem(case, data, change)
+                if problem is not None:
+                    loc: Loc = (kind, i_idx, "changes", c_idx, "target")
+                    raise CaseError(problem, file=file, line=_nearest_line(lines or {}, loc),
+                                    field=f"{kind}[{i_idx}]({item.name}).changes[{c_idx}]"
+                                          ".target")
 
 
 def validate(data: dict[str, Any], *, file: str, lines: dict[Loc, int] | None = None) -> Case:

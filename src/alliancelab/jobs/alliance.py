@@ -23,13 +23,24 @@ import pandas as pd
 
 from ..core.case import Case
 from ..core.errors import AllianceLabError
-from ..execution import Evaluator
+from ..execution import Evaluator, Pending
 from ..scenarios.scenario import Scenario
 from ..scenarios.uncertainty import Draws, Uncertain
-from .effects import EFFECT_COLUMNS, ScenarioSet, Tick, band, variant_case
+from .effects import (
+    EFFECT_COLUMNS,
+    EffectTask,
+    Metrics,
+    PendingEffects,
+    ScenarioSet,
+    Tick,
+    band,
+    measure_all,
+    variant_case,
+)
 
-__all__ = ["ALLIANCE_COLUMNS", "LABEL_COLUMNS", "AllianceTables", "alliance_label_table",
-           "alliance_tables", "load_plugin", "plugin_evaluate"]
+__all__ = ["ALLIANCE_COLUMNS", "LABEL_COLUMNS", "AllianceTables", "PendingAlliance",
+           "alliance_label_table", "alliance_tables", "load_plugin", "plugin_evaluate",
+           "submit_alliance", "submit_variants", "variant_task"]
 
 #: the alliance table: the effect columns, the 5/50/95% of the value over the draws, and the
 #: number of draws with a finite value.
@@ -82,13 +93,18 @@ def plugin_evaluate(case: Case) -> Evaluate | None:
 def _alliance_task(case: Case, params: tuple[Uncertain, ...], sample: np.ndarray | None,
                    combos: list[tuple[str, ...]]) -> list[AllianceEval]:
     """The plug-in on one variant of the case under every combination of interventions."""
+    base = variant_case(case, params, sample)
+    return _evaluate_all(case, [Scenario(base, combo) for combo in combos])
+
+
+def _evaluate_all(case: Case, scenarios: list[Scenario]) -> list[AllianceEval]:
+    """The plug-in of ``case`` on each scenario (of one variant of it)."""
     evaluate = plugin_evaluate(case)
     assert evaluate is not None
-    base = variant_case(case, params, sample)
     out: list[AllianceEval] = []
-    for combo in combos:
+    for sc in scenarios:
         try:
-            ind, lab = evaluate(Scenario(base, combo).case)
+            ind, lab = evaluate(sc.case)
             out.append(({str(k): float(v) for k, v in ind.items()},
                         {str(k): str(v) for k, v in lab.items()}, None))
         except Exception as exc:  # noqa: BLE001 - a plug-in failing on one variant
@@ -96,32 +112,105 @@ def _alliance_task(case: Case, params: tuple[Uncertain, ...], sample: np.ndarray
     return out
 
 
+def variant_task(case: Case, params: tuple[Uncertain, ...], sample: np.ndarray | None,
+                 combos: list[tuple[str, ...]], effect: EffectTask | None, alliance: bool
+                 ) -> tuple[list[tuple[Metrics, dict[str, str]]] | None,
+                            list[AllianceEval] | None]:
+    """One variant of the case under every combination of interventions: its effect
+    measurements (:func:`~alliancelab.jobs.effects.measure_all`, when ``effect``) and its
+    plug-in evaluations (when ``alliance``), on the same scenario objects, so each
+    intervened case is built once for both."""
+    base = variant_case(case, params, sample)
+    scenarios = [Scenario(base, combo) for combo in combos]
+    measured = None if effect is None else measure_all(scenarios, effect)
+    return measured, _evaluate_all(case, scenarios) if alliance else None
+
+
 def alliance_tables(case: Case, mc: Draws, sets: list[ScenarioSet], n_draws: int,
                     evaluator: Evaluator, tick: Tick, notes: list[str]) -> AllianceTables:
     """The plug-in on the case as stated and on ``n_draws`` Monte Carlo draws, each under
     the baseline and every scenario of ``sets`` (see the module docstring)."""
-    empty = pd.DataFrame(columns=EFFECT_COLUMNS)
+    return submit_alliance(case, mc, sets, n_draws, evaluator, notes).result(tick, notes)
+
+
+@dataclass
+class PendingAlliance:
+    """The plug-in evaluations :func:`submit_alliance` started; :meth:`result` collects
+    the :class:`AllianceTables` (empty when ``pending`` is None)."""
+
+    sets: list[ScenarioSet]
+    pending: Pending | None = None
+    headlines: tuple[str, ...] = ()
+    #: when set, each task returns a tuple and the evaluations are its item ``part`` (None
+    #: for a variant without them), as in :func:`variant_task`
+    part: int | None = None
+
+    def result(self, tick: Tick, notes: list[str]) -> AllianceTables:
+        """:func:`alliance_tables`'s tables; ``tick("alliance models", done, total)``."""
+        if self.pending is None:
+            return AllianceTables(pd.DataFrame(columns=EFFECT_COLUMNS))
+        total = len(self.pending)
+        raw = self.pending.result(tick=lambda done: tick("alliance models", done, total))
+        per = raw if self.part is None else [r[self.part] for r in raw
+                                             if r[self.part] is not None]
+        labels = ["baseline", *(s.label for s in self.sets)]
+        kinds = ["baseline", *(s.kind for s in self.sets)]
+        _failure_notes(per, len(per) * (len(self.sets) + 1), notes)
+        table = _alliance_rows(per, labels, kinds)
+        effects = table[table["kind"] != "baseline"][EFFECT_COLUMNS].reset_index(drop=True)
+        return AllianceTables(effects, table, alliance_label_table(per, labels, kinds),
+                              self.headlines)
+
+
+def submit_alliance(case: Case, mc: Draws, sets: list[ScenarioSet], n_draws: int,
+                    evaluator: Evaluator, notes: list[str]) -> PendingAlliance:
+    """:func:`alliance_tables` started on ``evaluator`` (see :meth:`Evaluator.submit_map
+    <alliancelab.execution.Evaluator.submit_map>`), collected by
+    :meth:`PendingAlliance.result`. The plug-in is tried on the case as stated first, here:
+    when it does not fit the case, nothing is started and ``notes`` says why."""
+    headlines = _fitting_plugin(case, notes)
+    if headlines is None:
+        return PendingAlliance(sets)
+    combos: list[tuple[str, ...]] = [(), *(s.interventions for s in sets)]
+    tasks = [(case, mc.params, None if j == 0 else mc.samples[j - 1], combos)
+             for j in range(n_draws + 1)]
+    return PendingAlliance(sets, evaluator.submit_map(_alliance_task, tasks), headlines)
+
+
+def _fitting_plugin(case: Case, notes: list[str]) -> tuple[str, ...] | None:
+    """The ``HEADLINES`` of the case's plug-in when it evaluates the case as stated; None
+    (with a note when it fails on the case) otherwise."""
     module = load_plugin(case)
     if module is None:
-        return AllianceTables(empty)
+        return None
     try:
         module.evaluate(case)
     except Exception as exc:  # noqa: BLE001 - the plug-in may not fit this case
         notes.append(f"alliance models ({case.plugin}) not applied to this case "
                      f"({type(exc).__name__}: {exc})")
-        return AllianceTables(empty)
+        return None
+    return tuple(getattr(module, "HEADLINES", ()))
+
+
+def submit_variants(case: Case, mc: Draws, sets: list[ScenarioSet], effects: list[EffectTask],
+                    n_alliance: int, evaluator: Evaluator, notes: list[str]
+                    ) -> tuple[PendingEffects, PendingAlliance]:
+    """The effects (``effects``: the case as stated, then the first draws; see
+    :func:`~alliancelab.jobs.effects.effect_tasks`) and the plug-in on the case as stated
+    and ``n_alliance`` draws, started on ``evaluator`` as one task per variant
+    (:func:`variant_task`): a variant that both need builds its intervened cases once.
+    Gives what :func:`~alliancelab.jobs.effects.submit_effects` and
+    :func:`submit_alliance` give; ``notes`` says when the plug-in does not fit the case."""
+    headlines = _fitting_plugin(case, notes)
+    effects = effects if sets else []
+    n_ally = 0 if headlines is None else n_alliance + 1
     combos: list[tuple[str, ...]] = [(), *(s.interventions for s in sets)]
-    labels = ["baseline", *(s.label for s in sets)]
-    kinds = ["baseline", *(s.kind for s in sets)]
-    tasks = [(case, mc.params, None if j == 0 else mc.samples[j - 1], combos)
-             for j in range(n_draws + 1)]
-    per = evaluator.map(_alliance_task, tasks,
-                        tick=lambda done: tick("alliance models", done, len(tasks)))
-    _failure_notes(per, len(per) * len(combos), notes)
-    table = _alliance_rows(per, labels, kinds)
-    effects = table[table["kind"] != "baseline"][EFFECT_COLUMNS].reset_index(drop=True)
-    return AllianceTables(effects, table, alliance_label_table(per, labels, kinds),
-                          tuple(getattr(module, "HEADLINES", ())))
+    tasks = [(case, mc.params, None if j == 0 else mc.samples[j - 1], combos,
+              effects[j] if j < len(effects) else None, j < n_ally)
+             for j in range(max(len(effects), n_ally))]
+    pending = evaluator.submit_map(variant_task, tasks) if tasks else None
+    return (PendingEffects(sets, pending if effects else None, part=0),
+            PendingAlliance(sets, pending if n_ally else None, headlines or (), part=1))
 
 
 def _failure_notes(per: list[list[AllianceEval]], total: int, notes: list[str]) -> None:

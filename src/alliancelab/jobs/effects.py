@@ -22,15 +22,16 @@ import numpy as np
 import pandas as pd
 
 from ..core.case import Case
-from ..execution import Evaluator, solve_chunk
+from ..execution import Evaluator, Pending, solve_chunk
 from ..scenarios.interventions import intervention_names
 from ..scenarios.scenario import Scenario
 from ..scenarios.uncertainty import Draws, Uncertain, quantile_bands, with_values
 from .gaps import gap_items
 from .results import DYNAMICS_MODEL
 
-__all__ = ["EFFECT_COLUMNS", "ScenarioSet", "VariantSeeds", "band", "measure",
-           "scenario_sets", "shock_effects", "variant_case"]
+__all__ = ["EFFECT_COLUMNS", "EffectTask", "PendingEffects", "ScenarioSet", "VariantSeeds", "band",
+           "effect_tasks", "measure", "measure_all", "scenario_sets", "shock_effects",
+           "submit_effects", "variant_case"]
 
 EFFECT_COLUMNS = ["scenario", "kind", "metric", "model", "item", "baseline", "value", "effect",
                   "effect_p5", "effect_p50", "effect_p95"]
@@ -114,7 +115,35 @@ def _variant_task(
 ) -> list[tuple[Metrics, dict[str, str]]]:
     """One variant of the case measured under every combination of interventions."""
     base = variant_case(case, params, sample)
-    return [measure(Scenario(base, combo), models, seeds, forecast) for combo in combos]
+    return measure_all([Scenario(base, combo) for combo in combos],
+                       EffectTask(seeds, models, forecast))
+
+
+@dataclass(frozen=True)
+class EffectTask:
+    """What :func:`measure` needs besides the scenario: the variant's seeds, the run's
+    models and the engines to forecast with."""
+
+    seeds: VariantSeeds
+    models: tuple[str, ...]
+    forecast: frozenset[str]
+
+
+def measure_all(scenarios: Sequence[Scenario], task: EffectTask
+                ) -> list[tuple[Metrics, dict[str, str]]]:
+    """:func:`measure` on each scenario of one variant (the baseline first)."""
+    return [measure(sc, task.models, task.seeds, task.forecast) for sc in scenarios]
+
+
+def effect_tasks(*, models: tuple[str, ...], band_models: tuple[str, ...], n_draws: int,
+                 stated: VariantSeeds, seq: np.random.SeedSequence) -> list[EffectTask]:
+    """The :class:`EffectTask` of the case as stated (every engine, the seeds ``stated``)
+    and of the first ``n_draws`` Monte Carlo draws (the ``band_models``, seeds spawned from
+    ``seq``), in that order."""
+    draw_seeds = seq.spawn(n_draws + 1)
+    return [EffectTask(stated, models, frozenset(models)),
+            *(EffectTask(VariantSeeds.of_draw(draw_seeds[j], len(models)), models,
+                         frozenset(band_models)) for j in range(1, n_draws + 1))]
 
 
 def shock_effects(
@@ -125,18 +154,49 @@ def shock_effects(
     """The effects table (:data:`EFFECT_COLUMNS`): the case as stated with the seeds
     ``stated`` (every engine), and ``n_draws`` Monte Carlo draws seeded from ``seq`` (the
     ``band_models`` only) for the bands. Failures are counted in ``notes``."""
+    return submit_effects(case, mc, sets, models=models, band_models=band_models,
+                          n_draws=n_draws, stated=stated, seq=seq,
+                          evaluator=evaluator).result(tick, notes)
+
+
+@dataclass
+class PendingEffects:
+    """The effects :func:`submit_effects` started; :meth:`result` collects the table."""
+
+    sets: list[ScenarioSet]
+    pending: Pending | None
+    #: when set, each task returns a tuple and the measurements are its item ``part``
+    #: (None for a variant without them), as in :func:`alliancelab.jobs.alliance.variant_task`
+    part: int | None = None
+
+    def result(self, tick: Tick, notes: list[str]) -> pd.DataFrame:
+        """:func:`shock_effects`'s table; ``tick("shocks and levers", done, total)``."""
+        if self.pending is None:
+            return pd.DataFrame(columns=EFFECT_COLUMNS)
+        total = len(self.pending)
+        raw = self.pending.result(tick=lambda done: tick("shocks and levers", done, total))
+        per_variant = raw if self.part is None else [
+            r[self.part] for r in raw if r[self.part] is not None]
+        _failure_notes(per_variant, len(per_variant) * (len(self.sets) + 1), notes)
+        return _effect_rows(per_variant, self.sets)
+
+
+def submit_effects(
+    case: Case, mc: Draws, sets: list[ScenarioSet], *, models: tuple[str, ...],
+    band_models: tuple[str, ...], n_draws: int, stated: VariantSeeds,
+    seq: np.random.SeedSequence, evaluator: Evaluator,
+) -> PendingEffects:
+    """:func:`shock_effects` started on ``evaluator`` (see :meth:`Evaluator.submit_map
+    <alliancelab.execution.Evaluator.submit_map>`), collected by
+    :meth:`PendingEffects.result`."""
     if not sets:
-        return pd.DataFrame(columns=EFFECT_COLUMNS)
+        return PendingEffects(sets, None)
     combos: list[tuple[str, ...]] = [(), *(s.interventions for s in sets)]
-    draw_seeds = seq.spawn(n_draws + 1)
-    tasks = [(case, mc.params, None, combos, stated, models, frozenset(models))]
-    tasks += [(case, mc.params, mc.samples[j - 1], combos,
-               VariantSeeds.of_draw(draw_seeds[j], len(models)), models, frozenset(band_models))
-              for j in range(1, n_draws + 1)]
-    per_variant = evaluator.map(_variant_task, tasks,
-                                tick=lambda done: tick("shocks and levers", done, len(tasks)))
-    _failure_notes(per_variant, len(tasks) * len(combos), notes)
-    return _effect_rows(per_variant, sets)
+    per = effect_tasks(models=models, band_models=band_models, n_draws=n_draws,
+                       stated=stated, seq=seq)
+    tasks = [(case, mc.params, None if j == 0 else mc.samples[j - 1], combos, t.seeds,
+              t.models, t.forecast) for j, t in enumerate(per)]
+    return PendingEffects(sets, evaluator.submit_map(_variant_task, tasks))
 
 
 def _failure_notes(per_variant: list[list[tuple[Metrics, dict[str, str]]]], total: int,

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import time
 import zlib
 from collections.abc import Sequence
@@ -43,6 +44,7 @@ from ..calibration.sources import vendored
 from ..cases import resolve_case
 from ..core.case import Case
 from ..core.errors import AllianceLabError
+from ..core.io import read_regular_file
 from ..core.rng import versions
 from ..formats import read_case
 from ..models.bargaining import ENGINES
@@ -150,7 +152,8 @@ def load_outcomes(path: str | Path | None = None) -> pd.DataFrame:
     path = Path(path) if path is not None else outcomes_path()
     where = str(path)
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+        raw = pd.read_csv(io.BytesIO(read_regular_file(path, 50 << 20, "CSV table")),
+                          dtype=str, keep_default_na=False)  # no FIFO, no device
     except (OSError, UnicodeDecodeError, pd.errors.ParserError,
             pd.errors.EmptyDataError) as exc:
         raise AllianceLabError(f"cannot read the outcome table: {exc}", file=where) from None

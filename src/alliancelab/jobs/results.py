@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.case import Case
+from ..core.display import html_card, names, number, short
 from ..core.result import Forecast
 from ..models.dynamics import Simulation
 from ..scenarios.uncertainty import Draws
@@ -119,7 +120,7 @@ class RunResults:
         engine (its own rounds) or ``dynamics`` (the perception-driven simulation)."""
         frames = []
         for model, run in self.runs.items():
-            df = run.point.to_frame()
+            df = run.point.to_frame().drop(columns="model")
             df.insert(0, "source", model)
             frames.append(df)
         sim = self.simulation
@@ -175,3 +176,33 @@ class RunResults:
             "versions": self.versions,
             "notes": list(self.notes),
         }
+
+    # -- display (a notebook shows a summary, not every draw) -----------------------------
+    def _facts(self) -> list[str]:
+        return [
+            f"{len(self.case.actors)} actors × {len(self.case.issues)} issues",
+            "models " + ", ".join(self.models),
+            f"{self.n_draws} draws ({self.distribution})",
+            f"seed {self.seed}",
+            "interventions: " + (names(list(self.interventions), 3)
+                                 if self.interventions else "none"),
+        ]
+
+    def __repr__(self) -> str:
+        return short("RunResults", repr(self.case.name), *self._facts())
+
+    def __str__(self) -> str:
+        return repr(self)
+
+    def _repr_html_(self) -> str:
+        """The forecast table: one row per issue, per model the median [5%, 95%]."""
+        t = self.forecast_table().set_index(["issue", "model"])
+        rows = []
+        for issue in self.scenario.issues:
+            sq = issue.status_quo.value if issue.status_quo is not None else None
+            cells = [f"{number(r.p50)} [{number(r.p5)}, {number(r.p95)}]"
+                     for r in (t.loc[(issue.name, m)] for m in self.runs)]
+            rows.append((issue.name, issue.scale.units or "", sq, *cells))
+        return html_card(f"RunResults {self.case.name}",
+                         [*self._facts(), "per model: median [5%, 95%]"],
+                         ("issue", "units", "status quo", *self.runs), rows)

@@ -9,7 +9,11 @@ chosen combination - on the forecasts, the dynamics' indicators and the gap
 (:mod:`~alliancelab.jobs.effects`), and runs the case's plug-in models
 (:mod:`~alliancelab.jobs.alliance`). It prints nothing and writes nothing:
 :mod:`alliancelab.report` turns the :class:`~alliancelab.jobs.results.RunResults` into
-files. Every evaluation goes through one :class:`~alliancelab.execution.Evaluator`.
+files. Every evaluation goes through one :class:`~alliancelab.execution.Evaluator`: on a
+pool, its work (the iterative engines' draws, then one task per variant of the case for the
+effects and the plug-in, sharing the intervened cases) is submitted first and collected at
+the end, while this process computes the point forecasts, the dynamics, the gaps and the
+sweep (:meth:`~alliancelab.execution.Evaluator.submit_map`).
 
 Seeds: one root ``SeedSequence(seed)`` spawns the draws, the engines (child 0 of each
 engine's sequence seeds its point forecast, children 1..N its Monte Carlo draws), the
@@ -33,13 +37,16 @@ from ..core.case import Case
 from ..core.checks import non_negative_int, positive_int
 from ..core.errors import AllianceLabError
 from ..core.problem import Problem
-from ..execution import Evaluator, case_hash, forecast_many, versions
+from ..core.result import Forecast
+from ..core.rng import DEFAULT_SEED
+from ..execution import Evaluator, PendingForecasts, case_hash, submit_forecasts, versions
+from ..execution.progress import ProgressLines
 from ..models.bargaining import engine_class
 from ..models.dynamics import Simulation
 from ..scenarios.scenario import Scenario, scenario
 from ..scenarios.uncertainty import Draws, draw, quantile_bands
-from .alliance import alliance_tables, load_plugin
-from .effects import VariantSeeds, scenario_sets, shock_effects
+from .alliance import load_plugin, submit_variants
+from .effects import EffectTask, VariantSeeds, effect_tasks, scenario_sets
 from .gaps import gap_table
 from .results import DYNAMICS_MODEL, QUANTILES, ModelRun, RunResults
 from .sweep import check_options, explore_sweep
@@ -56,9 +63,10 @@ DEFAULT_DRAWS = 100
 #: draws used for the bands of intervention effects (each costs one run per intervention).
 DEFAULT_EFFECT_DRAWS = 20
 #: Monte Carlo draws on which the plug-in models are evaluated (with every shock and lever)
-#: for their bands by default. Each draw solves the deterrence games once per variant whose
-#: game inputs differ (~45 ms per variant; about 0.5 s of CPU per draw for the shipped case's
-#: 12 shocks and levers, ~20 s for 40 draws); see docs/alliance-models.md section 8.
+#: for their bands by default. Each draw runs the plug-in once per variant (the dynamics, and
+#: the deterrence games where their inputs differ): about 0.2 s of CPU per draw for the
+#: shipped case's 12 shocks and levers, ~9 s for 40 draws; see docs/alliance-models.md
+#: section 8.
 DEFAULT_ALLIANCE_DRAWS = 40
 #: packages the report depends on, recorded beside the core ones.
 REPORT_PACKAGES = ("plotly", "jinja2", "rich")
@@ -119,7 +127,7 @@ def run_job(
     alliance_draws: int | None = None,
     workers: int = 1,
     executor: Executor | None = None,
-    progress: Progress | None = None,
+    progress: Progress | bool | None = None,
     explore_n: int = 0,
     explore_outcome: str | None = None,
     explore_sense: str = "max",
@@ -130,14 +138,15 @@ def run_job(
     the shock and lever effects of the ``band_models`` (default: the one-shot engines; an
     iterative one costs a full run per draw and intervention); ``alliance_draws`` (default
     min(draws, ``DEFAULT_ALLIANCE_DRAWS``); 0: as stated only) band the plug-in models.
-    ``seed`` None draws a fresh seed (recorded). ``snapshots``: label -> other dated
-    versions of the case, for the gap; ``case_bytes`` is hashed for the manifest (else the
-    case's canonical JSON). ``workers`` > 1 (a process pool) or ``executor`` (any Executor,
-    e.g. Dask's) run the iterative engines' Monte Carlo, the effects and the plug-in; the
-    results do not depend on either. ``explore_n`` > 0 adds the built-in sweep
-    (:mod:`alliancelab.jobs.sweep`) for ``explore_outcome`` (default the first issue),
-    ``explore_sense`` ``"max"`` (more is better) or ``"min"``."""
-    tick = progress or _no_progress
+    ``seed`` None is :data:`~alliancelab.core.rng.DEFAULT_SEED` (recorded). ``snapshots``:
+    label -> other dated versions of the case, for the gap; ``case_bytes`` is hashed for the
+    manifest (else the case's canonical JSON). ``workers`` > 1 (a process pool) or
+    ``executor`` (any Executor, e.g. Dask's) run the iterative engines' Monte Carlo, the
+    effects and the plug-in; the results do not depend on either. ``explore_n`` > 0 adds the
+    built-in sweep (:mod:`alliancelab.jobs.sweep`) for ``explore_outcome`` (default the
+    first issue), ``explore_sense`` ``"max"`` (more is better) or ``"min"``. ``progress`` is
+    a callback ``(stage, done, total)``, or True for plain lines on stderr."""
+    tick = ProgressLines() if progress is True else progress or _no_progress
     notes: list[str] = []
     opts = _options(models, draws, effect_draws, alliance_draws, seed, band_models, notes)
     scen = scenario(case, interventions)
@@ -146,20 +155,32 @@ def run_job(
     seeds = _Seeds.tree(opts.seed, len(opts.models), opts.draws)
     timings: dict[str, float] = {}
     with Evaluator(workers, executor=executor) as ev:
+        # the work for the evaluator is started first (all of it at once on a pool), what
+        # runs in this process (point forecasts, dynamics, gaps, the sweep) meanwhile
         with _timed(timings, "monte_carlo"):
             mc = draw(case, opts.draws, rng=seeds.draws, distribution=distribution)
-            runs = _monte_carlo(scen, mc, opts, seeds, ev, tick, notes)
+            pending_mc = _submit_monte_carlo(scen, mc, opts, seeds, ev, tick)
+        alliance_notes: list[str] = []
+        pending_effects, pending_alliance = submit_variants(
+            case, mc, scenario_sets(case, scen.interventions), _effect_tasks(opts, seeds),
+            opts.alliance_draws, ev, alliance_notes)
+        with _timed(timings, "monte_carlo"):
+            points = _point_forecasts(scen, opts, seeds)
         with _timed(timings, "dynamics"):
             base_sim, sim = _dynamics(scen, seeds.dynamics)
         gaps = gap_table(case, scen.case, scen.interventions, snapshots or {})
-        with _timed(timings, "effects"):
-            effects = _effects(scen, mc, opts, seeds, ev, tick, notes)
         with _timed(timings, "exploration" if explore_n else ""):
+            explore_notes: list[str] = []
             exploration = explore_sweep(case, explore_n, seeds.explore, outcome=explore_outcome,
-                                        sense=explore_sense, notes=notes, progress=tick)
+                                        sense=explore_sense, notes=explore_notes, progress=tick)
+        with _timed(timings, "monte_carlo"):
+            runs = _collect_monte_carlo(pending_mc, points, opts, tick, notes)
+        with _timed(timings, "effects"):
+            effects = pending_effects.result(tick, notes)
+        notes += explore_notes
         with _timed(timings, "alliance models"):
-            alliance = alliance_tables(case, mc, scenario_sets(case, scen.interventions),
-                                       opts.alliance_draws, ev, tick, notes)
+            alliance = pending_alliance.result(tick, alliance_notes)
+        notes += alliance_notes
     if not alliance.effects.empty:
         effects = pd.concat([effects, alliance.effects], ignore_index=True)
     return RunResults(
@@ -185,7 +206,7 @@ def _options(models: Sequence[str], draws: int, effect_draws: int | None,
              band_models: Sequence[str] | None, notes: list[str]) -> _Options:
     """Check the options before any work (the one-line error names the bad one)."""
     chosen = _check_models(models)
-    draws = positive_int(draws, "draws")
+    draws = positive_int(draws, "draws", limit="draws")
     n_eff = min(draws, DEFAULT_EFFECT_DRAWS) if effect_draws is None \
         else non_negative_int(effect_draws, "effect_draws")
     n_alliance = min(draws, DEFAULT_ALLIANCE_DRAWS) if alliance_draws is None \
@@ -193,9 +214,7 @@ def _options(models: Sequence[str], draws: int, effect_draws: int | None,
     if n_alliance > draws:
         notes.append(f"alliance models: {n_alliance} draws asked, {draws} drawn; using {draws}")
         n_alliance = draws
-    if seed is None:
-        seed = int(np.random.SeedSequence().generate_state(1)[0])
-    seed = non_negative_int(seed, "seed")
+    seed = non_negative_int(DEFAULT_SEED if seed is None else seed, "seed")
     if band_models is None:
         band_models = tuple(m for m in chosen if not engine_class(m).iterative)
     bands = tuple(m for m in band_models if m in chosen)
@@ -211,18 +230,31 @@ def _check_models(models: Sequence[str]) -> tuple[str, ...]:
     return out
 
 
-def _monte_carlo(scen: Scenario, mc: Draws, opts: _Options, seeds: _Seeds, ev: Evaluator,
-                 tick: Progress, notes: list[str]) -> dict[str, ModelRun]:
-    """Each engine's point forecast of the scenario and its forecasts of the scenario on
-    every Monte Carlo draw of the case."""
+def _submit_monte_carlo(scen: Scenario, mc: Draws, opts: _Options, seeds: _Seeds,
+                        ev: Evaluator, tick: Progress) -> dict[str, PendingForecasts]:
+    """Each engine's forecasts of the scenario on every Monte Carlo draw of the case,
+    started on ``ev`` (an iterative engine's chunks; a one-shot engine's batch runs when
+    collected)."""
     problems = _draw_problems(scen, mc, tick)
+    return {model: submit_forecasts(problems, model, seeds.monte_carlo[k], evaluator=ev)
+            for k, model in enumerate(opts.models)}
+
+
+def _point_forecasts(scen: Scenario, opts: _Options, seeds: _Seeds) -> dict[str, Forecast]:
+    """Each engine's point forecast of the scenario (the case as stated)."""
+    return {model: forecast(scen.case, model, rng=np.random.default_rng(seeds.points[k]))
+            for k, model in enumerate(opts.models)}
+
+
+def _collect_monte_carlo(pending: dict[str, PendingForecasts], points: dict[str, Forecast],
+                         opts: _Options, tick: Progress, notes: list[str]
+                         ) -> dict[str, ModelRun]:
+    """Each engine's point forecast and Monte Carlo forecasts, with their bands."""
     runs: dict[str, ModelRun] = {}
-    for k, model in enumerate(opts.models):
-        point = forecast(scen.case, model, rng=np.random.default_rng(seeds.points[k]))
-        out = forecast_many(problems, model, seeds.monte_carlo[k], evaluator=ev,
-                            tick=_stage(tick, f"Monte Carlo {model}", opts.draws))
+    for model in opts.models:
+        out = pending[model].result(tick=_stage(tick, f"Monte Carlo {model}", opts.draws))
         bands = quantile_bands(out.values, QUANTILES)
-        runs[model] = ModelRun(model, point, out.values, bands, out.failures,
+        runs[model] = ModelRun(model, points[model], out.values, bands, out.failures,
                                out.first_failure)
         if out.failures:
             notes.append(f"{model}: {out.failures} of {opts.draws} draws failed "
@@ -244,15 +276,13 @@ def _draw_problems(scen: Scenario, mc: Draws, tick: Progress) -> list[Problem]:
     return problems
 
 
-def _effects(scen: Scenario, mc: Draws, opts: _Options, seeds: _Seeds, ev: Evaluator,
-             tick: Progress, notes: list[str]) -> pd.DataFrame:
-    """Every shock and lever alone and the chosen combination; the case as stated with the
-    point run's seeds (so the chosen scenario's row is the run's own result)."""
-    return shock_effects(
-        scen.base, mc, scenario_sets(scen.base, scen.interventions), models=opts.models,
-        band_models=opts.band_models, n_draws=opts.effect_draws,
-        stated=VariantSeeds(seeds.points, seeds.dynamics), seq=seeds.effects, evaluator=ev,
-        tick=tick, notes=notes)
+def _effect_tasks(opts: _Options, seeds: _Seeds) -> list[EffectTask]:
+    """Every shock and lever alone and the chosen combination are measured on the case as
+    stated with the point run's seeds (so the chosen scenario's row is the run's own
+    result) and on the first ``effect_draws`` draws."""
+    return effect_tasks(models=opts.models, band_models=opts.band_models,
+                        n_draws=opts.effect_draws,
+                        stated=VariantSeeds(seeds.points, seeds.dynamics), seq=seeds.effects)
 
 
 def _dynamics(scen: Scenario, seq: np.random.SeedSequence
@@ -271,8 +301,8 @@ def _stage(tick: Progress, stage: str, total: int) -> Callable[[int], None]:
 
 @contextmanager
 def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
-    """Record the wall time of the block under ``stage`` (not at all for ``""``)."""
+    """Add the wall time of the block to ``stage`` (not at all for ``""``)."""
     t0 = time.perf_counter()
     yield
     if stage:
-        timings[stage] = time.perf_counter() - t0
+        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - t0

@@ -23,6 +23,7 @@ baseline (the midpoint of the US ask and the ROK offer).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ import pandas as pd
 from ..api import forecast
 from ..calibration.sources import vendored
 from ..core.errors import AllianceLabError
+from ..core.io import read_regular_file
 from ..models.bargaining import ENGINES, Problem
 from .hindcast import DEAD_BAND, DYN, check_band, score, stream
 
@@ -73,7 +75,8 @@ def load_sma(path: str | Path | None = None) -> pd.DataFrame:
     """The SMA table with numeric columns as floats (blank = NaN)."""
     path = Path(path) if path is not None else sma_path()
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+        raw = pd.read_csv(io.BytesIO(read_regular_file(path, 50 << 20, "CSV table")),
+                          dtype=str, keep_default_na=False)  # no FIFO, no device
     except (OSError, UnicodeDecodeError, pd.errors.ParserError,
             pd.errors.EmptyDataError) as exc:
         raise AllianceLabError(f"cannot read the SMA table: {exc}", file=str(path)) from None

@@ -42,6 +42,7 @@ import pandas as pd
 from ..core.case import Case, IndicatorTerm
 from ..core.checks import positive_int
 from ..core.errors import AllianceLabError
+from ..core.limits import checkpoint
 from ..core.rng import RngLike, make_rng
 from .bargaining import Engine, Problem, engine_class
 
@@ -164,7 +165,7 @@ def _perception_keys(cases: Sequence[Case]) -> tuple[str, ...]:
 
 
 def _compile(case: Case, keys: tuple[str, ...]) -> _Arrays:
-    problem = Problem.from_case(case)
+    problem = Problem.from_case(case).normalised()  # capability weights cannot overflow
     n, d, m = problem.n_actors, problem.n_issues, len(keys)
     kidx = {k: i for i, k in enumerate(keys)}
     aidx = {a: i for i, a in enumerate(problem.actors)}
@@ -244,7 +245,7 @@ def simulate(
     base = compiled[0]
     if rounds is None:
         rounds = int(round(base.params["rounds"]))
-    rounds = positive_int(rounds, "rounds")
+    rounds = positive_int(rounds, "rounds", limit="rounds")
     engine = _engine(model)
     engine.check(base.problem)
     generator, seed = make_rng(rng)
@@ -252,6 +253,7 @@ def simulate(
     path = _Path.start(base, rounds, engine, generator)
     cur, allied = base, _allied(case, base)
     for t in range(1, rounds + 1):
+        checkpoint()
         perc, est = path.P[t - 1].copy(), path.E[t - 1]
         if t in compiled:  # interventions due now: jump to the new stage's perceptions/estimates
             new = compiled[t]

@@ -24,7 +24,9 @@ import jinja2
 import pandas as pd
 from plotly.offline import get_plotlyjs
 
+from ..analysis.discovery import RESAMPLES
 from ..analysis.exploration import MIN_COVERAGE, ExplorationAnalysis, ExplorationLike, analyse
+from ..core import units
 from ..core.errors import AllianceLabError
 from ..core.io import atomic_write_text
 from .figures_explore import (
@@ -34,13 +36,17 @@ from .figures_explore import (
     screening_figure,
     tornado,
 )
-from .widgets import fig_html, num, table_html, template
+from .widgets import fig_html, num, p_value, table_html, template
 
 #: rows of the sensitivity table.
 TOP = 20
 #: how a distribution draws a ranged number, for the text of the report
 _DRAWN = {"triangular": "from the triangular distribution on its range with its mode at the "
-                        "stated value", "uniform": "uniformly on its range"}
+                        "stated value", "uniform": "uniformly on its range",
+          "pert": "from the beta-PERT distribution on its range with its mode at the stated "
+                  "value",
+          "truncnorm": "from a normal centred on the stated value with the range as its 95% "
+                       "interval, truncated to the range"}
 
 
 def _env() -> jinja2.Environment:
@@ -160,10 +166,18 @@ def _prim_parts(a: ExplorationAnalysis, prefix: str) -> dict[str, Any]:
         label = f"{a.prim_outcome} {op} {num(a.prim_threshold)}"
     if prim is None:
         return {"prim_box": None, "prim_limits": "", "prim_trajectory": "",
-                "prim_label": label, "fig_prim": ""}
+                "prim_label": label, "fig_prim": "", "prim_warnings": [],
+                "prim_resamples": 0}
+    limits, warnings = prim.assess(a.prim_box, MIN_COVERAGE)
     return {
         "prim_box": prim.boxes[a.prim_box],
-        "prim_limits": table_html(prim.limits(a.prim_box).reset_index()),
+        "prim_limits": table_html(
+            limits.assign(**{"quasi-p": [p_value(v) for v in limits["quasi-p"]],
+                             "stability": [units.percent(v) for v in limits["stability"]]}
+                          ).reset_index(),
+            numeric=("low", "high", "min", "max", "quasi-p", "stability")),
+        "prim_warnings": warnings,
+        "prim_resamples": RESAMPLES,
         "prim_trajectory": table_html(prim.trajectory()),
         "prim_label": label,
         "fig_prim": fig_html(prim_figure(prim, a.prim_box, label), f"{prefix}-prim"),

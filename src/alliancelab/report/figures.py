@@ -2,8 +2,12 @@
 :class:`~alliancelab.jobs.results.RunResults`.
 
 Every function returns a ``plotly.graph_objects.Figure`` (or ``None`` when the run has no
-data for it); :mod:`alliancelab.report.html` embeds them. Colours: US actors in blues, ROK
-actors in reds, others in their own hues, so a reader can tell the allies apart at a glance.
+data for it); :mod:`alliancelab.report.html` embeds them. The look (template, colour scales,
+a colour-blind-safe colour, dash and marker per actor from the case's ``groups``) is
+:mod:`alliancelab.report.theme`'s, shared with the web app. Every chart labels its axes, with
+units where the numbers have them; every heat map of one kind uses one colour scale
+(:data:`~alliancelab.report.theme.EFFECT_SCALE`, ``MOVEMENT_SCALE``, ``COUNT_SCALE``) and
+lists actors in case order from the top.
 """
 
 from __future__ import annotations
@@ -18,60 +22,45 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..core.case import Case
+from .theme import (
+    COUNT_SCALE,
+    EFFECT_SCALE,
+    MODEL_COLOURS,
+    MOVEMENT_SCALE,
+    PALETTE,
+    TEMPLATE,
+    actor_colours,
+    actor_styles,
+)
 
-FONT = "Inter, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
-MODEL_COLOURS = {
-    "compromise": "#1b9e77",
-    "median": "#7570b3",
-    "nash": "#66a61e",
-    "bdm": "#d95f02",
-    "bdm-scholz": "#e6ab02",
-    "smp": "#e7298a",
-    "dynamics": "#444444",
-}
-GROUP_PALETTES = {
-    "US": ["#08306b", "#2171b5", "#4292c6", "#6baed6", "#9ecae1", "#08519c"],
-    "ROK": ["#67000d", "#cb181d", "#ef3b2c", "#fb6a4a", "#fc9272", "#a50f15"],
-    "DPRK": ["#54278f", "#807dba"],
-    "PRC": ["#b8860b", "#d4a017"],
-    "Japan": ["#238b45", "#74c476"],
-}
-OTHER = ["#636363", "#969696", "#8c6d31", "#17becf", "#bcbd22"]
-US_COLOUR, ROK_COLOUR = "#2171b5", "#cb181d"
+__all__ = ["MODEL_COLOURS", "actor_colours", "effect_heatmap", "effect_zmax",
+           "movement_heatmap", "side_styles"]
 
 
 def _layout(fig: go.Figure, *, height: int, title: str | None = None, **kw: Any) -> go.Figure:
     fig.update_layout(
+        template=TEMPLATE,
         height=height,
-        title=dict(text=title, x=0, xanchor="left", font=dict(size=15)) if title else None,
-        font=dict(family=FONT, size=12, color="#222"),
-        paper_bgcolor="white",
-        plot_bgcolor="white",
+        title=dict(text=title) if title else None,
         margin=kw.pop("margin", dict(l=10, r=10, t=50 if title else 30, b=40)),
-        hoverlabel=dict(font=dict(family=FONT)),
         **kw,
     )
-    fig.update_xaxes(showgrid=True, gridcolor="#eee", zeroline=False, linecolor="#999",
-                     showline=True)
-    fig.update_yaxes(showgrid=True, gridcolor="#eee", zeroline=False, linecolor="#999",
-                     showline=True)
     return fig
 
 
-def actor_colours(case: Case) -> dict[str, str]:
-    """A colour per actor, by group."""
-    used: dict[str, int] = {}
-    out = {}
-    other = 0
-    for a in case.actors:
-        pal = GROUP_PALETTES.get(a.group or "")
-        if pal is None:
-            out[a.name] = OTHER[other % len(OTHER)]
-            other += 1
-        else:
-            k = used.get(a.group or "", 0)
-            out[a.name] = pal[k % len(pal)]
-            used[a.group or ""] = k + 1
+def side_styles(case: Case) -> list[tuple[str, str, str]]:
+    """(group, label, colour) of the case's two ``sides`` (label from ``groups``, colour
+    that of the group's middle actor, the mid shade of its hue); empty without sides."""
+    if not case.sides:
+        return []
+    colours = actor_colours(case)
+    out = []
+    for g in case.sides:
+        members = [a.name for a in case.actors if a.group == g]
+        spec = case.groups.get(g)
+        label = spec.label if spec is not None and spec.label else g
+        mid = members[len(members) // 2] if members else ""
+        out.append((g, label, colours.get(mid, "#444444")))
     return out
 
 
@@ -210,7 +199,8 @@ def distribution_figure(results: Any) -> go.Figure:
     fig.update_layout(boxmode="group")
     fig.update_xaxes(title="forecast, % of the issue's scale (0 = low end, 100 = high end)",
                      range=[0, 100])
-    fig.update_yaxes(categoryorder="array", categoryarray=list(case.issue_names)[::-1])
+    fig.update_yaxes(categoryorder="array", categoryarray=list(case.issue_names)[::-1],
+                     title="issue")
     return _layout(fig, height=90 + 28 * len(case.issues) * max(1, len(results.models)) // 2 + 60,
                    legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0))
 
@@ -233,16 +223,18 @@ def trajectory_figure(results: Any, source: str) -> go.Figure | None:
     titles = [_issue_title(case, k) for k in issues]
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles,
                         vertical_spacing=min(0.35 / rows, 0.09), horizontal_spacing=0.06)
-    colours = actor_colours(case)
+    styles = actor_styles(case)
     sim = results.simulation if source == "dynamics" else None
     for idx, issue in enumerate(issues):
         r, c = idx // cols + 1, idx % cols + 1
         sub = traj[traj["issue"] == issue]
         for actor, g in sub.groupby("actor", sort=False):
+            st = styles[str(actor)]
             fig.add_trace(go.Scatter(
                 x=g["round"], y=g["position"], mode="lines+markers", name=str(actor),
-                line=dict(color=colours.get(str(actor), "#333"), width=1.6),
-                marker=dict(size=4), legendgroup=str(actor), showlegend=idx == 0,
+                line=dict(color=st.colour, width=1.6, dash=st.dash),
+                marker=dict(size=5, symbol=st.symbol), legendgroup=str(actor),
+                showlegend=idx == 0,
                 hovertemplate=f"{actor}<br>round %{{x}}: %{{y:.4g}}<extra></extra>",
             ), row=r, col=c)
         if sim is not None:
@@ -257,7 +249,8 @@ def trajectory_figure(results: Any, source: str) -> go.Figure | None:
         ticks = [sc.min, *_inner_ticks(sc.min, sc.max), sc.max]
         fig.update_yaxes(range=[sc.min - 0.03 * sc.width, sc.max + 0.03 * sc.width],
                          tickmode="array", tickvals=ticks, ticktext=[_tick(v) for v in ticks],
-                         tickfont=dict(size=10), row=r, col=c)
+                         tickfont=dict(size=10), row=r, col=c,
+                         title_text=(sc.units or "position") if c == 1 else None)
         n_rounds = int(traj["round"].max())
         fig.update_xaxes(title_text="round" if r == rows else None, range=[-0.3, n_rounds + 0.3],
                          dtick=max(1, math.ceil(n_rounds / 10)), row=r, col=c)
@@ -266,19 +259,27 @@ def trajectory_figure(results: Any, source: str) -> go.Figure | None:
 
 
 def movement_figure(results: Any) -> go.Figure | None:
-    """Who moves toward whom: heatmaps (one per source of rounds) of how much of the distance
-    to another actor's starting position each actor closed, in % of the scale averaged over
-    issues. Blue: moved toward; red: moved away."""
+    """Who moves toward whom (:func:`movement_heatmap` of the run's movement table), one
+    panel per source of rounds, actors in case order."""
     mv = results.movement
     if mv.empty:
         return None
+    return movement_heatmap(mv, list(results.scenario.actor_names))
+
+
+def movement_heatmap(mv: pd.DataFrame, actors: list[str]) -> go.Figure:
+    """Heat maps (one per ``source`` of ``mv``, the frame of
+    :func:`alliancelab.jobs.tables.movement_table`) of how much of the distance to another
+    actor's starting position each actor (row, ``actors`` order from the top) closed, in %
+    of the scale averaged over issues; one colour range for all panels
+    (:data:`~alliancelab.report.theme.MOVEMENT_SCALE`: blue = moved toward, red = moved
+    away). The web app draws the same figure."""
     sources = list(dict.fromkeys(mv["source"]))
     fig = make_subplots(rows=1, cols=len(sources), subplot_titles=[f"<b>{s}</b>" for s in sources],
                         horizontal_spacing=0.12 if len(sources) > 1 else 0.05,
                         shared_yaxes=True)
-    zmax = max(float(np.nanmax(np.abs(
-        mv[mv["mover"] != mv["toward"]]["closed"].to_numpy(dtype=float) * 100))), 1e-6)
-    actors = list(dict.fromkeys(mv["mover"]))
+    off = mv[mv["mover"] != mv["toward"]]["closed"].to_numpy(dtype=float) * 100
+    zmax = max(float(np.nanmax(np.abs(off))) if np.isfinite(off).any() else 0.0, 1e-6)
     for c, s in enumerate(sources, start=1):
         sub = mv[mv["source"] == s]
         mat = sub.pivot(index="mover", columns="toward", values="closed").reindex(
@@ -287,17 +288,18 @@ def movement_figure(results: Any) -> go.Figure | None:
         z = mat.to_numpy(copy=True)
         np.fill_diagonal(z, np.nan)
         fig.add_trace(go.Heatmap(
-            z=z, x=actors, y=actors, zmid=0, zmin=-zmax, zmax=zmax, colorscale="RdBu",
-            colorbar=dict(title="% of scale<br>closed", len=0.8) if c == 1 else None,
+            z=z, x=actors, y=actors, zmid=0, zmin=-zmax, zmax=zmax, colorscale=MOVEMENT_SCALE,
+            colorbar=dict(title=dict(text="% of scale<br>closed"), len=0.8) if c == 1 else None,
             showscale=c == 1, xgap=1, ygap=1,
             customdata=np.repeat(own[:, None], len(actors), axis=1),
-            hovertemplate=("<b>%{y}</b> toward %{x}: %{z:.2f}% of the scale"
-                           "<br>(%{y} moved %{customdata:.2f}% in all)<extra></extra>"),
+            hovertemplate=("<b>%{y}</b> toward %{x}: %{z:.1f}% of the scale"
+                           "<br>(%{y} moved %{customdata:.1f}% in all)<extra></extra>"),
         ), row=1, col=c)
-        fig.update_xaxes(tickangle=-40, title_text="toward (starting position of)", row=1, col=c)
-    fig.update_yaxes(autorange="reversed", title_text="mover", row=1, col=1)
-    n = len(actors)
-    return _layout(fig, height=220 + 26 * n, margin=dict(l=10, r=10, t=40, b=20))
+        fig.update_xaxes(tickangle=-40, title_text="toward (starting position of)",
+                         showgrid=False, row=1, col=c)
+    fig.update_yaxes(autorange="reversed", showgrid=False)
+    fig.update_yaxes(title_text="mover", row=1, col=1)
+    return _layout(fig, height=220 + 26 * len(actors), margin=dict(l=10, r=10, t=40, b=20))
 
 
 def interaction_figure(results: Any) -> go.Figure | None:
@@ -311,6 +313,7 @@ def interaction_figure(results: Any) -> go.Figure | None:
     fig = make_subplots(rows=1, cols=len(sources), shared_yaxes=True,
                         subplot_titles=[f"<b>{s}</b>" for s in sources],
                         horizontal_spacing=0.1 if len(sources) > 1 else 0.05)
+    zmax = max(float(it.groupby(["source", "from", "to"])["count"].sum().max()), 1.0)
     for c, src in enumerate(sources, start=1):
         sub = it[it["source"] == src]
         total = sub.groupby(["from", "to"])["count"].sum()
@@ -327,12 +330,15 @@ def interaction_figure(results: Any) -> go.Figure | None:
                 z[actors.index(a), actors.index(b)] = n
                 txt[actors.index(a), actors.index(b)] = detail[(a, b)]
         fig.add_trace(go.Heatmap(
-            z=z, x=actors, y=actors, colorscale="Blues", xgap=1, ygap=1, customdata=txt,
-            showscale=False, zmin=0,
+            z=z, x=actors, y=actors, colorscale=COUNT_SCALE, xgap=1, ygap=1, customdata=txt,
+            showscale=c == 1, zmin=0, zmax=zmax,
+            colorbar=dict(title=dict(text="offers /<br>challenges"), len=0.8),
             hovertemplate="<b>%{y}</b> \u2192 %{x}: %{z}<br>%{customdata}<extra></extra>",
         ), row=1, col=c)
-        fig.update_xaxes(tickangle=-40, title_text="to (receiver / target)", row=1, col=c)
-    fig.update_yaxes(autorange="reversed", title_text="from (proposer / challenger)", row=1, col=1)
+        fig.update_xaxes(tickangle=-40, title_text="to (receiver / target)", showgrid=False,
+                         row=1, col=c)
+    fig.update_yaxes(autorange="reversed", showgrid=False)
+    fig.update_yaxes(title_text="from (proposer / challenger)", row=1, col=1)
     return _layout(fig, height=220 + 26 * len(actors), margin=dict(l=10, r=10, t=40, b=20))
 
 
@@ -357,6 +363,9 @@ def gap_figure(results: Any) -> go.Figure | None:
                         horizontal_spacing=0.03)
     items = list(dict.fromkeys(_item_label(k, i) for k, i in zip(g["kind"], g["item"],
                                                                     strict=True)))
+    sides = side_styles(results.case) or [("a", "first side", "#0072B2"),
+                                          ("b", "second side", "#D55E00")]
+    (ga, la, ca), (gb, lb, cb) = sides
     for c, s in enumerate(snaps, start=1):
         sub = g[g["snapshot"] == s]
         labels = [_item_label(k, i) for k, i in zip(sub["kind"], sub["item"], strict=True)]
@@ -368,16 +377,18 @@ def gap_figure(results: Any) -> go.Figure | None:
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color="#bbb", width=3),
                                  showlegend=False, hoverinfo="skip"), row=1, col=c)
         fig.add_trace(go.Scatter(
-            x=sub["a_value"], y=labels, mode="markers", name="US (Washington)",
-            marker=dict(color=US_COLOUR, size=10), legendgroup="US", showlegend=c == 1,
-            hovertemplate="US: %{x:.2f}<extra>%{y}</extra>"), row=1, col=c)
+            x=sub["a_value"], y=labels, mode="markers", name=la,
+            marker=dict(color=ca, size=10), legendgroup=ga, showlegend=c == 1,
+            hovertemplate=f"{ga}: %{{x:.2f}}<extra>%{{y}}</extra>"), row=1, col=c)
         fig.add_trace(go.Scatter(
-            x=sub["b_value"], y=labels, mode="markers", name="ROK (Seoul)",
-            marker=dict(color=ROK_COLOUR, size=10, symbol="square"), legendgroup="ROK",
+            x=sub["b_value"], y=labels, mode="markers", name=lb,
+            marker=dict(color=cb, size=10, symbol="square"), legendgroup=gb,
             showlegend=c == 1, customdata=sub["gap"],
-            hovertemplate="ROK: %{x:.2f} (gap %{customdata:+.2f})<extra>%{y}</extra>"),
+            hovertemplate=f"{gb}: %{{x:.2f}} (gap %{{customdata:+.2f}})<extra>%{{y}}</extra>"),
             row=1, col=c)
         fig.update_xaxes(range=[-0.03, 1.03], title_text="0 = low end, 1 = high end", row=1, col=c)
+    fig.update_yaxes(title_text="item (threat, reliability: 0-1; issue: scale widths)", row=1,
+                     col=1)
     fig.update_yaxes(categoryorder="array", categoryarray=items[::-1], row=1, col=1)
     height = 170 + 24 * len(items)
     return _layout(fig, height=height,
@@ -405,7 +416,7 @@ def gap_shift_figure(results: Any) -> go.Figure | None:
     if g.empty:
         return None
     snaps = list(dict.fromkeys(g["snapshot"]))
-    palette = ["#9e9ac8", "#54278f", "#fd8d3c", "#31a354"]
+    palette = list(PALETTE[1:])
     fig = go.Figure()
     items: list[str] = []
     for c, s in enumerate(snaps):
@@ -416,9 +427,10 @@ def gap_shift_figure(results: Any) -> go.Figure | None:
                              marker_color=palette[c % len(palette)],
                              hovertemplate=f"{s}: %{{x:+.2f}}<extra>%{{y}}</extra>"))
     fig.update_layout(barmode="group")
-    fig.update_xaxes(title="gap: ROK minus US (scale widths)", zeroline=True,
-                     zerolinecolor="#444", zerolinewidth=1.5)
-    fig.update_yaxes(categoryorder="array", categoryarray=items[::-1])
+    a, b = results.case.sides or ("first side", "second side")
+    fig.update_xaxes(title=f"gap: {b} minus {a} (0-1, or scale widths for issues)",
+                     zeroline=True, zerolinecolor="#444", zerolinewidth=1.5)
+    fig.update_yaxes(categoryorder="array", categoryarray=items[::-1], title="item")
     return _layout(fig, height=140 + 16 * len(items) * max(len(snaps), 1),
                    legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1, xanchor="right"))
 
@@ -429,7 +441,7 @@ def dynamics_figure(results: Any) -> go.Figure | None:
     if sim is None or not sim.indicators:
         return None
     fig = go.Figure()
-    palette = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d"]
+    palette = [*PALETTE[1:], PALETTE[0]]
     for k, (name, arr) in enumerate(sim.indicators.items()):
         col = palette[k % len(palette)]
         fig.add_trace(go.Scatter(x=np.arange(len(arr)), y=arr, mode="lines+markers", name=name,
@@ -448,16 +460,39 @@ def dynamics_figure(results: Any) -> go.Figure | None:
 # -- interventions -----------------------------------------------------------------------
 
 
-EFFECT_COLOURS = [[0.0, "#2d004b"], [0.25, "#8073ac"], [0.5, "#f7f7f7"], [0.75, "#e08214"],
-                  [1.0, "#7f3b08"]]
+#: the kinds of effect map, each with one colour range in a report: changes of issues in %
+#: of their scale, and raw changes (indicators, perception gaps, alliance models).
+ISSUE_METRICS = ("forecast", "dynamics outcome")
+
+
+def _effect_values(results: Any, metrics: tuple[str, ...], model: str | None) -> np.ndarray:
+    e = results.effects
+    sub = e[e["metric"].isin(metrics)]
+    if model is not None:
+        sub = sub[sub["model"] == model]
+    widths = {i.name: i.scale.width for i in results.case.issues}
+    return np.array([r.effect * (100 / widths[r.item] if r.metric in ISSUE_METRICS else 1.0)
+                     for r in sub.itertuples()], dtype=float)
+
+
+def effect_zmax(results: Any, metrics: tuple[str, ...]) -> float:
+    """The largest absolute effect, as drawn (% of the scale for :data:`ISSUE_METRICS`), over
+    every model of ``metrics``: the one colour range of every effect map of that kind."""
+    v = _effect_values(results, metrics, None)
+    v = v[np.isfinite(v)]
+    return float(np.abs(v).max()) if len(v) and np.abs(v).max() > 0 else 1.0
 
 
 def effect_heatmap(results: Any, metric: str | tuple[str, ...],
-                   model: str = "", *, transpose: bool = False) -> go.Figure | None:
+                   model: str = "", *, transpose: bool = False,
+                   zmax: float | None = None) -> go.Figure | None:
     """Effect of every shock and lever (rows) on every item (columns) of one metric (or
     several, whose items are then prefixed). For forecasts and outcomes the colour is the
     change in % of the issue's scale (hover: in the issue's units, with its 5-95% band);
-    for indicators and gaps both are the raw change. Orange: up; purple: down."""
+    for indicators and gaps both are the raw change. Orange: up; purple: down
+    (:data:`~alliancelab.report.theme.EFFECT_SCALE`), symmetric around 0 up to ``zmax``
+    (default: this map's largest effect; the report passes :func:`effect_zmax` so that all
+    maps of a kind share one range)."""
     e = results.effects
     metrics = (metric,) if isinstance(metric, str) else tuple(metric)
     sub = e[e["metric"].isin(metrics) & (e["model"] == model)]
@@ -471,7 +506,7 @@ def effect_heatmap(results: Any, metric: str | tuple[str, ...],
     items = list(dict.fromkeys(sub["item"]))
     kinds = dict(zip(sub["scenario"], sub["kind"], strict=False))
     widths = {i.name: i.scale.width for i in results.case.issues}
-    is_issue = metric in ("forecast", "dynamics outcome")
+    is_issue = metric in ISSUE_METRICS
     z = np.full((len(scen), len(items)), np.nan)
     txt = np.full((len(scen), len(items)), "", dtype=object)
     for r in sub.itertuples():
@@ -482,7 +517,8 @@ def effect_heatmap(results: Any, metric: str | tuple[str, ...],
         if np.isfinite(r.effect_p5) and np.isfinite(r.effect_p95):
             band = f"<br>5-95%: {r.effect_p5:+.3g} to {r.effect_p95:+.3g}"
         txt[i, j] = f"{r.effect:+.3g}{band}"
-    zmax = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
+    if zmax is None:
+        zmax = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
     zmax = zmax or 1.0
     shown = np.where(np.abs(np.nan_to_num(z)) >= 0.01 * zmax,
                      np.vectorize(lambda v: f"{v:+.2g}")(np.nan_to_num(z)), "")
@@ -494,15 +530,18 @@ def effect_heatmap(results: Any, metric: str | tuple[str, ...],
         xs, ys = [s if len(s) < 30 else s[:28] + "\u2026" for s in scen], items
         hover = "<b>%{x}</b><br>%{y}: %{customdata}<extra></extra>"
     fig = go.Figure(go.Heatmap(
-        z=z, x=xs, y=ys, zmid=0, zmin=-zmax, zmax=zmax, colorscale=EFFECT_COLOURS,
+        z=z, x=xs, y=ys, zmid=0, zmin=-zmax, zmax=zmax, colorscale=EFFECT_SCALE,
         customdata=txt, xgap=1, ygap=1, text=shown,
         texttemplate="%{text}" if len(xs) <= 16 else None,
         textfont=dict(size=9),
-        colorbar=dict(title="% of scale" if is_issue else "change"),
+        colorbar=dict(title=dict(text="% of scale" if is_issue else "change")),
         hovertemplate=hover,
     ))
-    fig.update_xaxes(tickangle=-35, showgrid=False)
-    fig.update_yaxes(autorange="reversed", showgrid=False)
+    what = "issue" if is_issue else "item"
+    fig.update_xaxes(tickangle=-35, showgrid=False,
+                     title_text="shock or lever" if transpose else what)
+    fig.update_yaxes(autorange="reversed", showgrid=False,
+                     title_text=what if transpose else "shock or lever")
     return _layout(fig, height=150 + (26 if transpose else 30) * len(ys)
                    + 6 * max(len(str(i)) for i in xs),
                    margin=dict(l=10, r=10, t=20, b=20))
@@ -518,7 +557,7 @@ ALLIANCE_HEATMAP_SKIP = (
 )
 
 
-def alliance_figure(results: Any) -> go.Figure | None:
+def alliance_figure(results: Any, zmax: float | None = None) -> go.Figure | None:
     """Alliance-model indicators (issue 4): the effect of each shock and lever on each of
     those on a 0-1 scale (the others, listed in :data:`ALLIANCE_HEATMAP_SKIP`, would set the
     colour scale alone; the table shows them)."""
@@ -528,7 +567,7 @@ def alliance_figure(results: Any) -> go.Figure | None:
     e = results.effects
     keep = ~((e["metric"] == "alliance model") & e["item"].isin(ALLIANCE_HEATMAP_SKIP))
     view = SimpleNamespace(effects=e[keep], case=results.case)
-    return effect_heatmap(view, "alliance model", "", transpose=True)
+    return effect_heatmap(view, "alliance model", "", transpose=True, zmax=zmax)
 
 
 #: alliance indicators on a 0-1 scale shown with their bands (the table lists all of them).

@@ -1,6 +1,8 @@
 """The figures of an exploration (plotly): outcome distributions per policy, the tornado
 chart of sensitivity indices, the Morris screening heat map, PRIM's coverage-density
-trade-off, the regret of the policies. Frames and analysis results in, figures out."""
+trade-off, the regret of the policies. Frames and analysis results in, figures out; every
+figure in the report's theme (:data:`alliancelab.report.theme.TEMPLATE`, its colour-blind-safe
+palette and scales), with labelled axes."""
 
 from __future__ import annotations
 
@@ -10,6 +12,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..analysis.discovery import PrimResult
+from .theme import COUNT_SCALE, PALETTE, TEMPLATE
+
+_BLUE, _ORANGE, _VERMILLION, _SKY = PALETTE[5], PALETTE[1], PALETTE[6], PALETTE[2]
 
 
 def tornado(indices: pd.DataFrame, *, title: str = "", top: int = 15) -> go.Figure:
@@ -21,13 +26,15 @@ def tornado(indices: pd.DataFrame, *, title: str = "", top: int = 15) -> go.Figu
     fig = go.Figure()
     if col == "ST":
         fig.add_bar(y=df.index, x=df["S1"], orientation="h", name="first order S1",
-                    error_x={"type": "data", "array": df["S1_conf"]})
+                    marker_color=_SKY, error_x={"type": "data", "array": df["S1_conf"]})
     fig.add_bar(y=df.index, x=df[col], orientation="h",
                 name="total order ST" if col == "ST" else "mu* (mean |elementary effect|)",
-                error_x={"type": "data", "array": df[conf]})
-    fig.update_layout(title=title or f"Sensitivity ({col})", barmode="group",
-                      xaxis_title=col, height=max(300, 28 * len(df) + 120),
-                      margin={"l": 320})
+                marker_color=_BLUE, error_x={"type": "data", "array": df[conf]})
+    xtitle = ("Sobol index (share of the outcome's variance)" if col == "ST"
+              else "mu* (mean |elementary effect|, in the outcome's units)")
+    fig.update_layout(template=TEMPLATE, title=title or f"Sensitivity ({col})",
+                      barmode="group", xaxis_title=xtitle, yaxis_title="uncertainty",
+                      height=max(300, 28 * len(df) + 120), margin={"l": 320})
     return fig
 
 
@@ -43,7 +50,9 @@ def tradeoff_plot(result: PrimResult, *, title: str = "PRIM peeling trajectory")
               for b, m, p in zip(tr["box"], tr["mass"], tr["pasted"], strict=True)],
         hovertemplate="%{text}<br>coverage %{x:.2f}<br>density %{y:.2f}<extra></extra>",
     ))
-    fig.update_layout(title=title, xaxis_title="coverage", yaxis_title="density",
+    fig.update_layout(template=TEMPLATE, title=title,
+                      xaxis_title="coverage (share of the cases of interest inside the box)",
+                      yaxis_title="density (share of the box that is of interest)",
                       xaxis_range=[0, 1.02], yaxis_range=[0, 1.02])
     return fig
 
@@ -63,7 +72,7 @@ def distribution_figure(summary: pd.DataFrame, outcomes: Sequence[str],
         fig.add_trace(go.Box(
             x=s["policy"], q1=s["q25"], median=s["q50"], q3=s["q75"], lowerfence=s["q05"],
             upperfence=s["q95"], mean=s["mean"], name=o, visible=k == 0,
-            boxpoints=False, marker_color="#1f4e8c"))
+            boxpoints=False, marker_color=_BLUE))
     shown = [tr.name for tr in fig.data]
     if len(shown) > 1:
         fig.update_layout(updatemenus=[{
@@ -73,8 +82,9 @@ def distribution_figure(summary: pd.DataFrame, outcomes: Sequence[str],
                         for i, o in enumerate(shown)],
             "x": 0, "xanchor": "left", "y": 1.18, "yanchor": "top", "direction": "down",
         }])
-    fig.update_layout(height=430, margin={"t": 80}, yaxis_title=shown[0] if shown else "",
-                      xaxis_title="policy", showlegend=False)
+    fig.update_layout(template=TEMPLATE, height=430, margin={"t": 80},
+                      yaxis_title=shown[0] if shown else "",
+                      xaxis_title="policy (none = no lever)", showlegend=False)
     return fig
 
 
@@ -84,10 +94,12 @@ def screening_figure(screen: pd.DataFrame | None) -> go.Figure | None:
         return None
     fig = go.Figure(go.Heatmap(
         z=screen.to_numpy(), x=list(screen.columns), y=list(screen.index),
-        colorscale="Blues", zmin=0, zmax=1, colorbar={"title": "mu* / max"},
+        colorscale=COUNT_SCALE, zmin=0, zmax=1, colorbar={"title": {"text": "mu* / max"}},
         hovertemplate="%{y}<br>%{x}: %{z:.2f}<extra></extra>"))
-    fig.update_layout(height=max(320, 24 * len(screen) + 160), margin={"l": 360, "b": 160},
-                      yaxis={"autorange": "reversed"}, xaxis_tickangle=-40)
+    fig.update_layout(template=TEMPLATE, height=max(320, 24 * len(screen) + 160),
+                      margin={"l": 360, "b": 160},
+                      yaxis={"autorange": "reversed", "title": {"text": "uncertainty"}},
+                      xaxis={"tickangle": -40, "title": {"text": "outcome"}})
     return fig
 
 
@@ -96,7 +108,7 @@ def prim_figure(prim: PrimResult, box: int, label: str) -> go.Figure:
     fig = tradeoff_plot(prim, title=f"PRIM: {label}")
     b = prim.boxes[box]
     fig.add_scatter(x=[b.coverage], y=[b.density], mode="markers", name=f"box {box}",
-                    marker={"symbol": "star", "size": 18, "color": "#cb181d"},
+                    marker={"symbol": "star", "size": 18, "color": _VERMILLION},
                     hovertemplate=f"chosen box {box}<extra></extra>")
     fig.update_layout(showlegend=False, height=430)
     return fig
@@ -108,9 +120,10 @@ def regret_figure(regret: pd.DataFrame) -> go.Figure:
     fig = go.Figure(go.Box(
         x=list(regret.columns), q1=q.loc[0.25], median=q.loc[0.5], q3=q.loc[0.75],
         lowerfence=q.loc[0.05], upperfence=q.loc[0.95], mean=regret.mean(),
-        boxpoints=False, marker_color="#cb181d", name="regret"))
+        boxpoints=False, marker_color=_ORANGE, name="regret"))
     fig.add_scatter(x=list(regret.columns), y=regret.max(), mode="markers", name="max regret",
-                    marker={"symbol": "x", "size": 10, "color": "#14213d"})
-    fig.update_layout(height=400, yaxis_title="regret", xaxis_title="policy",
-                      showlegend=True)
+                    marker={"symbol": "x", "size": 10, "color": PALETTE[0]})
+    fig.update_layout(template=TEMPLATE, height=400,
+                      yaxis_title="regret (outcome's units below the best policy)",
+                      xaxis_title="policy (none = no lever)", showlegend=True)
     return fig

@@ -37,6 +37,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..analysis.exploration import MIN_COVERAGE
+from ..core import units
 from ..core.case import Case, Issue
 from ..core.errors import AllianceLabError
 from ..jobs.alliance import load_plugin
@@ -105,17 +107,14 @@ def _num(x: float) -> str:
 
 
 def in_units(issue: Issue, x: float) -> str:
-    """``x`` in the issue's units, or as a point on its scale (``54.7/100``)."""
-    sc = issue.scale
-    if sc.units:
-        return f"{_num(x)} {sc.units}"
-    if sc.min == 0:
-        return f"{_num(x)}/{sc.max:g}"
-    return f"{_num(x)} on the {sc.min:g}-{sc.max:g} scale"
+    """``x`` in the issue's units at its scale's precision, or as a point on its scale
+    (``54.7/100``) (:func:`alliancelab.core.units.with_units`)."""
+    return units.with_units(x, issue.scale)
 
 
-def _signed(x: float) -> str:
-    return "n/a" if not np.isfinite(x) else ("+" if x > 0 else "") + _num(x)
+def _pos(issue: Issue, x: float) -> str:
+    """``x`` at the issue's precision, without units."""
+    return units.value(x, issue.scale)
 
 
 def _cap(text: str) -> str:
@@ -123,9 +122,10 @@ def _cap(text: str) -> str:
 
 
 def _band_text(p5: float, p95: float) -> str:
+    """The 5-95% band of an indicator's change, three decimals like its value."""
     if not (np.isfinite(p5) and np.isfinite(p95)):
         return ""
-    return f"5-95%: {_signed(p5)} to {_signed(p95)}"
+    return f"5-95%: {units.signed(p5, places=3)} to {units.signed(p95, places=3)}"
 
 
 def _excludes_zero(p5: float, p95: float) -> bool:
@@ -209,8 +209,8 @@ def _agree(results: Any, spreads: list[_Spread]) -> Section:
     items = []
     for s in sorted(agreed, key=lambda s: s.spread):
         lo, hi = min(s.medians.values()), max(s.medians.values())
-        rng = in_units(s.issue, lo) if num(lo) == num(hi) else \
-            f"{_num(lo)} to {in_units(s.issue, hi)}"
+        rng = in_units(s.issue, lo) if _pos(s.issue, lo) == _pos(s.issue, hi) else \
+            f"{_pos(s.issue, lo)} to {in_units(s.issue, hi)}"
         direction = _direction(s)
         items.append(f"{issue_label(s.issue)}: medians {rng}"
                      + (f", {direction}." if direction else "."))
@@ -236,7 +236,7 @@ def _why_positions(results: Any, s: _Spread) -> str:
         x = float(run.point.forecast[s.k])
         who, dist = _nearest_actor(results.scenario, s.issue, x)
         if who and dist <= ON_POSITION:
-            parts.append(f"{m}'s forecast {_num(x)} sits on the position of {who}")
+            parts.append(f"{m}'s forecast {_pos(s.issue, x)} sits on the position of {who}")
     return "; ".join(parts)
 
 
@@ -251,7 +251,8 @@ def _why_moves(results: Any, s: _Spread) -> str:
         i = int(np.argmax(moved))
         if moved[i] > 0.02:
             parts.append(f"in {m}'s rounds {run.point.actors[i]} moves most "
-                         f"({_num(rounds[0, i, s.k])} to {_num(rounds[-1, i, s.k])})")
+                         f"({_pos(s.issue, rounds[0, i, s.k])} to "
+                         f"{_pos(s.issue, rounds[-1, i, s.k])})")
     return "; ".join(parts)
 
 
@@ -286,8 +287,9 @@ def _disagree(results: Any, spreads: list[_Spread]) -> Section:
                                     _why_arena(s.issue)) if p)
         bands = "the bands overlap" if s.overlap else "the bands do not overlap"
         items.append(f"{issue_label(s.issue)}: {hi} {in_units(s.issue, s.medians[hi])} "
-                     f"against {lo} {_num(s.medians[lo])} (medians {100 * s.spread:.0f}% of the "
-                     f"scale apart; {bands}). Why: {why or 'no diagnostic singles out an actor'}.")
+                     f"against {lo} {_pos(s.issue, s.medians[lo])} (medians "
+                     f"{100 * s.spread:.0f}% of the scale apart; {bands}). "
+                     f"Why: {why or 'no diagnostic singles out an actor'}.")
     if len(rest) > TOP:
         items.append(f"Also apart: {', '.join(issue_label(s.issue) for s in rest[TOP:])}.")
     return Section("disagree", title, lead, tuple(items))
@@ -316,12 +318,14 @@ def _lever_items(results: Any) -> list[str]:
     items = []
     for r in top.itertuples():
         issue = issues[r.item]
-        band = _band_text(r.effect_p5, r.effect_p95)
+        sc = issue.scale
+        band = "" if not (np.isfinite(r.effect_p5) and np.isfinite(r.effect_p95)) else \
+            f"5-95%: {units.signed(r.effect_p5, sc)} to {units.signed(r.effect_p95, sc)}"
         sure = "" if _excludes_zero(r.effect_p5, r.effect_p95) or not band else \
             "; the band includes zero, so even the sign is uncertain"
-        unit = f" {issue.scale.units}" if issue.scale.units else ""
+        unit = f" {sc.units}" if sc.units else ""
         items.append(f"{_cap(_intervention_label(results.case, r.scenario))}: "
-                     f"{issue_label(issue)} {_signed(r.effect)}{unit} "
+                     f"{issue_label(issue)} {units.signed(r.effect, sc)}{unit} "
                      f"({100 * r.rel:+.0f}% of the scale{'; ' + band if band else ''}{sure}).")
     return items
 
@@ -336,9 +340,11 @@ def _indicator_items(results: Any) -> list[str]:
     items = []
     for name, grp in sub.groupby("item", sort=False):
         r = grp.loc[grp["effect"].abs().idxmax()]
-        band = _band_text(r.effect_p5, r.effect_p95)
+        band = "" if not (np.isfinite(r.effect_p5) and np.isfinite(r.effect_p95)) else \
+            (f"5-95%: {units.signed(r.effect_p5, places=3)} to "
+             f"{units.signed(r.effect_p95, places=3)}")
         what = f" {_cap(desc[name])}." if desc.get(name) else ""
-        items.append(f"{name}: {r.effect:+.3f} from {r.baseline:.3f}"
+        items.append(f"{name}: {units.signed(r.effect, places=3)} from {r.baseline:.3f}"
                      f"{' (' + band + ')' if band else ''}, with {r.scenario}.{what}")
     return items
 
@@ -375,7 +381,7 @@ def _chosen_items(results: Any) -> list[str]:
     moves = sorted((m for m in moves if m[0] > NEGLIGIBLE), reverse=True)[:3]
     if not moves:
         return [f"The chosen scenario ({' + '.join(results.interventions)}) moves no outcome."]
-    parts = [f"{issue_label(issues[k])} {num(base.outcomes[-1, k])} to "
+    parts = [f"{issue_label(issues[k])} {_pos(issues[k], base.outcomes[-1, k])} to "
              f"{in_units(issues[k], scen.outcomes[-1, k])}" for _, k in moves]
     return [f"The chosen scenario ({' + '.join(_label(n) for n in results.interventions)}) "
             f"moves most: {'; '.join(parts)}."]
@@ -403,6 +409,9 @@ _FIELDS = {"positions": "position on", "saliences": "salience of"}
 def input_label(path: str) -> str:
     """A dotted input path (``actors.A.saliences.k``) in words (``A: salience of k``); other
     paths and switches (``shock.name``) stay as they are."""
+    if path.startswith("issues.") and path.count(".") == 2:
+        _, issue, what = path.split(".")
+        return f"the {what.replace('_', ' ')} of {issue}"
     if not path.startswith("actors."):
         return f"the shock {path.split('.', 1)[1]}" if path.startswith("shock.") else path
     rest = path[len("actors."):]
@@ -436,6 +445,9 @@ def _change(results: Any) -> Section:
                      f"{' and '.join(cond) or 'no single input is restricted'}: that box holds "
                      f"{100 * box.coverage:.0f}% of them, and {100 * box.density:.0f}% of the "
                      "scenarios in it are bad (PRIM).")
+        warnings = a.prim.assess(a.prim_box, MIN_COVERAGE)[1]
+        if warnings:
+            items.append("Handle that box with care: " + " ".join(warnings))
     elif a.prim_note:
         items.append(f"Scenario discovery: {a.prim_note}")
     if a.sensitivity is not None and not a.sensitivity.empty:
@@ -444,15 +456,28 @@ def _change(results: Any) -> Section:
                      f"{top}.")
     rb = a.robustness
     if rb is not None:
-        row = rb.summary.loc[rb.most_robust]
-        fails = (f"it is not the best choice in {len(rb.failures)} of {len(rb.regret)} "
-                 "scenarios" if len(rb.failures) else "it is the best choice in every scenario")
-        items.append(f"The most robust policy for this outcome is {_label(rb.most_robust)} "
-                     f"(largest regret {_num(float(row['max_regret']))}); {fails}.")
+        items.append(_robust_item(rb))
     lead = (f"From the built-in exploration: {a.manifest.get('n_scenarios', 0):,} scenarios "
             f"over the case's ranges and shocks, each under every lever, for "
             f"{_outcome_label(results, a.outcome)}.")
     return Section("change", title, lead, tuple(items))
+
+
+def _robust_item(rb: Any) -> str:
+    """The minimax-regret policy in words; a tie names every tied policy."""
+    worst = rb.summary["max_regret"]
+    low = float(worst.min())
+    tied = [str(p) for p in worst.index if worst[p] <= low + 1e-9 * max(1.0, abs(low))]
+    if len(tied) == len(worst):
+        return (f"No lever changes this outcome's worst case: all {len(tied)} policies tie "
+                f"on minimax regret (largest regret {_num(low)}).")
+    if len(tied) > 1:
+        return (f"The most robust policies for this outcome tie: {', '.join(tied)} (largest "
+                f"regret {_num(low)} each).")
+    fails = (f"it is not the best choice in {len(rb.failures)} of {len(rb.regret)} "
+             "scenarios" if len(rb.failures) else "it is the best choice in every scenario")
+    return (f"The most robust policy for this outcome is {_label(rb.most_robust)} "
+            f"(largest regret {_num(low)}); {fails}.")
 
 
 def _outcome_label(results: Any, outcome: str) -> str:
@@ -592,7 +617,7 @@ def _alliance_rows(results: Any, info: PluginInfo) -> list[tuple[str, str, str]]
         r = sub.iloc[0]
         value = num(r["value"])
         if r.get("draws", 0) and np.isfinite(r["p50"]):
-            value = f"{num(r['p50'])} [{num(r['p5'])}, {num(r['p95'])}]"
+            value = units.band(r["p5"], r["p50"], r["p95"])  # one precision for all three
         unit = info.units.get(item, "")
         rows.append((item, f"{value} {unit}".strip(),
                      info.meanings.get(item, "alliance-model indicator")))

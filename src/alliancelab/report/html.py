@@ -8,6 +8,7 @@ opens offline and can be mailed to a colleague as it is.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from html import escape
 from typing import Any
 
 import jinja2
@@ -15,15 +16,21 @@ import numpy as np
 import pandas as pd
 from plotly.offline import get_plotlyjs
 
+from ..core import units
 from . import figures as F
 from .explore import run_section as explore_section
 from .findings import findings, headline_rows, plugin_info
+from .summary import kpis as _kpis
+from .summary import summary_table
+from .summary import summary_text as _summary_text
 from .widgets import fig_html, num, table_html
 from .widgets import template as _template
 
 DISTRIBUTION_TEXT = {
     "triangular": "triangular on the stated range with its mode at the stated value",
     "uniform": "uniform on the stated range",
+    "pert": "beta-PERT on the stated range with its mode at the stated value",
+    "truncnorm": "normal at the stated value, the range as its 95% interval, truncated to it",
 }
 DISTRIBUTION_LONG = {
     "triangular": (
@@ -38,6 +45,18 @@ DISTRIBUTION_LONG = {
         "numbers without a range were held at their stated value. Draws are clipped to the "
         "field's domain (positions to the issue's scale, saliences and perceptions to 0-1)."
     ),
+    "pert": (
+        "Each number with a range [low, high] in the case was drawn from the beta-PERT "
+        "distribution on [low, high] whose mode is the number as stated (shape weight 4): "
+        "like the triangular, but with more of the mass near the best guess. Numbers without "
+        "a range were held at their stated value. Draws are clipped to the field's domain."
+    ),
+    "truncnorm": (
+        "Each number with a range [low, high] in the case was drawn from a normal "
+        "distribution centred on the number as stated, with [low, high] as its 95% interval "
+        "(sigma = (high - low) / 3.92), truncated to [low, high]. Numbers without a range "
+        "were held at their stated value. Draws are clipped to the field's domain."
+    ),
 }
 
 
@@ -47,40 +66,43 @@ def _band(p5: float, p50: float, p95: float) -> str:
     return f"{num(p50)} [{num(p5)}, {num(p95)}]"
 
 
-def summary_table(results: Any) -> pd.DataFrame:
-    """Issue x model: 'median [5%, 95%]' plus status quo and scale ends."""
-    ft = results.forecast_table()
-    rows = []
-    for issue in results.scenario.issues:
-        sub = ft[ft["issue"] == issue.name].set_index("model")
-        sc = issue.scale
-        row: dict[str, Any] = {
-            "issue": issue.name,
-            "units": sc.units or "",
-            "scale": f"{sc.min:g} ({sc.low or 'low'}) to {sc.max:g} ({sc.high or 'high'})",
-            "status quo": "" if issue.status_quo is None else num(issue.status_quo.value),
-        }
-        for m in results.models:
-            r = sub.loc[m]
-            row[m] = _band(r.p5, r.p50, r.p95)
-        rows.append(row)
-    return pd.DataFrame(rows)
+def colour_note(case: Any) -> str:
+    """How the actors are coloured, from the case's groups (HTML-escaped)."""
+    groups = list(dict.fromkeys(a.group for a in case.actors if a.group))
+    if not groups:
+        return "Each actor has its own colour, line dash and marker."
+    named = [escape(case.groups[g].label if g in case.groups and case.groups[g].label else g)
+             for g in groups]
+    return ("Colours: one hue per group of actors (" + ", ".join(named) + "), a darker or "
+            "lighter shade, a line dash and a marker per member; chosen to stay distinct "
+            "for colour-blind readers.")
 
 
 def _caption_trajectory(source: str, results: Any) -> str:
+    colours = colour_note(results.case)
     if source == "dynamics":
         return (
             "<b>How to read:</b> one panel per issue; each line is an actor's ideal position "
             "per round of the perception dynamics, moved by its perceptions (threats, the "
             "partner's reliability) through the case's links; the dashed black line is the "
-            "bargained outcome per round. Colours: US actors blue, ROK actors red."
+            f"bargained outcome per round. {colours}"
         )
     return (
         f"<b>How to read:</b> one panel per issue; each line is an actor's position in each "
         f"round of the <b>{source}</b> engine (round 0 = the case as stated). Converging lines "
         f"mean the engine predicts concessions; a flat line, an actor that holds its position. "
-        f"Colours: US actors blue, ROK actors red."
+        f"{colours}"
     )
+
+
+#: the kinds of effect map; all maps of one kind share one colour range (metrics per kind)
+EFFECT_KINDS = {"issue": ("forecast", "dynamics outcome"), "indicator": ("indicator",),
+                "gap": ("gap: threat", "gap: reliability", "gap: issue")}
+
+
+def _kind_of(metric: str | tuple[str, ...]) -> str:
+    first = metric if isinstance(metric, str) else metric[0]
+    return next(k for k, ms in EFFECT_KINDS.items() if first in ms)
 
 
 def _effect_figs(results: Any) -> list[dict[str, str]]:
@@ -88,6 +110,8 @@ def _effect_figs(results: Any) -> list[dict[str, str]]:
     if e.empty:
         return []
     out = []
+    zmax = {k: F.effect_zmax(results, ms) for k, ms in EFFECT_KINDS.items()}
+    a, b = results.case.sides or ("the first side", "the second side")
     specs: list[tuple[str | tuple[str, ...], str, str, str]] = []
     for m in results.models:
         specs.append(("forecast", m, f"Effect on the {m} forecast",
@@ -99,16 +123,16 @@ def _effect_figs(results: Any) -> list[dict[str, str]]:
          "change of each named indicator at the last round of the dynamics"),
         (("gap: threat", "gap: reliability"), "",
          "Effect on the perception gap: threats and the partner's reliability",
-         "change of the ROK-minus-US gap in perceived threat and in the perceived "
+         f"change of the {b}-minus-{a} gap in perceived threat and in the perceived "
          "reliability of the partner (0-1)"),
         ("gap: issue", "", "Effect on the perception gap: issue positions",
-         "change of the ROK-minus-US gap in positions (scale widths)"),
+         f"change of the {b}-minus-{a} gap in positions (scale widths)"),
     ]
     for k, (metric, model, title, what) in enumerate(specs):
         if metric in ("dynamics outcome", "indicator"):
             hit = e[e["metric"] == metric]["model"]
             model = str(hit.iloc[0]) if len(hit) else model
-        fig = F.effect_heatmap(results, metric, model)
+        fig = F.effect_heatmap(results, metric, model, zmax=zmax[_kind_of(metric)])
         if fig is None:
             continue
         unit = ("the colour and the number are the change in % of the issue's scale; hover for "
@@ -118,7 +142,10 @@ def _effect_figs(results: Any) -> list[dict[str, str]]:
         caption = (f"<b>How to read:</b> rows = shocks and levers (each alone"
                    f"{', and the chosen combination' if len(results.interventions) > 1 else ''}),"
                    f" columns = items; the cell is the {what} against the baseline: {unit}. "
-                   f"Orange: up, purple: down; blank: no change.")
+                   f"Orange: up, purple: down; blank: no change. Every map of this kind "
+                   f"shares one colour range (up to {num(zmax[_kind_of(metric)])}"
+                   f"{'% of the scale' if _kind_of(metric) == 'issue' else ''}), so colours "
+                   f"compare across them.")
         if metric == "forecast":
             caption += (" The engines forecast from positions, saliences and capabilities; "
                         "a shock that changes only perceptions moves them only through the "
@@ -162,7 +189,7 @@ def render(results: Any, *, command: str | None = None, created: datetime | None
 
     inputs = results.inputs.copy()
     inputs["range"] = [
-        "" if not np.isfinite(lo) else f"{lo:.4g} to {hi:.4g}"
+        "" if not np.isfinite(lo) else f"{num(lo)} \u2013 {num(hi)}"
         for lo, hi in zip(inputs["range_low"], inputs["range_high"], strict=True)
     ]
     inputs_view = inputs[["actor", "issue", "field", "value", "range", "source", "note"]]
@@ -178,7 +205,8 @@ def render(results: Any, *, command: str | None = None, created: datetime | None
 
     ilist = _intervention_list(results)
     gap_missing = next((n for n in results.notes if "perception gap" in n),
-                       "No perception gap: the case has no actors in groups 'US' and 'ROK'.")
+                       "No perception gap: the case names no two sides (sides: [A, B]) "
+                       "with actors in them.")
     inter_missing = next((n for n in results.notes if "shock and lever" in n),
                          "The case defines no shocks or levers.")
 
@@ -220,14 +248,14 @@ def render(results: Any, *, command: str | None = None, created: datetime | None
         "findings": findings(results),
         "headline_rows": headline_rows(results),
         "kpis": kpis,
-        "summary_table": table_html(summary_table(results), numeric=()),
+        "summary_table": table_html(summary_table(results),
+                                    numeric=("status quo", *results.models)),
         "notes": [n for n in results.notes],
         "distribution_text": DISTRIBUTION_TEXT.get(results.distribution, results.distribution),
         "distribution_long": DISTRIBUTION_LONG.get(results.distribution, results.distribution),
         "fig_forecast": fig_html(F.forecast_figure(results), "forecast"),
         "fig_distribution": fig_html(F.distribution_figure(results), "distribution"),
-        "forecast_table": table_html(results.forecast_table().drop(
-            columns=["low", "high"])),
+        "forecast_table": _forecast_table(results),
         "dynamics_model": "compromise",
         "dynamics_rounds": (sim.positions.shape[0] - 1) if sim is not None else 0,
         "trajectories": trajectories,
@@ -237,7 +265,9 @@ def render(results: Any, *, command: str | None = None, created: datetime | None
         "interventions": list(results.interventions),
         "fig_gap": fig_html(F.gap_figure(results), "gap"),
         "fig_gap_shift": fig_html(F.gap_shift_figure(results), "gap-shift"),
-        "gap_table": table_html(_gap_wide(results.gaps)),
+        "gap_table": table_html(_gap_wide(results.gaps, case.sides)),
+        "sides": [{"group": g, "label": label, "colour": colour}
+                  for g, label, colour in F.side_styles(case)],
         "gap_missing": gap_missing,
         "n_snapshots": n_snap,
         "intervention_list": ilist,
@@ -264,14 +294,32 @@ def render(results: Any, *, command: str | None = None, created: datetime | None
     return str(tmpl.render(**ctx))
 
 
-def _gap_wide(g: pd.DataFrame) -> pd.DataFrame:
-    """The gaps as one row per item, US / ROK / gap columns per snapshot."""
+def _forecast_table(results: Any) -> str:
+    """The forecast table with every position at its issue's precision
+    (:func:`alliancelab.core.units.value`) and the scale's ends as stated."""
+    ft = results.forecast_table().drop(columns=["low", "high"])
+    scales = {i.name: i.scale for i in results.scenario.issues}
+    view = ft.astype({c: object for c in ft.columns})
+    for col in ("forecast", "p5", "p50", "p95", "status_quo"):
+        if col in ft:
+            view[col] = [units.value(x, scales[k]) if np.isfinite(x) else ""
+                         for x, k in zip(ft[col], ft["issue"], strict=True)]
+    for col in ("scale_min", "scale_max"):
+        if col in ft:
+            view[col] = [f"{x:,g}" for x in ft[col]]
+    numeric = ("forecast", "p5", "p50", "p95", "status_quo", "scale_min", "scale_max", "draws")
+    return table_html(view, numeric=tuple(c for c in numeric if c in ft))
+
+
+def _gap_wide(g: pd.DataFrame, sides: tuple[str, str] | None = None) -> pd.DataFrame:
+    """The gaps as one row per item, side A / side B / gap columns per snapshot."""
     if g.empty:
         return g
+    a, b = sides or ("A", "B")
     out = pd.DataFrame({"kind": g["kind"], "item": g["item"]}).drop_duplicates()
     for snap in dict.fromkeys(g["snapshot"]):
         sub = g[g["snapshot"] == snap][["kind", "item", "a_value", "b_value", "gap"]]
-        sub = sub.rename(columns={"a_value": f"{snap}: US", "b_value": f"{snap}: ROK",
+        sub = sub.rename(columns={"a_value": f"{snap}: {a}", "b_value": f"{snap}: {b}",
                                   "gap": f"{snap}: gap"})
         out = out.merge(sub, on=["kind", "item"], how="left")
     return out
@@ -353,57 +401,3 @@ def _intervention_list(results: Any) -> list[dict[str, str]]:
                 "source": iv.source or "",
             })
     return out
-
-
-def _kpis(results: Any) -> list[dict[str, str]]:
-    """The key counts of the run, each with what it means."""
-    k = [
-        {"value": str(len(results.case.actors)), "label": "actors bargain in the case"},
-        {"value": str(len(results.case.issues)), "label": "issues on the table"},
-        {"value": str(len(results.draws.params)),
-         "label": "uncertain inputs: numbers with a stated range, drawn in every draw"},
-        {"value": str(results.n_draws), "label": "Monte Carlo draws behind every 5-95% band"},
-    ]
-    g = results.gaps
-    sides = results.case.sides
-    if not g.empty and sides:
-        own = g[g["snapshot"] == g["snapshot"].iloc[-1]] if results.interventions else g[
-            g["snapshot"] == (str(results.case.date) if results.case.date else results.case.name)]
-        own = own[own["kind"] != "issue"]
-        if not own.empty:
-            i = own["gap"].abs().to_numpy().argmax()
-            r = own.iloc[i]
-            a, b = sides
-            what = f"threat from {r['item']}" if r["kind"] == "threat" else str(r["item"])
-            k.append({"value": f"{r['gap']:+.2f}",
-                      "label": f"largest {b}-minus-{a} perception gap ({r['snapshot']}): "
-                               f"{what}, on a 0-1 scale (< 0: {b} lower)"})
-    return k
-
-
-def _summary_text(results: Any) -> str:
-    case = results.case
-    parts = [
-        f"{len(case.actors)} actors bargain over {len(case.issues)} issues"
-        + (f" in the {case.date} snapshot of the case." if case.date else "."),
-    ]
-    if results.interventions:
-        parts.append(f"Scenario: {' + '.join(results.interventions)} applied to the case.")
-    ft = results.forecast_table()
-    spread = []
-    for issue in case.issues:
-        sub = ft[ft["issue"] == issue.name]
-        lo, hi = sub["p50"].min(), sub["p50"].max()
-        spread.append((float((hi - lo) / issue.scale.width), issue.name))
-    spread.sort(reverse=True)
-    if spread and len(results.models) > 1:
-        w, name = spread[0]
-        parts.append(
-            f"The models disagree most on {name} (their medians differ by {100 * w:.0f}% of "
-            f"the scale) and least on {spread[-1][1]} ({100 * spread[-1][0]:.0f}%)."
-        )
-    parts.append(
-        f"Bands are 5-95% over {results.n_draws} draws of the {len(results.draws.params)} "
-        f"numbers the case gives a range (seed {results.seed})."
-    )
-    return " ".join(parts)

@@ -4,6 +4,13 @@ All files are first written into a temporary directory beside the target, which 
 renamed into place; an existing output directory of an earlier run is swapped out in the
 same way. A crash therefore never leaves a half-written report: the reader sees the old
 complete set of files or the new one.
+
+Nothing alliancelab did not write is replaced: an existing directory is swapped out only
+when every entry in it is a file its manifest lists, unchanged (:func:`check_out_dir`,
+checked before the job and again before the swap). The working directories are named
+``.DIR.<pid>.<random>.tmp`` / ``.old``; those a killed run left are removed by the next
+write (:func:`remove_stale`). A symbolic link ``DIR`` is written through. See
+docs/reliability.md, items 1, 8 and 9.
 """
 
 from __future__ import annotations
@@ -20,6 +27,14 @@ from typing import Any
 import pandas as pd
 
 from ..core.errors import AllianceLabError
+from ..core.io import (
+    UMASK,
+    WORK_NAME,
+    check_writable,
+    os_reason,
+    read_regular_file,
+    writer_alive,
+)
 from ..core.result import jsonable
 from ..jobs.results import RunResults
 from .html import render
@@ -48,28 +63,91 @@ _MARKER = "manifest.json"
 
 
 def check_out_dir(out: str | os.PathLike[str]) -> Path:
-    """Refuse an output directory that exists and was not written by ``alliancelab run``
-    (it would be replaced); check before any work is done."""
+    """The directory to write ``alliancelab run``'s files into, checked before any work.
+
+    ``out`` may be missing, empty, or the complete output of an earlier run: then every entry
+    in it is a file its ``manifest.json`` lists, unchanged since it was written (same SHA-256,
+    or same size for ``report.html``). Anything else - a file or folder of the user's, an
+    edited result, a manifest that does not list the files - is refused with one line, so
+    nothing alliancelab did not write is ever replaced. A symbolic link is followed: the
+    directory it points to is checked (and later written), the link is left as it is.
+    Also refused: ``out`` (or an ancestor) a regular file, a read-only or unwritable place.
+    Returns the directory to write (the link's target for a link)."""
     path = Path(out)
-    if path.exists():
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
+    if os.path.lexists(path):
         if not path.is_dir():
-            raise AllianceLabError(f"{path} exists and is not a directory", field="--out")
-        contents = list(path.iterdir())
-        if contents and not _ours(path):
+            raise AllianceLabError("exists and is not a directory", file=str(out),
+                                   field="--out")
+        foreign = foreign_entries(path)
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more"
+                                              if len(foreign) > 3 else "")
             raise AllianceLabError(
-                f"{path} exists and holds files not written by 'alliancelab run'; "
-                "choose another --out directory",
-                field="--out",
-            )
+                f"holds files 'alliancelab run' did not write or that were changed since "
+                f"({shown}); they would be lost: choose another --out directory or move "
+                "them", file=str(out), field="--out")
+    check_writable(path, "--out", folder=True)
     return path
 
 
-def _ours(path: Path) -> bool:
+def foreign_entries(path: Path) -> list[str]:
+    """Entries of the directory ``path`` that its manifest does not prove alliancelab wrote
+    (names, sorted; a folder ends with ``/``); empty for an empty directory or a complete,
+    unchanged earlier output."""
+    names = sorted(os.listdir(path))
+    if not names:
+        return []
+    listed = _listed_files(path)
+    foreign = []
+    for name in names:
+        entry = path / name
+        if entry.is_dir() and not entry.is_symlink():
+            foreign.append(name + "/")
+        elif name != _MARKER and (name not in listed or not _unchanged(entry, listed[name])):
+            foreign.append(name)
+        elif not entry.is_file() or entry.is_symlink():
+            foreign.append(name)
+    if _MARKER not in names or not listed:
+        foreign = [n for n in names if n != _MARKER] or [_MARKER]
+    return foreign
+
+
+def _listed_files(path: Path) -> dict[str, dict[str, Any]]:
+    """The files ``path/manifest.json`` says ``alliancelab run`` wrote (names of
+    :data:`OUTPUT_FILES` only), or ``{}`` when it is no such manifest."""
+    marker = path / _MARKER
     try:
-        data = json.loads((path / _MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        if marker.is_symlink():
+            return {}
+        data = json.loads(read_regular_file(marker, 1 << 22, what="manifest"))
+    except (OSError, ValueError, AllianceLabError):
+        return {}
+    if not isinstance(data, dict) or data.get("tool") != "alliancelab run":
+        return {}
+    files = data.get("files")
+    if not isinstance(files, dict):
+        return {}
+    return {name: info for name, info in files.items()
+            if name in OUTPUT_FILES and name != _MARKER and isinstance(info, dict)}
+
+
+def _unchanged(entry: Path, info: dict[str, Any]) -> bool:
+    """``entry`` is as the manifest recorded it (SHA-256, or the size where no hash is
+    kept)."""
+    try:
+        if entry.is_symlink() or not entry.is_file():
+            return False
+        if "sha256" in info:
+            h = hashlib.sha256()
+            with open(entry, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(block)
+            return h.hexdigest() == info["sha256"]
+        return bool(entry.stat().st_size == info.get("bytes"))
+    except OSError:
         return False
-    return isinstance(data, dict) and data.get("tool") == "alliancelab run"
 
 
 def result_files(results: RunResults, *, command: str | None = None,
@@ -145,23 +223,45 @@ def _json(doc: Any) -> bytes:
 
 def write_outputs(results: RunResults, out: str | os.PathLike[str], *, command: str | None = None,
                   created: datetime | None = None) -> Path:
-    """Write every file into ``out`` atomically (see the module docstring); returns ``out``."""
+    """Write every file into ``out`` atomically (see the module docstring); returns the
+    directory written (a symbolic link's target). ``out`` is checked again
+    (:func:`check_out_dir`) just before the swap, so a file added while the job ran is not
+    lost either. A failure to write (a full disk, a read-only folder) is the one-line error
+    naming ``out``; the temporary directory is then removed and an earlier output kept."""
     target = check_out_dir(out)
     files = result_files(results, command=command, created=created)
+    try:
+        write_directory(target, files, out)
+    except OSError as exc:
+        raise AllianceLabError(f"cannot write: {os_reason(exc)}", file=str(out),
+                               field="--out") from None
+    return target
+
+
+def _workdir(target: Path, suffix: str) -> Path:
+    return Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}.",
+                                 suffix=suffix))
+
+
+def write_directory(target: Path, files: dict[str, bytes],
+                    out: str | os.PathLike[str] | None = None) -> None:
+    """Write ``files`` (name -> content) as the directory ``target``: into a temporary
+    directory beside it, then renamed into place (an earlier output swapped out and removed).
+    Working directories left beside it by a killed run are removed first
+    (:func:`remove_stale`)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)
+    remove_stale(target)
+    tmp = _workdir(target, ".tmp")
+    os.chmod(tmp, 0o777 & ~UMASK)
     try:
         for name, data in files.items():
             with open(tmp / name, "wb") as fh:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
+        check_out_dir(target if out is None else out)  # nothing foreign appeared meanwhile
         if target.exists():
-            old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.",
-                                        suffix=".old"))
+            old = _workdir(target, ".old")
             old.rmdir()
             os.replace(target, old)
             try:
@@ -175,4 +275,36 @@ def write_outputs(results: RunResults, out: str | os.PathLike[str], *, command: 
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return target
+
+
+def remove_stale(target: Path) -> list[Path]:
+    """Remove the hidden working directories beside ``target`` that a run killed while
+    writing left behind (``.NAME.<pid>.<random>.tmp`` / ``.old``): only ours - named for
+    ``target``, holding nothing but output files - and only when the process that made it
+    is gone (its pid is not running, or runs a process started after the directory was
+    last written). Returns what was removed."""
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        m = WORK_NAME.match(entry.name)
+        if not m or m.group("name") != target.name:
+            continue
+        path = Path(entry.path)
+        try:
+            if (entry.is_symlink() or not entry.is_dir()
+                    or writer_alive(int(m.group("pid")), entry.stat().st_mtime)
+                    or not _only_outputs(path)):
+                continue
+            shutil.rmtree(path)
+            removed.append(path)
+        except OSError:
+            continue
+    return removed
+
+
+def _only_outputs(path: Path) -> bool:
+    return all(e.is_file() and not e.is_symlink() and e.name in OUTPUT_FILES
+               for e in os.scandir(path))

@@ -1,15 +1,19 @@
 """The building blocks every HTML report shares: a figure as an inline ``<div>``, a frame as
-an escaped table, numbers for people, the page templates."""
+an escaped table, numbers for people (:mod:`alliancelab.core.units`, the one formatter of the
+console, the reports and the web app), an issue's scale in words, the page templates."""
 
 from __future__ import annotations
 
 import html
+import re
 from importlib import resources
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+
+from ..core import units
 
 PLOT_CONFIG = {
     "displaylogo": False,
@@ -28,12 +32,7 @@ def fig_html(fig: go.Figure | None, div_id: str) -> str:
 
 def _fmt(x: Any) -> str:
     if isinstance(x, float | np.floating):
-        x = float(x)
-        if not np.isfinite(x):
-            return ""
-        if abs(x) >= 1000:
-            return f"{x:,.0f}" if x == round(x) or abs(x) >= 10000 else f"{x:,.1f}"
-        return f"{x:.4g}"
+        return "" if not np.isfinite(x) else units.number(float(x))
     return str(x)
 
 
@@ -61,19 +60,33 @@ def table_html(df: pd.DataFrame, *, numeric: tuple[str, ...] | None = None) -> s
 
 
 def num(x: float) -> str:
-    """A number for people: thousands separators, no exponent, about 3-4 significant digits."""
-    if not np.isfinite(x):
-        return "n/a"
-    a = abs(x)
-    if a >= 1000:
-        return f"{x:,.0f}"
-    if a >= 100:
-        return f"{x:.0f}"
-    if a >= 10:
-        return f"{x:.1f}"
-    if a >= 1:
-        return f"{x:.2f}"
-    return f"{x:.3f}"
+    """A number for people: thousands separators, no exponent, about 3-4 significant digits
+    (:func:`alliancelab.core.units.number`); ``n/a`` when not finite."""
+    return units.number(x)
+
+
+def p_value(p: float) -> str:
+    """A (quasi-)p-value: two significant digits, ``< 0.001`` below that."""
+    if not np.isfinite(p):
+        return units.MISSING
+    return "< 0.001" if p < 0.001 else f"{p:.2g}" if p < 0.1 else f"{p:.2f}"
+
+
+def _scale_end(x: float, label: str | None) -> str:
+    """One end of a scale: its label alone when it already states the number
+    (``40,000 (reinforced)``, ``US$10 bn a year``), else ``number (label)``."""
+    text = f"{x:,.0f}" if float(x).is_integer() else f"{x:,g}"
+    if not label:
+        return text
+    bare = f"{x:g}"
+    if re.search(rf"(?<![\d.]){re.escape(bare)}(?![\d])", label.replace(",", "")):
+        return label
+    return f"{text} ({label})"
+
+
+def scale_text(scale: Any) -> str:
+    """An issue's scale in words: ``0 (full withdrawal) – 40,000 (reinforced)``."""
+    return f"{_scale_end(scale.min, scale.low)} \u2013 {_scale_end(scale.max, scale.high)}"
 
 
 def template(name: str) -> str:

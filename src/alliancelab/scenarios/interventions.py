@@ -31,11 +31,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from ..core.case import Case, Change, Intervention
 from ..core.errors import AllianceLabError
+from ..core.targets import Leaf as _Leaf
+from ..core.targets import resolve as _resolve
 from ..formats.yaml_case import validate
 
 __all__ = [
@@ -98,14 +99,6 @@ def apply_interventions(case: Case, names: Sequence[str]) -> Case:
 # -- paths ---------------------------------------------------------------------------------
 
 
-@dataclass
-class _Leaf:
-    parent: Any  # dict or list holding the number
-    key: Any
-    actor: int | None  # index of the actor the number belongs to, if any
-    kind: str  # "position:<issue>", "salience", "perception", "capability", "sq:<issue>", ""
-
-
 def apply_changes(case: Case, changes: Iterable[Change], *, label: str = "change") -> Case:
     """Apply ``changes`` to ``case`` (see the module docstring) and validate the result."""
     data = case.model_dump()
@@ -130,110 +123,6 @@ def apply_changes(case: Case, changes: Iterable[Change], *, label: str = "change
                 continue  # nothing to add to / scale / converge (e.g. an unset reliability)
             _write(leaf, old, change, mean, scales, label)
     return validate(data, file=f"{case.name} (after {label})")
-
-
-def _resolve(node: Any, segs: list[str], create: bool, actor: int | None = None,
-             trail: tuple[str, ...] = ()) -> Iterable[_Leaf]:
-    """Every (container, key) a dotted path matches."""
-    if not segs:
-        return
-    if isinstance(node, list):
-        yield from _resolve_list(node, segs, create, actor, trail)
-    elif isinstance(node, dict):
-        yield from _resolve_dict(node, segs, create, actor, trail)
-
-
-def _resolve_list(node: list[Any], segs: list[str], create: bool, actor: int | None,
-                  trail: tuple[str, ...]) -> Iterable[_Leaf]:
-    """The items of a list (actors, issues, links...) the first segment(s) match."""
-    seg, rest = segs[0], segs[1:]
-    for idx, item in enumerate(node):
-        name = item.get("name") if isinstance(item, dict) else None
-        matched, remaining = _match_item(seg, rest, idx, name, item)
-        if not matched:
-            continue
-        who = idx if trail == ("actors",) else actor
-        if remaining:
-            yield from _resolve(item, remaining, create, who, (*trail, str(name or idx)))
-        elif isinstance(item, dict) and "value" not in item:
-            raise AllianceLabError(f"path ends at {name or idx!r}, not a number",
-                                   field="changes.target")
-        else:
-            yield _Leaf(node, idx, who, _kind(trail, str(idx)))
-
-
-def _dict_keys(node: dict[str, Any], segs: list[str], create: bool,
-               trail: tuple[str, ...]) -> tuple[list[str], list[str]]:
-    """The keys of ``node`` the path's first segment(s) name, and the rest of the path.
-    Keys may contain dots (the longest run of segments that names a key wins); ``set`` may
-    create a missing number or a new estimate of another actor."""
-    seg, rest = segs[0], segs[1:]
-    if seg == "*":
-        return [k for k, v in node.items() if v is not None or not rest], rest
-    for j in range(len(segs), 0, -1):
-        cand = ".".join(segs[:j])
-        if cand in node:
-            return [cand], segs[j:]
-    if create and not rest and _numeric_slot(trail):
-        return [seg], rest
-    if create and rest and trail[-1:] == ("estimates",):
-        node[seg] = {"positions": {}, "saliences": {}, "capability": None}
-        return [seg], rest  # a new estimate of another actor (validated afterwards)
-    return [], rest
-
-
-def _resolve_dict(node: dict[str, Any], segs: list[str], create: bool, actor: int | None,
-                  trail: tuple[str, ...]) -> Iterable[_Leaf]:
-    keys, rest = _dict_keys(node, segs, create, trail)
-    for key in keys:
-        value = node.get(key)
-        if rest:
-            if value is not None:
-                yield from _resolve(value, rest, create, actor, (*trail, key))
-        elif not (isinstance(value, dict) and "value" not in value) \
-                and not isinstance(value, list | str | bool):
-            yield _Leaf(node, key, actor, _kind(trail, key))
-
-
-def _match_item(seg: str, rest: list[str], idx: int, name: str | None,
-                item: Any) -> tuple[bool, list[str]]:
-    if seg == "*":
-        return True, rest
-    if seg.startswith("group:"):
-        groups = set(seg[len("group:"):].split("+"))
-        return isinstance(item, dict) and item.get("group") in groups, rest
-    if seg == str(idx):
-        return True, rest
-    if name is None:
-        return False, rest
-    segs = [seg, *rest]
-    for j in range(len(segs), 0, -1):
-        if ".".join(segs[:j]) == name:
-            return True, segs[j:]
-    return False, rest
-
-
-def _numeric_slot(trail: tuple[str, ...]) -> bool:
-    """Where ``set`` may create a missing number (a perception, estimate or dynamics value)."""
-    return bool(trail) and trail[-1] in {"threats", "positions", "saliences", "dynamics"}
-
-
-def _kind(trail: tuple[str, ...], key: str) -> str:
-    if "estimates" in trail:
-        return f"position:{key}" if trail[-1] == "positions" else (
-            "salience" if trail[-1] == "saliences" else "capability"
-        )
-    if trail[-1:] == ("positions",):
-        return f"position:{key}"
-    if trail[-1:] == ("saliences",):
-        return "salience"
-    if "perceptions" in trail or key == "partner_reliability":
-        return "perception"
-    if key == "capability":
-        return "capability"
-    if key == "status_quo" and len(trail) >= 2 and trail[0] == "issues":
-        return f"sq:{trail[1]}"
-    return ""
 
 
 def _number(leaf: _Leaf) -> float | None:

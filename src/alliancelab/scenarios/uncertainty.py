@@ -12,15 +12,26 @@ weights, arena influence weights, floors and ceilings; every other number is a c
   at the stated value - the analyst's best guess stays the most likely value, and the range
   bounds what is plausible (the usual choice for elicited three-point estimates; see
   D. Vose, *Risk Analysis*, 3rd ed., Wiley 2008, section 10.2);
-* ``uniform``: uniform on ``[low, high]`` (every value in the range equally plausible).
+* ``uniform``: uniform on ``[low, high]`` (every value in the range equally plausible);
+* ``pert``: the beta-PERT distribution on ``[low, high]`` with its mode at the stated value
+  and the usual weight 4 on the mode (shape parameters ``1 + 4 (mode - low) / (high - low)``
+  and ``1 + 4 (high - mode) / (high - low)``; Vose 2008, section 10.3.3): like the
+  triangular but with thinner tails, so more of the mass lies near the best guess;
+* ``truncnorm``: a normal centred on the stated value whose +-1.96 sigma span the range's
+  width (``sigma = (high - low) / 3.92``, the range read as a 95% interval), truncated to
+  ``[low, high]``.
 
-Both are drawn from the same uniform numbers, so a given seed gives the same quantiles
-under either distribution. Drawn values are clipped to the field's domain (positions, status
-quo, floors and ceilings to the issue's scale, saliences, perceptions and influence weights
-to 0-1, capabilities to >= 0) so a range wider than the scale never yields an invalid case.
+All are drawn from the same uniform numbers by their quantile functions, so a given seed
+gives the same quantiles under any distribution. Drawn values are clipped to the field's
+domain (positions, status quo, floors and ceilings to the issue's scale, saliences,
+perceptions and influence weights to 0-1, capabilities to >= 0) so a range wider than the
+scale never yields an invalid case; a count (the dynamics' ``rounds``) is rounded to a whole
+number.
 
 An exploration may also sample shocks as on/off uncertainties (:func:`switches`:
-``shock.<name>``, uniform on 0-1, the shock happens at >= 0.5).
+``shock.<name>``, uniform on 0-1, the shock happens at >= 0.5), and vary only some of the
+ranged numbers (:func:`select`: ``include`` and ``exclude`` glob patterns on the dotted
+labels); the others stay at their stated values.
 
 Seeding: one ``rng`` argument (int, SeedSequence or Generator) as everywhere in alliancelab;
 the entropy is recorded on :class:`Draws`.
@@ -31,10 +42,12 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ..core.case import Case, walk_values
 from ..core.errors import AllianceLabError
@@ -44,7 +57,11 @@ from ..formats.yaml_case import validate
 from .batch import ProblemBatch, entries
 from .interventions import check_names
 
-DISTRIBUTIONS = ("triangular", "uniform")
+DISTRIBUTIONS = ("triangular", "uniform", "pert", "truncnorm")
+#: the numbers of a case that are counts (drawn values are rounded).
+INTEGER_PATHS = {("dynamics", "rounds")}
+#: the sigma of ``truncnorm``: the range is read as a 95% interval (+-1.96 sigma).
+NORMAL_SPAN = 2 * 1.959963984540054
 
 Path = tuple[str | int, ...]
 
@@ -66,6 +83,8 @@ class Uncertain:
     high: float
     domain: tuple[float, float]
     boolean: bool = False
+    #: a count (the dynamics' ``rounds``): drawn values are rounded to whole numbers.
+    integer: bool = False
 
 
 def uncertain_values(case: Case) -> list[Uncertain]:
@@ -75,7 +94,8 @@ def uncertain_values(case: Case) -> list[Uncertain]:
         if value.range is None:
             continue
         lo, hi = value.range
-        out.append(Uncertain(path, label, value.value, lo, hi, _domain(case, path)))
+        out.append(Uncertain(path, label, value.value, lo, hi, _domain(case, path),
+                             integer=tuple(path) in INTEGER_PATHS))
     return out
 
 
@@ -86,10 +106,31 @@ def switches(case: Case, shocks: Sequence[str]) -> list[Uncertain]:
             for name in check_names(case, tuple(shocks), "shock")]
 
 
-def uncertainties(case: Case, shocks: Sequence[str] = ()) -> list[Uncertain]:
-    """The uncertainties of an exploration: every ranged number (:func:`uncertain_values`),
-    then the named shocks as on/off uncertainties (:func:`switches`)."""
-    return [*uncertain_values(case), *switches(case, shocks)]
+def uncertainties(case: Case, shocks: Sequence[str] = (), *, include: Sequence[str] = (),
+                  exclude: Sequence[str] = ()) -> list[Uncertain]:
+    """The uncertainties of an exploration: the ranged numbers (:func:`uncertain_values`,
+    narrowed by :func:`select`), then the named shocks as on/off uncertainties
+    (:func:`switches`)."""
+    ranged = select(uncertain_values(case), include, exclude)
+    return [*ranged, *switches(case, shocks)]
+
+
+def select(params: Sequence[Uncertain], include: Sequence[str] = (),
+           exclude: Sequence[str] = ()) -> list[Uncertain]:
+    """The uncertainties whose label matches one of the ``include`` glob patterns (all when
+    none is given) and none of the ``exclude`` patterns (``fnmatch`` syntax on the dotted
+    labels, case-sensitive: ``actors.*.capability``, ``issues.usfk_troops.*``). A pattern
+    that matches no ranged number is refused with the one-line error (a typo would
+    otherwise silently vary everything, or nothing)."""
+    for field, patterns in (("include", include), ("exclude", exclude)):
+        for pat in patterns:
+            if not any(fnmatchcase(p.label, pat) for p in params):
+                raise AllianceLabError(
+                    f"pattern {pat!r} matches no ranged value (labels look like "
+                    f"{params[0].label if params else 'actors.NAME.capability'!r})",
+                    field=field)
+    out = [p for p in params if not include or any(fnmatchcase(p.label, i) for i in include)]
+    return [p for p in out if not any(fnmatchcase(p.label, e) for e in exclude)]
 
 
 def constants(case: Case) -> dict[str, float]:
@@ -139,20 +180,50 @@ def sample_unit(
     hi = np.array([p.high for p in params], dtype=float)
     mode = np.array([p.value for p in params], dtype=float)
     width = hi - lo
-    if distribution == "uniform":
-        x = lo + u * width
-    else:
-        safe = np.where(width > 0, width, 1.0)
-        below = u < (mode - lo) / safe
-        # lo + sqrt(u w (mode - lo)) below the mode's quantile, hi - sqrt((1 - u) w (hi -
-        # mode)) above it: one square root per number
-        root = np.sqrt(np.where(below, u * width * (mode - lo), (1.0 - u) * width * (hi - mode)))
-        x = np.where(below, lo + root, hi - root)
+    x = _QUANTILES[distribution](np.asarray(u, dtype=float), lo, hi, mode)
     x = np.where(width > 0, x, mode)
     x = np.where([p.boolean for p in params], u, x)
     dlo = np.array([p.domain[0] for p in params], dtype=float)
     dhi = np.array([p.domain[1] for p in params], dtype=float)
-    return np.clip(x, dlo, dhi)
+    x = np.clip(x, dlo, dhi)
+    return np.where([p.integer for p in params], np.round(x), x)
+
+
+def _uniform(u: np.ndarray, lo: np.ndarray, hi: np.ndarray, mode: np.ndarray) -> np.ndarray:
+    return lo + u * (hi - lo)
+
+
+def _triangular(u: np.ndarray, lo: np.ndarray, hi: np.ndarray, mode: np.ndarray
+                ) -> np.ndarray:
+    width = hi - lo
+    safe = np.where(width > 0, width, 1.0)
+    below = u < (mode - lo) / safe
+    # lo + sqrt(u w (mode - lo)) below the mode's quantile, hi - sqrt((1 - u) w (hi -
+    # mode)) above it: one square root per number
+    root = np.sqrt(np.where(below, u * width * (mode - lo), (1.0 - u) * width * (hi - mode)))
+    return np.where(below, lo + root, hi - root)
+
+
+def _pert(u: np.ndarray, lo: np.ndarray, hi: np.ndarray, mode: np.ndarray) -> np.ndarray:
+    width = hi - lo
+    safe = np.where(width > 0, width, 1.0)
+    a = 1.0 + 4.0 * (mode - lo) / safe
+    b = 1.0 + 4.0 * (hi - mode) / safe
+    return lo + width * stats.beta.ppf(u, a, b)
+
+
+def _truncnorm(u: np.ndarray, lo: np.ndarray, hi: np.ndarray, mode: np.ndarray
+               ) -> np.ndarray:
+    width = hi - lo
+    sigma = np.where(width > 0, width, 1.0) / NORMAL_SPAN
+    a = np.where(width > 0, (lo - mode) / sigma, -1.0)  # a point value: any proper
+    b = np.where(width > 0, (hi - mode) / sigma, 1.0)  # interval (the caller keeps the mode)
+    return np.asarray(stats.truncnorm.ppf(u, a, b, loc=mode, scale=sigma), dtype=float)
+
+
+#: distribution -> its quantile function ``(u, low, high, mode) -> values``.
+_QUANTILES = {"triangular": _triangular, "uniform": _uniform, "pert": _pert,
+              "truncnorm": _truncnorm}
 
 
 @dataclass(frozen=True)
@@ -254,6 +325,7 @@ __all__ = [
     "problems_from_samples",
     "quantile_bands",
     "sample_unit",
+    "select",
     "switches",
     "uncertain_values",
     "uncertainties",

@@ -20,7 +20,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from ..core.case import Case
+from ..core.case import DYNAMICS_PARAMETERS, Case
 from ..core.problem import Problem
 
 #: scales seen in real cases: percent, unit interval, a signed index, troop numbers, a
@@ -173,7 +173,7 @@ def case_dicts(
 
     data: dict[str, Any] = {"name": draw(names(name_kind)), "issues": issues, "actors": actors}
     if rich:
-        data.update(_rich_case(draw, actor_names, issues))
+        data.update(_rich_case(draw, actor_names, issues, actors))
     return data
 
 
@@ -241,7 +241,8 @@ def _estimates(
 
 
 def _rich_case(
-    draw: st.DrawFn, actor_names: Sequence[str], issues: list[dict[str, Any]]
+    draw: st.DrawFn, actor_names: Sequence[str], issues: list[dict[str, Any]],
+    actors: list[dict[str, Any]],
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if draw(st.booleans()):
@@ -253,9 +254,12 @@ def _rich_case(
     if draw(st.booleans()):
         out["dynamics"] = {
             k: _value(draw, draw(_unit()), 0.0, 1.0, True)
-            for k in draw(st.lists(names(), unique=True, max_size=3))
+            for k in draw(st.lists(st.sampled_from(DYNAMICS_PARAMETERS[1:]), unique=True))
         }
-    perception = st.sampled_from(["threats.dprk", "threats.china", "partner_reliability"])
+    # links and feedback name perceptions some actor has (threats.<k>, partner_reliability)
+    perceived = [f"threats.{k}" for a in actors
+                 for k in a.get("perceptions", {}).get("threats", {})]
+    perception = st.sampled_from([*dict.fromkeys(perceived), "partner_reliability"])
     issue_name = st.sampled_from([i["name"] for i in issues])
     weight = st.floats(-2.0, 2.0, allow_subnormal=False)
     some_actors = st.none() | st.lists(st.sampled_from(list(actor_names)), unique=True)

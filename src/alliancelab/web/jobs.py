@@ -1,7 +1,8 @@
 """Background jobs (report runs and explorations): one worker thread runs them one at a
 time, in order. At most ``limit`` jobs are queued or running at once (more are refused with
 429), and a job can be cancelled: a queued one never starts, a running one stops at its
-next progress report (:meth:`Job.tick`)."""
+next progress report (:meth:`Job.tick`) or the next round of a loop inside it
+(:func:`alliancelab.core.limits.checkpoint`)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 
 from fastapi import HTTPException
 
+from ..core import limits
 from ..core.errors import AllianceLabError
 
 ACTIVE = ("queued", "running", "cancelling")
@@ -88,8 +90,9 @@ class Jobs:
             return
         job.status, job.started = "running", time.time()
         try:
-            work(job)
-        except Cancelled:
+            with limits.deadline(event=job.cancel_event):  # the loops stop at their next round
+                work(job)
+        except (Cancelled, limits.WorkCancelled):
             job.status, job.stage = "cancelled", "cancelled"
         except AllianceLabError as exc:
             job.status, job.error = "failed", str(exc)

@@ -21,10 +21,13 @@ import yaml
 from fastapi import HTTPException
 
 from ..cases import shipped_cases
+from ..core import units
 from ..core.case import Case
 from ..core.errors import CaseError
 from ..core.io import atomic_write_text
 from ..formats import format_case, read_case
+from ..report.theme import actor_styles
+from ..report.widgets import scale_text
 from ..scenarios.scenario import Scenario, scenario
 from .schemas import NAME_RE
 
@@ -143,20 +146,42 @@ def draft_yaml(data: dict[str, Any]) -> str:
         raise CaseError(f"cannot write the draft as YAML: {exc}") from None
 
 
+def ranges_set_aside(data: Any) -> Any:
+    """A copy of draft ``data`` in which every sourced number's ``range`` is its value alone
+    (``[v, v]``): reading that copy checks each number against its scale and its field's
+    domain only (a range is the uncertainty of a number, not a limit on an edit), with the
+    same lines as the draft's YAML."""
+    if isinstance(data, list):
+        return [ranges_set_aside(x) for x in data]
+    if not isinstance(data, dict):
+        return data
+    out = {k: ranges_set_aside(v) for k, v in data.items()}
+    v = out.get("value")
+    if "range" in out and isinstance(v, int | float) and not isinstance(v, bool):
+        out["range"] = [v, v]
+    return out
+
+
 def case_document(name: str, case: Case) -> dict[str, Any]:
-    """What the page needs to show and edit a case."""
+    """What the page needs to show and edit a case: its data and YAML, the issues' scales
+    (with the decimals of :func:`alliancelab.core.units.decimals`), and each actor's colour,
+    dash and marker (:func:`alliancelab.report.theme.actor_styles`, as in the report)."""
     text = format_case(case, "yaml")
+    styles = actor_styles(case)
     return {
         "name": name,
         "data": yaml.safe_load(text),
         "yaml": text,
         "issues": [
             {"name": i.name, "min": i.scale.min, "max": i.scale.max, "low": i.scale.low,
-             "high": i.scale.high, "units": i.scale.units,
+             "high": i.scale.high, "units": i.scale.units, "decimals": units.decimals(i.scale),
+             "scale_text": scale_text(i.scale),
              "status_quo": i.status_quo.value if i.status_quo is not None else None}
             for i in case.issues
         ],
-        "actors": [{"name": a.name, "group": a.group} for a in case.actors],
+        "actors": [{"name": a.name, "group": a.group, "colour": styles[a.name].colour,
+                    "dash": styles[a.name].dash, "symbol": styles[a.name].symbol}
+                   for a in case.actors],
         "shocks": [{"name": s.name, "description": s.description} for s in case.shocks],
         "levers": [{"name": s.name, "description": s.description} for s in case.levers],
         "indicators": [i.name for i in case.indicators],

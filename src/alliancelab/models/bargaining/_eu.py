@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ...core import limits
 from ...core.errors import AllianceLabError
 from .arena import hull, weights
 from .median import median_over
@@ -24,7 +25,7 @@ NONE, CONFRONTATION, COMPROMISE, CAPITULATION = range(4)
 def check_rounds(rounds: Any) -> int:
     if isinstance(rounds, bool) or not isinstance(rounds, int | np.integer) or rounds < 1:
         raise AllianceLabError(f"must be a positive integer, got {rounds!r}", field="rounds")
-    return int(rounds)
+    return limits.at_most("rounds", int(rounds), "rounds")
 
 
 def check_unit(value: Any, field: str) -> float:

@@ -17,8 +17,11 @@ MIN_COALITION = 1e-8
 MIN_CONTEST = 1e-10
 #: KTAB ``Model::vote``: width of the binary response ramp.
 BINARY_TOL = 1e-8
-#: Bytes of scratch memory a chunked ``(a, b, c)`` array may take.
-CHUNK_ELEMENTS = 1_000_000
+#: Elements a chunked ``(a, b, c)`` scratch array may take: 100,000 (800 kB) keeps a chunk's
+#: temporaries in the L2 cache; 1,000,000 made SMP on 160 actors 1.6x slower (issue 15).
+CHUNK_ELEMENTS = 100_000
+#: voting rules odd in ``du`` to the last bit: ``vote(-du) == -vote(du)`` (asym-prospect is not)
+ODD_RULES = ("proportional", "binary", "prop-bin", "prop-cubic", "cubic")
 
 
 def seq_sum(a: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -93,7 +96,12 @@ def coalitions(rule: str, w: np.ndarray, u: np.ndarray) -> np.ndarray:
     KTAB scans the lower triangle only: for a > b it adds ``v_k(a:b)`` to ``c[a, b]`` when
     positive and ``-v_k(a:b)`` to ``c[b, a]`` when negative (this matters for asymmetric
     voting rules), starting from 1e-8 and adding actor by actor (reproduced: reductions
-    over a leading axis add in order). Chunked over a to bound memory."""
+    over a leading axis add in order). Chunked over a to bound memory.
+
+    For a rule that is odd in ``du`` (every rule but asym-prospect), ``-v_k(a:b)`` is
+    ``v_k(b:a)`` to the last bit (IEEE negation is exact), so KTAB's ``c[b, a]`` equals the
+    sum of the positive votes for b over a: the whole matrix is the positive sums, computed
+    once (half the work, the same bits)."""
     if u.ndim == 3:
         g, n_act, n_opt = u.shape
         step = max(1, CHUNK_ELEMENTS // max(1, (n_act + 1) * n_opt * n_opt))
@@ -101,8 +109,9 @@ def coalitions(rule: str, w: np.ndarray, u: np.ndarray) -> np.ndarray:
             [_coalitions_batch(rule, w, u[g0:g0 + step]) for g0 in range(0, g, step)]
         )
     n_act, n_opt = u.shape
+    odd = rule in ODD_RULES
     pos = np.empty((n_opt, n_opt))
-    neg = np.empty((n_opt, n_opt))
+    neg = pos if odd else np.empty((n_opt, n_opt))
     step = max(1, CHUNK_ELEMENTS // max(1, (n_act + 1) * n_opt))
     wk = w[:, None, None]
     for a0 in range(0, n_opt, step):
@@ -112,11 +121,15 @@ def coalitions(rule: str, w: np.ndarray, u: np.ndarray) -> np.ndarray:
         buf[0] = MIN_COALITION
         np.maximum(v, 0.0, out=buf[1:])
         pos[a0:a1] = buf.sum(axis=0)
-        np.negative(v, out=v)
-        np.maximum(v, 0.0, out=buf[1:])
-        neg[a0:a1] = buf.sum(axis=0)
-    lo = np.tril(np.ones((n_opt, n_opt), dtype=bool), -1)
-    c = np.where(lo, pos, neg.T)
+        if not odd:
+            np.negative(v, out=v)
+            np.maximum(v, 0.0, out=buf[1:])
+            neg[a0:a1] = buf.sum(axis=0)
+    if odd:
+        c = pos
+    else:
+        lo = np.tril(np.ones((n_opt, n_opt), dtype=bool), -1)
+        c = np.where(lo, pos, neg.T)
     np.fill_diagonal(c, MIN_COALITION)
     return c
 
@@ -129,11 +142,14 @@ def _coalitions_batch(rule: str, w: np.ndarray, u: np.ndarray) -> np.ndarray:
     buf[:, 0] = MIN_COALITION
     np.maximum(v, 0.0, out=buf[:, 1:])
     pos = buf.sum(axis=1)
-    np.negative(v, out=v)
-    np.maximum(v, 0.0, out=buf[:, 1:])
-    neg = buf.sum(axis=1)
-    lo = np.tril(np.ones((n_opt, n_opt), dtype=bool), -1)
-    c = np.where(lo, pos, np.swapaxes(neg, -1, -2))
+    if rule in ODD_RULES:  # see coalitions: the negative sums are the transposed positive
+        c = pos
+    else:
+        np.negative(v, out=v)
+        np.maximum(v, 0.0, out=buf[:, 1:])
+        neg = buf.sum(axis=1)
+        lo = np.tril(np.ones((n_opt, n_opt), dtype=bool), -1)
+        c = np.where(lo, pos, np.swapaxes(neg, -1, -2))
     c[:, np.arange(n_opt), np.arange(n_opt)] = MIN_COALITION
     return c
 
@@ -298,16 +314,18 @@ def interpolate(
 
 def unique_indices(x: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
     """KTAB ``KBase::ueIndices`` with ``SMPState::equivNdx`` (Euclidean distance < tol):
-    (indices of the first actor at each distinct position, each actor's group)."""
+    (indices of the first actor at each distinct position, each actor's group).
+
+    The distances of all pairs are computed at once (the same bits as pair by pair: the
+    same squares summed over the issues), then actors are scanned in order in plain
+    Python, each joining the first distinct position within ``tol``."""
+    n = len(x)
+    near = (np.sqrt(((x[:, None, :] - x[None, :, :]) ** 2).sum(axis=2)) < tol).tolist()
     uniq: list[int] = []
-    group = np.empty(len(x), dtype=np.int64)
-    for i in range(len(x)):
-        if uniq:
-            dist = np.sqrt(((x[uniq] - x[i]) ** 2).sum(axis=1))
-            hit = np.flatnonzero(dist < tol)
-            if hit.size:
-                group[i] = hit[0]
-                continue
-        uniq.append(i)
-        group[i] = len(uniq) - 1
+    group = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        row = near[i]
+        group[i] = next((g for g, u in enumerate(uniq) if row[u]), len(uniq))
+        if group[i] == len(uniq):
+            uniq.append(i)
     return np.array(uniq, dtype=np.int64), group

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ...core.errors import AllianceLabError
-from ...core.problem import Problem
+from ...core.problem import Problem, normalise_all
 from . import veto
 
 
@@ -44,8 +44,9 @@ class Engine(ABC):
     def solve(self, problem: Problem, rng: np.random.Generator) -> Outcome:
         """Forecast ``problem``: the engine's model (:meth:`_solve`), then the issues' veto
         players and legal bounds (:func:`.veto.constrain`; recorded as the ``veto``
-        diagnostic where an issue has one). Must not do I/O."""
-        out = self._solve(problem, rng)
+        diagnostic where an issue has one). Must not do I/O. Capabilities are normalised
+        first (:meth:`Problem.normalised`: only their ratios matter)."""
+        out = self._solve(problem.normalised(), rng)
         forecast, diag = veto.constrain(problem, out.forecast)
         if diag is None:
             return out
@@ -65,7 +66,8 @@ class Engine(ABC):
         ``[self.solve(p, rng).forecast ...]``."""
         if len(problems) != len(rngs):
             raise ValueError("solve_batch needs one Generator per problem")
-        return veto.constrain_rows(problems, self._solve_batch(problems, rngs))
+        solved = normalise_all(problems)
+        return veto.constrain_rows(problems, self._solve_batch(solved, rngs))
 
     def _solve_batch(
         self, problems: Sequence[Problem], rngs: Sequence[np.random.Generator]

@@ -53,6 +53,7 @@ from typing import Any
 
 import numpy as np
 
+from ...core.limits import checkpoint
 from ...core.problem import Problem
 from . import _eu
 from .base import Engine, Outcome
@@ -96,8 +97,7 @@ def _world(
     w_ = c * s
     dead = w_.sum(axis=1) <= 0
     w_ = np.where(dead[:, None], np.where(c.sum(axis=1, keepdims=True) > 0, c, 1.0), w_)
-    mu = np.array([weighted_median(xo[:, None], wo[:, None])[0] for xo, wo in zip(x, w_,
-                                                                                     strict=True)])
+    mu = weighted_median(x.T, w_.T)  # one median per world (column), in one call
     adx = np.abs(x[:, :, None] - x[:, None, :])  # (w, i, j)
     # arg[k, i, j] = |x_k - x_j| - |x_k - x_i| (votes of k for i against j, eq. 31)
     arg = adx[:, :, None, :] - adx[:, :, :, None]  # (w, k, i, j)
@@ -245,6 +245,7 @@ class BDM(Engine):
         }
         scale_r = np.full(delta.shape[0], hi - lo)
         for _ in range(self.rounds):
+            checkpoint()
             xw = np.clip(x[None, :] + delta, lo, hi)
             if self.range_mode == "current":
                 big_r = np.ptp(xw, axis=1)

@@ -46,19 +46,22 @@ saliences and capabilities are ignored (the reference has none; ``bdm`` uses the
 :func:`simulate_batch` runs many cases of one issue at once (Monte Carlo draws): the powers
 in NumPy, the rest in the compiled loops of :mod:`._bdm_kernel` (identical to the last bit to
 the earlier all-NumPy formulation, 2-3x faster); the engine itself calls it, so both give
-identical numbers.
+identical numbers. Blocks smaller than :data:`JIT_MIN_ELEMENTS` (a single forecast of a few
+actors) run the same loops in plain NumPy, :mod:`._bdm_numpy` (the same bits), so that they
+do not pay Numba's import (issue 15).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 
+from ...core.limits import checkpoint
 from ...core.problem import Problem
-from . import _bdm_kernel as _kernel
-from . import _eu, arena
+from . import _bdm_numpy, _eu, arena
 from .base import Engine, Outcome
 from .median import weighted_median
 
@@ -68,6 +71,21 @@ CHUNK = 512
 TIE_TOL = 1e-14
 #: how ties between different offers are broken
 TIES = ("invariant", "input-order")
+#: blocks of at least this many pair-draw elements (draws x actors^2) run in the compiled
+#: kernel (:mod:`._bdm_kernel`, Numba), smaller ones in its NumPy twin (:mod:`._bdm_numpy`,
+#: the same bits); see :func:`_kernel`.
+JIT_MIN_ELEMENTS = 20_000
+
+
+def _kernel(m: int, n: int) -> ModuleType:
+    """The kernel for a block of ``m`` draws of ``n`` actors: the NumPy twin below
+    :data:`JIT_MIN_ELEMENTS` (no JIT: a single forecast of a few actors does not import
+    Numba, which costs more than the whole model), else the compiled loops."""
+    if m * n * n < JIT_MIN_ELEMENTS:
+        return _bdm_numpy
+    from . import _bdm_kernel
+
+    return _bdm_kernel
 
 
 def _risk(sec: np.ndarray, tol: float) -> np.ndarray:
@@ -95,6 +113,7 @@ def _run(
         two = [np.repeat(v, 2, axis=0) for v in (capability, position, salience)]
         pos2, diag2 = _run(two[0], two[1], two[2], rounds, q, tie_tol, record, input_order)
         return pos2[:1], {k: v[:, :1] for k, v in diag2.items()}
+    kernel = _kernel(m, n)
     # canonical order: initial position, then capability, then salience (stable)
     perm_mn = np.lexsort((salience, capability, position), axis=-1)
     inv = np.argsort(perm_mn, axis=-1)
@@ -123,20 +142,21 @@ def _run(
     dist = np.empty((n, n, m))
     bases = np.empty((3, n, n, m))
     for t in range(1, rounds + 1):
-        _kernel.distances(x, big_r, adx, dist, bases)
+        checkpoint()
+        kernel.distances(x, big_r, adx, dist, bases)
         # 1. risk pass, r = 1: U_s = 2d, U_f = -2d, U_sq = 0, so E^i(U_ji) =
         #    2 d_ij (1 - 2 s_i (1 - P_ji)) and Sec_i = sum_j of it
-        _kernel.votes(dist, w, p1, dist)
+        kernel.votes(dist, w, p1, dist)
         dp = dist * p1.transpose(1, 0, 2)
         sec = 2.0 * (1.0 - 2.0 * s) * dist.sum(axis=1) + 4.0 * s * dp.sum(axis=1)
         r = _risk(sec, tie_tol)
         # 2. decision pass with the new r: dist**r_k (voter k's own r in the probability),
         #    and the bases of U_s and U_f raised to r_i
         powers = np.power(bases, r[None, :, None, :])
-        _kernel.votes(powers[0], w, p, dist)
+        kernel.votes(powers[0], w, p, dist)
         usq = q * (2.0 - 4.0 * 0.5 ** r[:, None, :])
         new = np.empty((n, m))
-        _kernel.decide(x, s, p, dist, powers, usq, adx, perm, tol_x, tie_tol, input_order,
+        kernel.decide(x, s, p, dist, powers, usq, adx, perm, tol_x, tie_tol, input_order,
                        a, bb, kind, new, offer, proposer)
         if record:
             rec["r"].append(r.T)

@@ -64,6 +64,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ...core.errors import AllianceLabError
+from ...core.limits import checkpoint
 from ...core.problem import Problem
 from . import _eu
 from .arena import hull, weights
@@ -302,6 +303,7 @@ class Exchange(Engine):
         records: list[dict[str, Any]] = []
         counts = np.zeros(self.rounds, dtype=int)
         for t in range(self.rounds):
+            checkpoint()
             v, trades = _round(x, s, w, share, standing, names)
             if not trades:  # nobody moved: every later round is this one
                 rounds[t + 1 :] = starts[t + 1 :] = starts[t]

@@ -24,17 +24,22 @@ model (KTAB ``SMPState::stepBCN``), on positions scaled to [0, 1]:
    (plus 1e-4), after at least 2 and at most 100 steps (``smpStopFn``, ``configExec``).
 
 See docs/smp.md for the options, the mapping of a case onto KTAB's inputs, and every point
-where we deviate from KTAB (all of them are cases where KTAB throws).
+where we deviate from KTAB (all of them are cases where KTAB throws). From
+:data:`JIT_MIN_ACTORS` actors on, the n^3 loops of a step run compiled (:mod:`._smp_jit`,
+the same bits as the NumPy formulation here).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 
+from ...core import limits
 from ...core.errors import AllianceLabError
+from ...core.limits import checkpoint
 from ...core.problem import Problem
 from . import _smp_kernel as K
 from . import arena
@@ -50,6 +55,12 @@ MIN_SIG_EDU = 1e-5
 MIN_ITER, MAX_ITER, MIN_DELTA_RATIO, MIN_SIG_DELTA = 2, 100, 0.02, 1e-4
 #: Capabilities are rescaled so the largest is this (see docs/smp.md).
 CAP_SCALE = 100.0
+#: from this many actors on, the third parties' votes and the coalitions of a state run in
+#: the compiled loops of :mod:`._smp_jit` (the same bits as NumPy; see :func:`_jit`). The
+#: crossover, measured in a fresh process (issue 15): importing Numba and loading the cached
+#: loops costs about 0.25 s of CPU; the loops save 0.14 s on 50 actors, 0.15 s on 60 and
+#: 0.31 s on 70 (0.5 s on 80, 3.5 s on 160).
+JIT_MIN_ACTORS = 70
 
 # option name -> accepted spellings (ours, then KTAB's enum names), compared lower-case
 # with "-", "_" and spaces removed.
@@ -164,6 +175,7 @@ class SMP(Engine):
         for label, v in (("rounds", rounds), ("min_rounds", min_rounds)):
             if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
                 raise AllianceLabError(f"must be a positive integer, got {v!r}", field=label)
+        limits.at_most("rounds", int(rounds), "rounds")
         if not (isinstance(tolerance, int | float) and 0 <= float(tolerance) < 1):
             raise AllianceLabError(f"must lie in [0, 1), got {tolerance!r}", field="tolerance")
         self.rounds = int(rounds)
@@ -350,6 +362,7 @@ class _Run:
         self.challenges: list[list[dict[str, Any]]] = []
         self.ratios: list[float] = []
         self.converged = False
+        self.jit = _jit(self.n)
 
     # -------------------------------------------------------------- one state
     def assess(self, x: np.ndarray) -> dict[str, Any]:
@@ -358,12 +371,12 @@ class _Run:
         e = self.e
         dist = K.weighted_distance(x[:, None, :], x[None, :, :], self.sal[:, None, :])
         rn_util = K.bs_util(dist, np.zeros((self.n, 1)))
-        c = K.coalitions(e.voting, self.cap, rn_util)
+        c = self.coalitions(rn_util)
         p_act, _ = K.pce(e.pce, e.victory, c)
         risk = K.big_r(p_act, e.risk_range)
         own = K.bs_util(dist, K.est_nra(risk, risk, e.risk_adjust)[:, None])
         uniq, group = K.unique_indices(x, POS_TOL)
-        prob = K.scalar_pce(e.voting, e.victory, e.pce, self.cap, own[:, uniq])
+        prob = K.pce(e.pce, e.victory, self.coalitions(own[:, uniq]))[0]
         return {
             "x": x,
             "dist": dist,
@@ -374,6 +387,14 @@ class _Run:
             "prob": prob,
             "actor_prob": prob[_last_equivalent(x, uniq)],
         }
+
+    def coalitions(self, u: np.ndarray) -> np.ndarray:
+        """:func:`._smp_kernel.coalitions` of the actors (capabilities as weights) over the
+        options of ``u`` ``(actors, options)`` or a batch of them ``(G, actors, options)``;
+        compiled for many actors (the same bits)."""
+        if self.jit is not None:
+            return self.jit.coalitions_of(self.e.voting, self.cap, u)  # type: ignore[no-any-return]
+        return K.coalitions(self.e.voting, self.cap, u)
 
     def fill(self, x: np.ndarray) -> np.ndarray:
         """Per issue, the c*s-weighted mean position (saliences times the arena weights) of
@@ -446,6 +467,7 @@ class _Run:
         states = [self.assess(self.pin(self.x0))]
         d01 = 0.0
         for it in range(1, e.rounds + 1):
+            checkpoint()
             x_new = self.pin(self.step(states[-1]))
             states.append(self.assess(x_new))
             moved = self._moved(states[-1]["x"], states[-2]["x"])
@@ -473,6 +495,10 @@ class _Run:
         r = st["risk"]
         dh = self._dist_h(h, st["x"], st["dist"])
         rh = K.est_nra(r[h][:, None], r[None, :], self.e.risk_adjust)  # (H, n)
+        if self.jit is not None:
+            if not self.perceived:  # everyone sees the same distances
+                return self.jit.bs_util_shared(np.ascontiguousarray(st["dist"]), rh)  # type: ignore[no-any-return]
+            return self.jit.bs_util(dh, rh)  # type: ignore[no-any-return]
         return K.bs_util(dh, rh[:, :, None])
 
     def _contest(
@@ -572,7 +598,9 @@ class _Run:
         n, rule = self.n, self.e.voting
         p_all = np.zeros((n, n))
         g_all = np.full((n, n), -np.inf)
-        step = max(1, (K.CHUNK_ELEMENTS // 2) // (n * n))
+        # NumPy holds (t, c, j) arrays; the compiled loop only the (c, a, b) utilities
+        scratch = K.CHUNK_ELEMENTS * 4 if self.jit is not None else K.CHUNK_ELEMENTS // 2
+        step = max(1, scratch // (n * n))
         everyone = np.arange(n)
         for a0 in range(0, n, step):
             hs = everyone[a0:a0 + step]
@@ -591,18 +619,12 @@ class _Run:
             v_j = K.vote(rule, w_est, uji, ujj)
             c_ij = K.MIN_CONTEST + np.maximum(v_i, 0) + np.maximum(v_j, 0)
             c_ji = K.MIN_CONTEST + np.maximum(-v_i, 0) + np.maximum(-v_j, 0)
-            v_t = self._third_party(
-                w_est.T[:, :, None],
-                uji.T[:, :, None],  # u[c, t, i_c]
-                u.transpose(1, 0, 2),  # u[c, t, j]
-                ujj.T[:, :, None],  # u[c, t, t]
-                c_ij[None],
-                c_ji[None],
-            )  # (t, c, j)
-            buf = np.empty((n + 1, c, n))
-            c_ij = self._add_third(buf, c_ij, v_t, hs, ci)
-            np.negative(v_t, out=v_t)
-            c_ji = self._add_third(buf, c_ji, v_t, hs, ci)
+            if self.jit is not None:
+                c_ij, c_ji = self.jit.third_party_sums(
+                    np.ascontiguousarray(u), np.ascontiguousarray(w_est), hs, c_ij, c_ji,
+                    self.jit.RULES.index(rule), self.jit.COMMITS.index(self.e.third_party))
+            else:
+                c_ij, c_ji = self._third_party_sums(u, w_est, uji, ujj, c_ij, c_ji, hs, ci)
             p_ij = c_ij / (c_ij + c_ji)
             p_ji = c_ji / (c_ij + c_ji)
             s_j = self.s_est[hs]
@@ -619,6 +641,34 @@ class _Run:
         ok = top > MIN_SIG_EDU
         target[ok], prob[ok], gain_best[ok] = best[ok], p_all[everyone, best][ok], top[ok]
         return target, prob, gain_best
+
+    def _third_party_sums(
+        self,
+        u: np.ndarray,
+        w_est: np.ndarray,
+        uji: np.ndarray,
+        ujj: np.ndarray,
+        c_ij: np.ndarray,
+        c_ji: np.ndarray,
+        hs: np.ndarray,
+        ci: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The principals' coalitions ``(c, j)`` plus the third parties' votes (NumPy; the
+        compiled :func:`._smp_jit.third_party_sums` gives the same bits)."""
+        n = self.n
+        v_t = self._third_party(
+            w_est.T[:, :, None],
+            uji.T[:, :, None],  # u[c, t, i_c]
+            u.transpose(1, 0, 2),  # u[c, t, j]
+            ujj.T[:, :, None],  # u[c, t, t]
+            c_ij[None],
+            c_ji[None],
+        )  # (t, c, j)
+        buf = np.empty((n + 1, len(hs), n))
+        c_ij = self._add_third(buf, c_ij, v_t, hs, ci)
+        np.negative(v_t, out=v_t)
+        c_ji = self._add_third(buf, c_ji, v_t, hs, ci)
+        return c_ij, c_ji
 
     @staticmethod
     def _add_third(
@@ -702,18 +752,19 @@ class _Run:
             r[:, None],
         )
         u_sq = K.seq_sum(own, axis=1) / n
-        u_brg = _bargain_utility(own, init, rcvr, pu_i, pu_j) / n  # (n, m)
+        u_brg = (_bargain_utility(own, init, rcvr, pu_i, pu_j) if self.jit is None
+                 else self.jit.bargain_utility(own, init, rcvr, pu_i, pu_j)) / n  # (n, m)
         chosen: list[int] = [-1] * n
         queues = [np.flatnonzero((init == k) | (rcvr == k)) for k in range(n)]
         sizes = np.array([len(q) for q in queues])
-        for size in np.unique(sizes[sizes > 0]):
+        for size in sorted(set(sizes[sizes > 0].tolist())):  # np.unique imports numpy.ma
             ks = np.flatnonzero(sizes == size)
             idx = np.array([queues[k] for k in ks])  # (G, size)
             u = np.concatenate(
                 [np.broadcast_to(u_sq[None, :, None], (len(ks), n, 1)),
                  np.moveaxis(u_brg[:, idx], 0, 1)], axis=2,
             )  # (G, actors, 1 + size)
-            p = K.scalar_pce(e.voting, e.victory, e.pce, self.cap, u)
+            p = K.pce(e.pce, e.victory, self.coalitions(u))[0]
             for g, k in enumerate(ks):
                 if e.transitions == "deterministic":
                     pick = int(np.argmax(p[g]))
@@ -724,13 +775,25 @@ class _Run:
                 bid = int(idx[g, pick - 1])
                 chosen[k] = bid
                 x_new[k] = p_init[bid] if init[bid] == k else p_rcvr[bid]
+        adopters: dict[tuple[int, int], list[int]] = {}
+        for a in range(n):  # who adopted the bargain of each challenge (i, j), ascending
+            if chosen[a] >= 0:
+                pair = (int(init[chosen[a]]), int(rcvr[chosen[a]]))
+                adopters.setdefault(pair, []).append(a)
         for entry in log:
-            entry["adopted_by"] = [
-                k for k in range(n) if chosen[k] >= 0 and init[chosen[k]] == entry["initiator"]
-                and rcvr[chosen[k]] == entry["target"]
-            ]
+            entry["adopted_by"] = adopters.get((entry["initiator"], entry["target"]), [])
         self.challenges.append(log)
         return x_new
+
+
+def _jit(n: int) -> ModuleType | None:
+    """The compiled third-party loop (:mod:`._smp_jit`) for ``n`` >= :data:`JIT_MIN_ACTORS`
+    actors, else ``None`` (NumPy, the same bits; no Numba import for small cases)."""
+    if n < JIT_MIN_ACTORS:
+        return None
+    from . import _smp_jit
+
+    return _smp_jit
 
 
 def _bargain_utility(

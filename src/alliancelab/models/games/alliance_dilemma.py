@@ -42,6 +42,7 @@ from the first-order condition k / (s0 + k x) = gamma / (a0 - x).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,10 +83,40 @@ def logit_qre_2x2(a: np.ndarray, b: np.ndarray, lam: float, steps: int = 25
         du_col = p * (b[0, 0] - b[0, 1]) + (1 - p) * (b[1, 0] - b[1, 1])
         return np.array([x[0] - lm * du_row, x[1] - lm * du_col])
 
+    r0, r1 = float(a[0, 0] - a[1, 0]), float(a[0, 1] - a[1, 1])
+    c0, c1 = float(b[0, 0] - b[0, 1]), float(b[1, 0] - b[1, 1])
     x = np.zeros(2)
     for lm in np.linspace(0, lam, steps + 1)[1:]:
-        x = optimize.root(resid, x, args=(lm,), method="hybr", tol=1e-12).x
+        nx = _newton_2x2(x, float(lm), r0, r1, c0, c1)
+        x = nx if nx is not None else optimize.root(resid, x, args=(lm,), method="hybr",
+                                                    tol=1e-12).x
     return float(1 / (1 + np.exp(-x[0]))), float(1 / (1 + np.exp(-x[1])))
+
+
+def _newton_2x2(x: np.ndarray, lm: float, r0: float, r1: float, c0: float, c1: float,
+                tol: float = 1e-13, max_iter: int = 50) -> np.ndarray | None:
+    """The logit QRE's fixed point x = lm * (gains of row 0 and col 0) near ``x`` (logits)
+    by Newton's method with the exact 2 x 2 Jacobian: gain of row 0 = q r0 + (1 - q) r1,
+    of col 0 = p c0 + (1 - p) c1 (p, q the logistic of x). None when it does not
+    converge (the caller then uses ``scipy.optimize.root``)."""
+    x0, x1 = float(x[0]), float(x[1])
+    for _ in range(max_iter):
+        try:
+            p, q = 1 / (1 + math.exp(-x0)), 1 / (1 + math.exp(-x1))
+        except OverflowError:
+            return None
+        f0 = x0 - lm * (q * r0 + (1 - q) * r1)
+        f1 = x1 - lm * (p * c0 + (1 - p) * c1)
+        j01 = -lm * (r0 - r1) * q * (1 - q)  # d f0 / d x1 (d f0 / d x0 = 1)
+        j10 = -lm * (c0 - c1) * p * (1 - p)  # d f1 / d x0 (d f1 / d x1 = 1)
+        det = 1.0 - j01 * j10
+        if not math.isfinite(det) or abs(det) < 1e-12:
+            return None
+        d0, d1 = (f0 - j01 * f1) / det, (f1 - j10 * f0) / det
+        x0, x1 = x0 - d0, x1 - d1
+        if max(abs(d0), abs(d1)) <= tol * (1.0 + max(abs(x0), abs(x1))):
+            return np.array([x0, x1])
+    return None
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ Payoffs are normalised per player to [0, 1] inside the solver, so ``lambda`` has
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -375,6 +375,14 @@ class _FastQ:
 
         walk(game.root, [], 0.0, [])
         self.UJ = self.UT[:, self.act_player].T  # (nact, T): payoff of the acting player
+        # the (action, terminal) pairs below each other, row-major, and what q_jac reads
+        # from them: only these entries of the (nact, T) weight matrix are non-zero
+        self.pj, self.pt = np.nonzero(self.B)
+        self.pu = self.UJ[self.pj, self.pt]
+        self.ph = self.act_h[self.pj]
+        self.MDp = self.MD[self.h_perm]
+        self.h_rep = np.repeat(np.arange(len(self.h_len)), self.h_len)
+        self.diag = np.arange(nact)
 
     def q(self, ls: np.ndarray) -> np.ndarray:
         return self.q_jac(ls, False)[0]
@@ -388,21 +396,29 @@ class _FastQ:
     def q_jac(self, ls: np.ndarray, jac: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
         """Q and, if ``jac``, dQ/d(log-probabilities): with A_jt = pi(t) u(t) / (sigma_j
         pi(h_j)) for t below action j, dQ_j/dls_k = sum_t A_jt MT_tk - Q_j delta_jk
-        - Q_j sum_{n in h_j} mu(n) MD_nk (mu = Bayes' beliefs at h_j)."""
+        - Q_j sum_{n in h_j} mu(n) MD_nk (mu = Bayes' beliefs at h_j). ``ls`` must be
+        finite (every information set reached), as on the logit trace."""
         lr_t = self.MT @ ls + self.cT
-        lr_d = self.MD @ ls + self.cD
-        lrh = lr_d[self.h_perm]
-        lh = _group_lse(lrh, self.h_starts)
-        expo = lr_t[None, :] - ls[:, None] - lh[self.act_h][:, None]
-        w = np.where(self.B, np.exp(np.where(self.B, expo, -np.inf)), 0.0)
-        a = w * self.UJ
+        lrh = (self.MD @ ls + self.cD)[self.h_perm]
+        lh = (_finite_group_lse(lrh, self.h_starts, self.h_rep) if np.isfinite(lrh).all()
+              else _group_lse(lrh, self.h_starts))
+        a = np.zeros(self.B.shape)
+        a[self.pj, self.pt] = np.exp(lr_t[self.pt] - ls[self.pj] - lh[self.ph]) * self.pu
         q = a.sum(axis=1)
         if not jac:
             return q, None
-        mu = np.exp(lrh - np.repeat(lh, self.h_len))
-        g = np.add.reduceat(mu[:, None] * self.MD[self.h_perm], self.h_starts, axis=0)
-        dq = a @ self.MT - np.diag(q) - q[:, None] * g[self.act_h]
+        mu = np.exp(lrh - lh[self.h_rep])
+        g = np.add.reduceat(mu[:, None] * self.MDp, self.h_starts, axis=0)
+        dq = a @ self.MT
+        dq[self.diag, self.diag] -= q
+        dq -= q[:, None] * g[self.act_h]
         return q, dq
+
+
+def _finite_group_lse(x: np.ndarray, starts: np.ndarray, rep: np.ndarray) -> np.ndarray:
+    """:func:`_group_lse` for finite ``x``; ``rep`` is the group of each element."""
+    m = np.maximum.reduceat(x, starts)
+    return np.log(np.add.reduceat(np.exp(x - m[rep]), starts)) + m
 
 
 _UNREACHED = -1e100  # log-probabilities below this count as exactly zero
@@ -649,14 +665,51 @@ def _polish(cq: _CondQ, p_approx: np.ndarray, fallback: list[np.ndarray],
     return None
 
 
+def _newton(fun: Callable[[np.ndarray, float], tuple[np.ndarray, np.ndarray]], z: np.ndarray,
+            lam: float, *, xtol: float = 1e-11, max_iter: int = 30) -> np.ndarray | None:
+    """The root of ``fun(., lam)`` (residual and Jacobian) near ``z`` by Newton's method with
+    backtracking on the residual's norm: the step of the logit trace from one precision to
+    the next. Converged when a step is below ``xtol`` relative to ``1 + max|z|`` (tighter than
+    ``scipy.optimize.root``'s ``hybr`` default, 1.5e-8, which remains the fallback); None when
+    it does not converge, leaves the finite numbers or meets a singular Jacobian."""
+    f, jac = fun(z, lam)
+    norm = float(np.abs(f).max()) if f.size else 0.0
+    if not f.size:
+        return z
+    for _ in range(max_iter):
+        if not np.isfinite(norm):
+            return None
+        try:
+            dz = np.linalg.solve(jac, f)
+        except np.linalg.LinAlgError:
+            return None
+        if float(np.abs(dz).max()) <= xtol * (1.0 + float(np.abs(z).max())):
+            return z - dz  # converged: a full step this small needs no more checking
+        step = 1.0
+        for _ in range(12):  # backtrack until the residual shrinks
+            trial = z - step * dz
+            f_new, jac_new = fun(trial, lam)
+            new = float(np.abs(f_new).max())
+            if new <= (1.0 - 1e-4 * step) * norm or new < 1e-13:
+                break
+            step *= 0.5
+        else:
+            return None
+        z, f, jac, norm = trial, f_new, jac_new, new
+        if step * float(np.abs(dz).max()) <= xtol * (1.0 + float(np.abs(z).max())):
+            return z
+    return None
+
+
 def solve_pbe(game: Game, *, lam_max: float = 1e4, steps: int = 30, tol: float | None = None,
               clean: float = 1e-4, exact: bool = True, polish_from: float = 200.0) -> Solution:
     """A perfect Bayesian equilibrium by tracing the agent logit QRE towards ``lam_max``.
 
     ``steps`` geometric precision values from 0.1 to ``lam_max``; at each, the fixed point
-    ``z = lam * (Q(z) - Q_0(z))`` (logits of each action against the first) is solved with
-    ``scipy.optimize.root`` from the previous one (a failed step is retried in two halves
-    before a damped iteration). With ``exact`` (default), from ``lam >= polish_from`` on, each
+    ``z = lam * (Q(z) - Q_0(z))`` (logits of each action against the first) is solved from
+    the previous one by Newton's method with the analytic Jacobian (:func:`_newton`), else
+    with ``scipy.optimize.root`` (``hybr``); a step both fail is retried in two halves
+    before a damped iteration. With ``exact`` (default), from ``lam >= polish_from`` on, each
     point of the branch is *polished*: its support is taken and the equilibrium with that
     support is solved exactly from the indifference conditions (:func:`_polish`); the first
     polished profile that passes the exact best-response check (gain <= 1e-9 at every
@@ -678,30 +731,38 @@ def solve_pbe(game: Game, *, lam_max: float = 1e4, steps: int = 30, tol: float |
     owner = np.repeat(np.arange(len(sizes)), [m - 1 for m in sizes])
     z = np.zeros(len(free))
 
-    def logprobs(z: np.ndarray) -> np.ndarray:
-        logits = np.zeros(offs[-1])
-        logits[free] = z
-        lse = _group_lse(logits, first)
-        return logits - np.repeat(lse, sizes)
-
-    def resid(z: np.ndarray, lam: float) -> np.ndarray:
-        q = fq.q(logprobs(z))
-        return z - lam * (q[free] - q[first[owner]])
-
     group = np.repeat(np.arange(len(sizes)), sizes)
     same = group[:, None] == group[None, free]
     eye = np.eye(len(free))
+    ref = first[owner]  # the first action of each free action's information set
+    cols = np.arange(len(free))
+
+    def logprobs(z: np.ndarray) -> np.ndarray:
+        logits = np.zeros(offs[-1])
+        logits[free] = z
+        if not np.isfinite(z).all():  # a diverging step: the guarded form
+            return logits - np.repeat(_group_lse(logits, first), sizes)
+        return logits - _finite_group_lse(logits, first, group)[group]
+
+    def resid(z: np.ndarray, lam: float) -> np.ndarray:
+        q = fq.q(logprobs(z))
+        return z - lam * (q[free] - q[ref])
 
     def resid_jac(z: np.ndarray, lam: float) -> tuple[np.ndarray, np.ndarray]:
         ls = logprobs(z)
         q, dq = fq.q_jac(ls)
         assert dq is not None
-        dls = -np.where(same, np.exp(ls)[None, free], 0.0)  # d ls / d z
-        dls[free, np.arange(len(free))] += 1.0
-        dd = (dq[free] - dq[first[owner]]) @ dls
-        return z - lam * (q[free] - q[first[owner]]), eye - lam * dd
+        dls = np.where(same, -np.exp(ls)[free], -0.0)  # d ls / d z
+        dls[free, cols] += 1.0
+        dd = (dq[free] - dq[ref]) @ dls
+        return z - lam * (q[free] - q[ref]), eye - lam * dd
 
-    def advance(z: np.ndarray, lo: float, hi: float, depth: int = 0) -> np.ndarray:
+    def advance(z: np.ndarray, lo: float, hi: float, depth: int = 0,
+                guess: np.ndarray | None = None) -> np.ndarray:
+        for start in (guess, z):
+            x = None if start is None else _newton(resid_jac, start, hi)
+            if x is not None:
+                return x
         sol = optimize.root(resid_jac, z, args=(hi,), method="hybr", jac=True)
         if sol.success:
             return sol.x
@@ -730,8 +791,11 @@ def solve_pbe(game: Game, *, lam_max: float = 1e4, steps: int = 30, tol: float |
 
     lam, prev = 0.0, 0.1
     last_pattern: tuple[int, ...] = ()
+    z_old: np.ndarray | None = None  # the point before z on the branch
     for lam in np.geomspace(0.1, lam_max, steps):
-        z = advance(z, prev, float(lam))
+        # secant predictor in log(lambda) (the precisions are equally spaced in it)
+        guess = None if z_old is None else 2.0 * z - z_old
+        z_old, z = z, advance(z, prev, float(lam), guess=guess)
         prev = float(lam)
         if cq is not None and lam >= polish_from:
             ls = logprobs(z)

@@ -28,7 +28,7 @@ from ..deps import SettingsDep, WorkspaceDep
 from ..errors import error_response, user_error
 from ..routing import api_router
 from ..schemas import DraftRequest, NameParam, OpenRequest
-from ..workspace import Workspace, case_document, draft_yaml, free_name
+from ..workspace import Workspace, case_document, draft_yaml, free_name, ranges_set_aside
 
 router = api_router("cases")
 
@@ -97,10 +97,18 @@ def get_case(name: NameParam, ws: WorkspaceDep) -> dict[str, Any]:
 
 
 def check_draft(name: str, data: dict[str, Any]) -> Case | JSONResponse:
-    """The draft as a case, or the 422 the CLI's message for it makes (with the YAML)."""
+    """The draft as a case, or the 422 the CLI's message for it makes (with the YAML).
+
+    Each number is first checked against its scale and its field's domain (a capability
+    >= 0, a salience in [0, 1], a position on its issue's scale) with the uncertainty ranges
+    set aside (:func:`~..workspace.ranges_set_aside`), so an edit outside the domain gets
+    that message (``capability must be >= 0, got -1``), not the range's; then the draft as
+    it is (a number outside its own range is refused with the CLI's message)."""
     text = draft_yaml(data)
+    file = f"{name}.yaml"
     try:
-        return parse_case(text, file=f"{name}.yaml", fmt="yaml")
+        parse_case(draft_yaml(ranges_set_aside(data)), file=file, fmt="yaml")
+        return parse_case(text, file=file, fmt="yaml")
     except CaseError as exc:
         return user_error(exc, draft=text)
 

@@ -41,18 +41,52 @@ function el(tag, attrs = {}, ...children) {
   return e;
 }
 
+// Numbers as alliancelab.core.units writes them (the console and the report): thousands
+// separated, about 3-4 significant digits, never an exponent; a position at its scale's
+// decimals (units.decimals, sent with each issue).
+function fixed(x, places) {
+  const t = x.toLocaleString("en-US", { minimumFractionDigits: places, maximumFractionDigits: places });
+  return /^-[0.,]*$/.test(t) ? t.slice(1) : t;
+}
+function fmtNumber(x) {
+  if (!Number.isFinite(x)) return "n/a";
+  const a = Math.abs(x);
+  if (a === 0) return "0";
+  if (a >= 100) return fixed(x, 0);
+  if (a >= 10) return fixed(x, 1);
+  if (a >= 1) return fixed(x, 2);
+  const places = Math.min(8, 2 - Math.floor(Math.log10(a)));
+  const t = fixed(x, places);
+  return places > 3 ? (t.replace(/0+$/, "").replace(/\.$/, "") || "0") : t;
+}
+function fmtPos(x, issue) {
+  if (x === null || x === undefined || !Number.isFinite(x)) return "";
+  return issue && Number.isInteger(issue.decimals) ? fixed(x, issue.decimals) : fmtNumber(x);
+}
 function fmt(x) {
   if (x === null || x === undefined) return "";
-  if (typeof x === "number") return Math.abs(x) >= 1000 || Number.isInteger(x) ? String(Math.round(x * 1000) / 1000) : String(Number(x.toPrecision(4)));
+  if (typeof x === "number") return Number.isInteger(x) ? fixed(x, 0) : fmtNumber(x);
   return String(x);
 }
+
+// Every chart in the report's theme (its plotly template, sent by /api/info).
+function themed(layout) {
+  const t = state.info && state.info.theme ? { layout: state.info.theme.layout } : undefined;
+  return Object.assign({ template: t }, layout);
+}
+const axisTitle = (text) => ({ text });
 
 function recordsTable(table, rows, columns) {
   table.replaceChildren();
   if (!rows || !rows.length) return;
   const cols = columns || Object.keys(rows[0]);
   table.append(el("tr", {}, ...cols.map((c) => el("th", { text: c }))));
-  for (const r of rows) table.append(el("tr", {}, ...cols.map((c) => el("td", { text: fmt(r[c]) }))));
+  const cell = (c, v) => {
+    if (typeof v !== "number") return el("td", { text: fmt(v) });
+    const text = c === "quasi-p" ? (v < 0.001 ? "< 0.001" : v < 0.1 ? String(Number(v.toPrecision(2))) : fixed(v, 2)) : fmt(v);
+    return el("td", { class: "num", text });
+  };
+  for (const r of rows) table.append(el("tr", {}, ...cols.map((c) => cell(c, r[c]))));
 }
 
 // -- tabs ---------------------------------------------------------------------------------
@@ -121,11 +155,29 @@ function parseCell(raw) {
   const t = raw.trim();
   return t !== "" && !Number.isNaN(Number(t)) ? Number(t) : t;
 }
-function setVal(parent, key, raw) {
+// A range is the uncertainty of a number, not a limit on an edit: a new value outside its
+// range moves the range with it (same distances below and above the value, kept within the
+// field's domain [lo, hi]); the server checks the value against the scale and the domain.
+function setVal(parent, key, raw, domain) {
   const v = parseCell(raw);
   if (v === "" && (parent[key] === undefined || parent[key] === null)) return;
-  if (parent[key] !== null && typeof parent[key] === "object") parent[key].value = v;
-  else parent[key] = v;
+  const node = parent[key];
+  if (node !== null && typeof node === "object") {
+    const old = node.value;
+    node.value = v;
+    if (Array.isArray(node.range) && typeof v === "number" && typeof old === "number") {
+      moveRange(node, old, v, domain || [-Infinity, Infinity]);
+    }
+  } else parent[key] = v;
+}
+function moveRange(node, old, v, domain) {
+  const [lo, hi] = node.range;
+  if (v >= lo && v <= hi) return;
+  if (v < domain[0] || v > domain[1]) return; // outside the domain: the server says so
+  const r = [Math.max(domain[0], v - (old - lo)), Math.min(domain[1], v + (hi - old))];
+  const round = (x) => Number(x.toPrecision(6));
+  node.range = [Math.min(round(r[0]), v), Math.max(round(r[1]), v)];
+  state.moved = `range moved with the value to [${fmtNumber(node.range[0])}, ${fmtNumber(node.range[1])}]`;
 }
 function describe(node) {
   if (node === null || typeof node !== "object") return "";
@@ -137,11 +189,17 @@ function describe(node) {
 }
 
 function cellInput(path, node, onChange, wide) {
-  const inp = el("input", { "data-path": path, value: fmt(getVal(node) ?? ""),
+  const raw = getVal(node);
+  const inp = el("input", { "data-path": path, value: raw === undefined || raw === null ? "" : String(raw),
     title: describe(node), "aria-label": path });
   if (wide) inp.classList.add("wide");
   if (describe(node)) inp.classList.add("sourced");
-  inp.addEventListener("input", () => { onChange(inp.value); scheduleValidate(); });
+  inp.addEventListener("input", () => {
+    state.moved = null;
+    onChange(inp.value);
+    inp.title = describe(node);
+    scheduleValidate();
+  });
   return inp;
 }
 
@@ -158,9 +216,10 @@ function renderTables() {
       el("td", {}, cellInput(`actors[${i}].group`, a.group ?? "", (v) => {
         if (v === "") delete a.group; else a.group = v; })),
       el("td", {}, cellInput(`actors[${i}].capability`, a.capability,
-        (v) => setVal(a, "capability", v))),
+        (v) => setVal(a, "capability", v, [0, Infinity]))),
       el("td", { class: "muted", text: (a.description || "").slice(0, 90) }), el("td", {}, remove)));
   });
+  const scaleOf = (n) => { const i = d.issues.find((x) => x.name === n); return i && i.scale ? [i.scale.min, i.scale.max] : undefined; };
   for (const kind of ["positions", "saliences"]) {
     const t = $(`table-${kind}`);
     t.replaceChildren(el("tr", {}, el("th", { text: "actor" }),
@@ -168,7 +227,8 @@ function renderTables() {
     d.actors.forEach((a, i) => {
       a[kind] = a[kind] || {};
       t.append(el("tr", {}, el("th", { text: a.name }), ...issues.map((n) => el("td", {},
-        cellInput(`actors[${i}].${kind}.${n}`, a[kind][n], (v) => setVal(a[kind], n, v))))));
+        cellInput(`actors[${i}].${kind}.${n}`, a[kind][n],
+          (v) => setVal(a[kind], n, v, kind === "positions" ? scaleOf(n) : [0, 1]))))));
     });
   }
   const tp = $("table-perceptions");
@@ -187,7 +247,7 @@ function renderTables() {
       const p = parentOf(false);
       return el("td", {}, cellInput(`actors[${i}].perceptions.${c}`, p ? p[key] : undefined, (v) => {
         if (v.trim() === "") { const q = parentOf(false); if (q) delete q[key]; return; }
-        setVal(parentOf(true), key, v);
+        setVal(parentOf(true), key, v, [0, 1]);
       }));
     });
     tp.append(el("tr", {}, el("th", { text: a.name }), ...cells));
@@ -197,7 +257,7 @@ function renderTables() {
 function setValidation(err) {
   const v = $("validation");
   document.querySelectorAll("input.invalid").forEach((x) => x.classList.remove("invalid"));
-  if (!err) { v.textContent = "valid"; v.className = "ok"; return; }
+  if (!err) { v.textContent = "valid" + (state.moved ? ` (${state.moved})` : ""); v.className = "ok"; return; }
   v.textContent = err.message; v.className = "error";
   const field = err.data && err.data.field;
   if (field) {
@@ -212,6 +272,13 @@ function setValidation(err) {
       const p = named(inp.dataset.path);
       if ((path === p || path.startsWith(p + ".")) && (!best || p.length > named(best.dataset.path).length)) best = inp;
     });
+    if (!best) {
+      // a field above the cells (actors[1](X).saliences): the cell the message names
+      const below = [...document.querySelectorAll("#editor input[data-path]")]
+        .filter((inp) => named(inp.dataset.path).startsWith(path + "."));
+      best = below.length === 1 ? below[0] : below.find((inp) =>
+        err.message.includes(`'${inp.dataset.path.split(".").pop()}'`)) || null;
+    }
     if (best) best.classList.add("invalid");
   }
 }
@@ -301,29 +368,31 @@ function drawForecast() {
   const useDyn = $("fc-source").value === "dynamics" && r.dynamics;
   const rounds = useDyn ? r.dynamics.positions : r.rounds;
   const x = rounds.map((_, t) => t);
-  const traces = r.actors.map((a, i) => ({ x, y: rounds.map((p) => p[i][k]), name: a,
-    mode: "lines+markers", type: "scatter" }));
+  const styles = Object.fromEntries(state.doc.actors.map((a) => [a.name, a]));
+  const traces = r.actors.map((a, i) => {
+    const st = styles[a] || {};
+    return { x, y: rounds.map((p) => p[i][k]), name: a, mode: "lines+markers", type: "scatter",
+      line: { color: st.colour, dash: st.dash, width: 1.6 }, marker: { symbol: st.symbol, size: 6, color: st.colour },
+      hovertemplate: `${a}<br>round %{x}: %{customdata}<extra></extra>`,
+      customdata: rounds.map((p) => fmtPos(p[i][k], state.doc.issues[k])) };
+  });
   const outcome = useDyn ? r.dynamics.outcomes.map((o) => o[k]) : x.map(() => r.forecast[k]);
   traces.push({ x, y: outcome, name: useDyn ? "outcome per round" : "forecast",
     mode: "lines", line: { dash: "dash", width: 3, color: "#000" } });
   const issue = state.doc.issues[k];
-  Plotly.react("plot-trajectory", traces, {
-    title: `${r.model}${useDyn ? " (perception dynamics)" : ""}: ${issue.name}`,
-    xaxis: { title: "round", dtick: 1 },
-    yaxis: { title: `${issue.low || issue.min} → ${issue.high || issue.max}` + (issue.units ? ` (${issue.units})` : "") },
-    margin: { t: 40, r: 10 }, legend: { font: { size: 10 } }, height: 420 }, PLOT_CFG);
-  let mv = r.movement, src = `${r.model} rounds`;
-  if ((!mv || !mv.length) && r.dynamics) { mv = r.dynamics.movement; src = "perception dynamics"; }
-  $("movement-source").textContent = mv && mv.length ? `(${src}; share of distance closed, scale widths)` : "(the engine has a single round)";
-  const z = r.actors.map((a) => r.actors.map((b) => {
-    if (a === b) return null;
-    const row = (mv || []).find((m) => m.mover === a && m.toward === b);
-    return row ? row.closed : null;
-  }));
-  Plotly.react("plot-movement", [{ type: "heatmap", z, x: r.actors, y: r.actors,
-    colorscale: "RdBu", zmid: 0, hovertemplate: "%{y} → %{x}: %{z:.3f}<extra></extra>" }], {
-    xaxis: { title: "toward", tickfont: { size: 9 } }, yaxis: { title: "mover", tickfont: { size: 9 }, automargin: true },
-    margin: { t: 10, b: 120 }, height: 420 }, PLOT_CFG);
+  Plotly.react("plot-trajectory", traces, themed({
+    title: { text: `${r.model}${useDyn ? " (perception dynamics)" : ""}: ${issue.name}`,
+      subtitle: { text: `scale ${issue.scale_text || `${issue.min} – ${issue.max}`}` } },
+    xaxis: { title: axisTitle("round"), dtick: 1 },
+    yaxis: { title: axisTitle(issue.units ? `position (${issue.units})` : `position (${issue.min}–${issue.max})`),
+      tickformat: ",", range: [issue.min - 0.03 * (issue.max - issue.min), issue.max + 0.03 * (issue.max - issue.min)] },
+    margin: { t: 70, r: 10 }, legend: { font: { size: 10 } }, height: 440 }), PLOT_CFG);
+  // the report's heat map (colours, range, rows in case order from the top), drawn by the server
+  let fig = r.movement_figure, src = `${r.model} rounds`;
+  if (!fig && r.dynamics) { fig = r.dynamics.movement_figure; src = "perception dynamics"; }
+  $("movement-source").textContent = fig ? `(${src}; % of the scale closed toward each actor's start)` : "(the engine has a single round)";
+  if (fig) Plotly.react("plot-movement", fig.data, Object.assign({}, fig.layout, { height: 460 }), PLOT_CFG);
+  else Plotly.purge("plot-movement");
 }
 
 function drawCompare() {
@@ -336,28 +405,33 @@ function drawCompare() {
   t.replaceChildren(el("tr", {}, el("th", { text: "issue / indicator" }), el("th", { text: "status quo" }),
     ...labels.map((l) => el("th", { text: l }))));
   issues.forEach((name, k) => t.append(el("tr", {}, el("th", { text: name }),
-    el("td", { text: fmt(runs[runs.length - 1].status_quo[k]) }),
-    ...runs.map((r) => el("td", { text: fmt(r.forecast[r.issues.indexOf(name)]) })))));
+    el("td", { class: "num", text: runs[runs.length - 1].status_quo_text[k] || "" }),
+    ...runs.map((r) => el("td", { class: "num", text: r.forecast_text[r.issues.indexOf(name)] || "" })))));
   const ind = runs[runs.length - 1].dynamics ? Object.keys(runs[runs.length - 1].dynamics.indicators) : [];
   for (const name of ind) {
     t.append(el("tr", {}, el("th", { text: `${name} (final, dynamics)` }), el("td", { text: "" }),
       ...runs.map((r) => {
         const s = r.dynamics && r.dynamics.indicators[name];
-        return el("td", { text: s ? fmt(s[s.length - 1]) : "" });
+        return el("td", { class: "num", text: s ? fixed(s[s.length - 1], 3) : "" });
       })));
   }
   if (runs[runs.length - 1].dynamics) {
     issues.forEach((name, k) => t.append(el("tr", {}, el("th", { text: `${name} (after dynamics)` }),
       el("td", { text: "" }), ...runs.map((r) => {
-        const o = r.dynamics && r.dynamics.outcomes[r.dynamics.outcomes.length - 1];
-        return el("td", { text: o ? fmt(o[r.issues.indexOf(name)]) : "" });
+        const o = r.dynamics && r.dynamics.outcomes_text[r.dynamics.outcomes_text.length - 1];
+        return el("td", { class: "num", text: o ? o[r.issues.indexOf(name)] : "" });
       }))));
   }
   const sc = state.doc ? state.doc.issues : [];
   const norm = (r, k) => { const i = sc.find((x) => x.name === r.issues[k]); return i ? (r.forecast[k] - i.min) / (i.max - i.min) : r.forecast[k]; };
   Plotly.react("plot-compare", runs.map((r, j) => ({ type: "bar", name: labels[j], x: r.issues,
-    y: r.issues.map((_, k) => norm(r, k)) })), { barmode: "group", height: 380,
-    yaxis: { title: "forecast (share of scale)", range: [0, 1] }, margin: { t: 10, b: 120 } }, PLOT_CFG);
+    y: r.issues.map((_, k) => 100 * norm(r, k)), customdata: r.forecast_text,
+    hovertemplate: "%{x}: %{customdata} (%{y:.0f}% of the scale)<extra>" + labels[j] + "</extra>" })),
+  themed({ barmode: "group", height: 400,
+    xaxis: { title: axisTitle("issue"), tickangle: -35 },
+    yaxis: { title: axisTitle("forecast (% of the issue's scale)"), range: [0, 100] },
+    legend: { orientation: "h", y: 1.02, yanchor: "bottom", x: 0 },
+    margin: { t: 30, b: 130 } }), PLOT_CFG);
 }
 
 // -- jobs (explorations and report runs): queued | running | cancelling, then done | failed | cancelled
@@ -413,15 +487,28 @@ async function loadAnalysis(outcome) {
   if (s && !s.error) { $("ex-sens-msg").textContent = `${s.method} indices with confidence intervals`; Plotly.react("plot-tornado", s.figure.data, s.figure.layout, PLOT_CFG); }
   else { $("ex-sens-msg").textContent = s ? s.error : ""; Plotly.purge("plot-tornado"); }
   const p = a.prim;
+  const warn = $("ex-prim-warn"); warn.replaceChildren(); warn.hidden = true;
   if (p && !p.error) {
     $("ex-prim-msg").textContent = `${p.label}: box ${p.box}, ` +
-      `coverage ${fmt(p.coverage)}, density ${fmt(p.density)}, mass ${fmt(p.mass)}`;
+      `coverage ${fixed(p.coverage, 2)}, density ${fixed(p.density, 2)}, mass ${fixed(p.mass, 2)} ` +
+      `(${p.n_points} points; quasi-p: the restriction's one-sided binomial test, ` +
+      `stability: share of ${p.resamples} bootstrap resamples restricting it)`;
     Plotly.react("plot-prim", p.figure.data, p.figure.layout, PLOT_CFG);
     recordsTable($("table-prim"), p.limits);
+    if (p.warnings && p.warnings.length) {
+      warn.hidden = false;
+      warn.append(el("b", { text: "Handle with care: " }), ...p.warnings.map((w) => el("span", { text: w + " " })));
+    }
   } else { $("ex-prim-msg").textContent = p ? p.error : ""; }
   const r = a.robustness;
   if (r && !r.error) {
-    $("ex-rob-msg").textContent = `most robust (minimax regret): ${r.most_robust}`;
+    const name = (x) => (x === "none" ? "no lever (none)" : x);
+    const regret = `largest regret ${fmtNumber(r.max_regret)}`;
+    $("ex-rob-msg").textContent = r.all_tie
+      ? `all ${r.tied.length} policies tie (${regret}): no lever changes this outcome`
+      : r.tied.length > 1
+        ? `most robust (minimax regret): a tie between ${r.tied.map(name).join(", ")} (${regret})`
+        : `most robust (minimax regret): ${name(r.most_robust)} (${regret})`;
     recordsTable($("table-robust"), r.summary);
     recordsTable($("table-robust-box"), r.failure_box ? r.failure_box.limits : []);
   } else {
@@ -446,8 +533,8 @@ $("rp-run").addEventListener("click", async () => {
 
 async function pollRun() {
   const job = await api("GET", `/api/runs/${state.runId}`);
-  $("rp-status").textContent = `${job.status}` + (job.stage && job.stage !== job.status ? `: ${job.stage}` : "") +
-    (job.total ? ` ${job.done}/${job.total}` : "");
+  const stage = job.status === "running" && job.stage && job.stage !== "done" ? `: ${job.stage}` : "";
+  $("rp-status").textContent = `${job.status}${stage}` + (job.total ? ` ${job.done}/${job.total}` : "");
   if (ACTIVE.includes(job.status)) { setTimeout(pollRun, 400); return; }
   $("rp-run").disabled = false; $("rp-cancel").hidden = true;
   if (job.status === "failed") { $("rp-error").textContent = job.error; return; }
@@ -457,9 +544,15 @@ async function pollRun() {
   for (const f of job.files) {
     ul.append(el("li", {}, el("a", { href: base + f.name, target: "_blank", text: f.name }), " ",
       el("a", { href: base + f.name + "?download=true", download: f.name, class: "download", text: "download" }),
-      el("span", { class: "muted", text: ` ${f.description} (${f.bytes} bytes)` })));
+      el("span", { class: "muted", text: ` ${f.description} (${sizeText(f.bytes)})` })));
   }
   const frame = $("rp-frame"); frame.src = base + "report.html"; frame.hidden = false;
+}
+
+function sizeText(bytes) {
+  if (bytes < 1024) return `${bytes} bytes`;
+  const kb = bytes / 1024;
+  return kb < 1024 ? `${fmtNumber(kb)} KB` : `${fmtNumber(kb / 1024)} MB`;
 }
 
 // -- start ----------------------------------------------------------------------------------
