@@ -11,10 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 
 import alliancelab
 from alliancelab import AllianceLabError, Case, format_case, parse_case, read_case, write_case
+from alliancelab.cases import shipped_cases
 from alliancelab.formats import FORMATS
 from alliancelab.models.bargaining import Problem
 from alliancelab.testing import cases
@@ -225,3 +227,22 @@ def test_ktab_export_round_trip(source: str, tmp_path: Path) -> None:
     ratio_a = a.salience / a.salience.sum(axis=1, keepdims=True)
     ratio_b = b.salience / b.salience.sum(axis=1, keepdims=True)
     np.testing.assert_allclose(ratio_a, ratio_b, atol=1e-4)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, p in shipped_cases().items()
+                                        if p.suffix in (".yaml", ".yml")))
+def test_shipped_cases_read_the_same_through_libyaml(name: str) -> None:
+    """read_case parses the shipped files with libyaml (yaml_case.read(fast=True)): each must
+    give the very data and line map of the reader of record."""
+    from alliancelab.formats import read_text, yaml_case
+
+    path = shipped_cases()[name]
+    text = read_text(path)
+    fast = yaml_case._parse_fast(text, str(path))
+    if not yaml.__with_libyaml__:
+        assert fast is None
+        return
+    assert fast is not None
+    slow = yaml_case._parse(text, str(path))
+    assert repr(fast) == repr(slow)
+    assert read_case(name) == parse_case(text, str(path))

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from types import ModuleType
 
-from ..cases import resolve_case
+from ..cases import resolve_case, shipped_cases
 from ..core.case import Case
 from ..core.errors import AllianceLabError, CaseError
 from ..core.io import read_regular_file
@@ -84,7 +84,17 @@ def read_case(path: str | os.PathLike[str], fmt: str | None = None) -> Case:
     case (``read_case("us_rok_2025")``; :func:`alliancelab.cases.resolve_case`). An unknown
     name raises the one-line error listing the shipped names."""
     file = resolve_case(path, strict=True)
-    return parse_case(read_text(file), str(file) if file != Path(path) else str(path), fmt)
+    text = read_text(file)
+    name = str(file) if file != Path(path) else str(path)
+    if (fmt or detect(text, name)) == "yaml" and _shipped(file):
+        return yaml_case.read(text, name, fast=True)  # see yaml_case.read
+    return parse_case(text, name, fmt)
+
+
+def _shipped(file: Path) -> bool:
+    """Whether ``file`` is one of the shipped case files."""
+    here = file.resolve()
+    return any(here == p.resolve() for p in shipped_cases().values())
 
 
 def format_case(case: Case, fmt: str = "yaml") -> str:

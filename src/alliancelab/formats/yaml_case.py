@@ -23,27 +23,33 @@ Loc = tuple[str | int, ...]
 #: most nodes a document may expand to through aliases (guards against "billion laughs").
 MAX_NODES = 200_000
 
+try:  # libyaml's parser, when PyYAML was built with it (see _FastLoader)
+    from yaml.cyaml import CParser as _CParser
+except ImportError:  # pragma: no cover - PyYAML without libyaml: the pure-Python reader
+    _CParser = None
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that also reads ``1e5`` and ``-2E-3`` as numbers (YAML 1.2 floats;
-    PyYAML's YAML 1.1 resolver would read them as text), and reports a value it cannot
-    build (an integer of thousands of digits, the date 2025-13-45) as broken YAML."""
+
+class _Hooks:
+    """What both loaders below add to PyYAML's: ``1e5`` and ``-2E-3`` read as numbers (YAML
+    1.2 floats; PyYAML's YAML 1.1 resolver would read them as text, see the resolvers set
+    below), a value that cannot be built (an integer of thousands of digits, the date
+    2025-13-45) reported as broken YAML, and the actors and issues counted while composing."""
+
+    #: the top-level lists whose length a limit bounds (:mod:`alliancelab.core.limits`)
+    _LIMITED = ("actors", "issues")
+    _depth = 0
+    _top_key: str | None = None
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         try:
-            return super().construct_object(node, deep)
+            return yaml.constructor.BaseConstructor.construct_object(
+                self, node, deep)  # type: ignore[arg-type]
         except (ValueError, OverflowError) as exc:
             shown = str(node.value) if isinstance(node, yaml.ScalarNode) else node.tag
             shown = shown if len(shown) <= 30 else shown[:27] + "..."
             raise yaml.constructor.ConstructorError(
                 None, None, f"cannot read {shown!r} ({exc})", node.start_mark
             ) from None
-
-
-    #: the top-level lists whose length a limit bounds (:mod:`alliancelab.core.limits`)
-    _LIMITED = ("actors", "issues")
-    _depth = 0
-    _top_key: str | None = None
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         """Count the actors and issues while composing, so an oversized case is refused
@@ -56,11 +62,30 @@ class _Loader(yaml.SafeLoader):
                   and isinstance(parent, yaml.SequenceNode) and self._top_key in self._LIMITED):
                 problem = limits.excess(self._top_key, index + 1, counted=False)
                 if problem is not None:
-                    mark = self.peek_event().start_mark
+                    mark = self.peek_event().start_mark  # type: ignore[attr-defined]
                     raise CaseError(problem, line=mark.line + 1, field=self._top_key)
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return yaml.composer.Composer.compose_node(  # type: ignore[no-any-return]
+                self, parent, index)  # type: ignore[arg-type]
         finally:
             self._depth -= 1
+
+
+class _Loader(_Hooks, yaml.SafeLoader):
+    """SafeLoader with :class:`_Hooks`: the reader of record, whose errors are reported."""
+
+
+if _CParser is not None:
+    class _FastLoader(_Hooks, yaml.composer.Composer, _CParser,  # type: ignore[misc]
+                      yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+        """:class:`_Loader` on libyaml's scanner and parser (four to six times faster):
+        the events come from C, the nodes are composed and built by the same Python code
+        (so nesting ends in :class:`RecursionError`, as there, and the limits hold)."""
+
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
 
 
 class _Dumper(yaml.SafeDumper):
@@ -68,15 +93,60 @@ class _Dumper(yaml.SafeDumper):
 
 
 _EXP_FLOAT = re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$")
-for _cls in (_Loader, _Dumper):
+_RESOLVING: list[Any] = [_Loader, _Dumper, *([_FastLoader] if _CParser is not None else [])]
+for _cls in _RESOLVING:
     _cls.yaml_implicit_resolvers = {
         k: list(v) for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
     _cls.add_implicit_resolver("tag:yaml.org,2002:float", _EXP_FLOAT, list("-+0123456789"))
 
 
-def read(text: str, file: str) -> Case:
-    """Parse and validate a YAML case; raise :class:`CaseError` naming file, line and field."""
+def read(text: str, file: str, *, fast: bool = False) -> Case:
+    """Parse and validate a YAML case; raise :class:`CaseError` naming file, line and field.
+
+    ``fast``: parse with libyaml (:func:`_parse_fast`), for text known to read the same
+    through it as through the reader of record: the shipped case files
+    (:func:`alliancelab.formats.read_case`; tests/test_yaml_format.py checks each). libyaml
+    accepts some broken YAML that PyYAML refuses, so a user's file is not read that way."""
+    parsed = _parse_fast(text, file) if fast else None
+    lines, data = parsed if parsed is not None else _parse(text, file)
+    if not isinstance(data, dict):
+        raise CaseError(
+            "a case must be a YAML mapping (name, issues, actors, ...)", file=file, line=1
+        )
+    try:
+        case = validate(data, file=file, lines=lines)
+    except RecursionError:
+        raise CaseError("nested too deeply to be a case", file=file) from None
+    check_interventions(case, file=file, lines=lines)
+    return case
+
+
+def _parse_fast(text: str, file: str) -> tuple[dict[Loc, int], Any] | None:
+    """The line map and data of a well-formed document, read by :class:`_FastLoader`; None
+    when libyaml is missing or anything is wrong (then :func:`_parse` reads it again and
+    reports the problem exactly as it always has). Text with a tab or a character YAML
+    does not allow goes to :func:`_parse` directly (libyaml is more lenient there)."""
+    if _CParser is None or "\t" in text or yaml.reader.Reader.NON_PRINTABLE.search(text):
+        return None
+    try:
+        loader = _FastLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            lines = _line_map(node, file)
+            data = loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except Exception:  # noqa: BLE001 - any problem: the reader of record says what it is
+        return None
+    return lines, data
+
+
+def _parse(text: str, file: str) -> tuple[dict[Loc, int], Any]:
+    """The line map and data of ``text``, read by :class:`_Loader`; every problem as the
+    one-line :class:`CaseError` naming file and line."""
     try:
         loader = _Loader(text)
         try:
@@ -108,16 +178,7 @@ def read(text: str, file: str) -> Case:
         raise CaseError(f"broken YAML: {exc}", file=file) from None
     except RecursionError:
         raise CaseError("broken YAML: nested too deeply", file=file) from None
-    if not isinstance(data, dict):
-        raise CaseError(
-            "a case must be a YAML mapping (name, issues, actors, ...)", file=file, line=1
-        )
-    try:
-        case = validate(data, file=file, lines=lines)
-    except RecursionError:
-        raise CaseError("nested too deeply to be a case", file=file) from None
-    check_interventions(case, file=file, lines=lines)
-    return case
+    return lines, data
 
 
 def check_interventions(case: Case, *, file: str, lines: dict[Loc, int] | None = None) -> None:

@@ -102,6 +102,7 @@ def apply_interventions(case: Case, names: Sequence[str]) -> Case:
 def apply_changes(case: Case, changes: Iterable[Change], *, label: str = "change") -> Case:
     """Apply ``changes`` to ``case`` (see the module docstring) and validate the result."""
     data = case.model_dump()
+    before = case.model_dump()  # to tell the parts the changes touched from the rest
     scales = {i["name"]: (i["scale"]["min"], i["scale"]["max"]) for i in data["issues"]}
     caps = [a["capability"]["value"] for a in data["actors"]]
     for change in changes:
@@ -122,7 +123,27 @@ def apply_changes(case: Case, changes: Iterable[Change], *, label: str = "change
             if old is None and change.op != "set":
                 continue  # nothing to add to / scale / converge (e.g. an unset reliability)
             _write(leaf, old, change, mean, scales, label)
-    return validate(data, file=f"{case.name} (after {label})")
+    return validate(_untouched_as_models(case, data, before),
+                    file=f"{case.name} (after {label})")
+
+
+def _untouched_as_models(case: Case, data: dict[str, Any],
+                         before: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with every top-level field, and every item of a list field, that the
+    changes left as it was replaced by the case's own (already valid) object, so that
+    validating it checks the changed parts and the case-wide rules (:class:`Case`'s own
+    validator always runs) without validating the untouched actors and issues again."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        old = before.get(key)
+        if value == old:
+            out[key] = getattr(case, key)
+        elif isinstance(value, list) and isinstance(old, list) and len(value) == len(old):
+            items = getattr(case, key)
+            out[key] = [items[i] if item == old[i] else item for i, item in enumerate(value)]
+        else:
+            out[key] = value
+    return out
 
 
 def _number(leaf: _Leaf) -> float | None:

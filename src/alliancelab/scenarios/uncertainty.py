@@ -47,7 +47,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..core.case import Case, walk_values
 from ..core.errors import AllianceLabError
@@ -209,6 +208,8 @@ def _pert(u: np.ndarray, lo: np.ndarray, hi: np.ndarray, mode: np.ndarray) -> np
     safe = np.where(width > 0, width, 1.0)
     a = 1.0 + 4.0 * (mode - lo) / safe
     b = 1.0 + 4.0 * (hi - mode) / safe
+    from scipy import stats  # here, not at import: 0.5 s that only PERT needs
+
     return lo + width * stats.beta.ppf(u, a, b)
 
 
@@ -218,6 +219,8 @@ def _truncnorm(u: np.ndarray, lo: np.ndarray, hi: np.ndarray, mode: np.ndarray
     sigma = np.where(width > 0, width, 1.0) / NORMAL_SPAN
     a = np.where(width > 0, (lo - mode) / sigma, -1.0)  # a point value: any proper
     b = np.where(width > 0, (hi - mode) / sigma, 1.0)  # interval (the caller keeps the mode)
+    from scipy import stats  # here, not at import (as in _pert)
+
     return np.asarray(stats.truncnorm.ppf(u, a, b, loc=mode, scale=sigma), dtype=float)
 
 

@@ -49,6 +49,7 @@ every difference from ``bdm-scholz`` (the reference code).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -184,12 +185,29 @@ class BDM(Engine):
         return Outcome(rounds=rounds, forecast=summary["median"][-1].copy(),
                        diagnostics=diagnostics)
 
+    def _solve_batch(
+        self, problems: Sequence[Problem], rngs: Sequence[np.random.Generator]
+    ) -> np.ndarray:
+        """The forecasts only: :meth:`_solve`'s rounds, but the summary of the final round
+        alone and no offer list (the same functions on the same numbers, so the forecasts
+        equal :meth:`_solve`'s bit for bit)."""
+        d = problems[0].n_issues if problems else 0
+        out = np.empty((len(problems), d))
+        for r, problem in enumerate(problems):
+            final = np.stack([self._participants(problem, k, record=False)[0][-1]
+                              for k in range(d)], axis=-1)  # (n, d)
+            ends = np.stack([problem.position, final])
+            summary = _eu.summaries(ends, problem.capability, problem.salience, problem.weight)
+            out[r] = summary["median"][-1]
+        return out
+
     def _participants(
-        self, problem: Problem, k: int
+        self, problem: Problem, k: int, record: bool = True
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Issue ``k`` played by the actors with standing on it (:mod:`.arena`): their
         capabilities, and every estimate of them, times their arena weight. The others hold
-        their positions and get empty diagnostics (NaN, offer code 0)."""
+        their positions and get empty diagnostics (NaN, offer code 0). ``record=False``:
+        the rounds only, no diagnostics (an empty dict)."""
         idx = np.flatnonzero(problem.standing[:, k])
         n = problem.n_actors
         w = problem.weight[idx, k]
@@ -197,12 +215,14 @@ class BDM(Engine):
         pcap = problem.perceived_capability[np.ix_(idx, idx)] * w[None, :]
         if len(idx) < 2:  # nobody to bargain with
             rounds = np.repeat(problem.position[None, :, k], self.rounds + 1, axis=0)
-            return rounds, _empty_diagnostics(self.rounds, n)
-        x, diag = self._issue(problem, k, idx, c, pcap)
+            return rounds, _empty_diagnostics(self.rounds, n) if record else {}
+        x, diag = self._issue(problem, k, idx, c, pcap, record)
         if len(idx) == n:
             return x, diag
         rounds = np.repeat(problem.position[None, :, k], self.rounds + 1, axis=0)
         rounds[:, idx] = x
+        if not record:
+            return rounds, {}
         full = _empty_diagnostics(self.rounds, n)
         for key, value in diag.items():
             if value.ndim == 3:
@@ -212,7 +232,8 @@ class BDM(Engine):
         return rounds, full
 
     def _issue(
-        self, problem: Problem, k: int, idx: np.ndarray, c: np.ndarray, pcap_k: np.ndarray
+        self, problem: Problem, k: int, idx: np.ndarray, c: np.ndarray, pcap_k: np.ndarray,
+        record: bool = True,
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         n = len(idx)
         tol = self.tie_tol
@@ -290,6 +311,10 @@ class BDM(Engine):
                 new = np.where(has, target[np.arange(n), j], new)
                 kind = np.where(has, code, kind)
                 who = np.where(has, j, who)
+            x = new
+            out.append(x.copy())
+            if not record:
+                continue
             rec["risk_exponent"].append(r)
             rec["security"].append(sec)
             rec["probability"].append(p_own)
@@ -301,6 +326,4 @@ class BDM(Engine):
             )
             rec["accepted"].append(kind)
             rec["proposer"].append(who)
-            x = new
-            out.append(x.copy())
-        return np.stack(out), {key: np.stack(v) for key, v in rec.items()}
+        return np.stack(out), {key: np.stack(v) for key, v in rec.items()} if record else {}
