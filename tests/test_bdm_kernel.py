@@ -81,3 +81,18 @@ def test_a_single_small_forecast_does_not_import_numba() -> None:
     out = subprocess.run([sys.executable, "-c", probe, str(ec)], capture_output=True,
                          text=True, check=True, timeout=120).stdout.split()
     assert out == []
+
+
+def test_threads_change_no_bit_and_keep_the_callers_time_limit() -> None:
+    """The blocks of :func:`simulate_batch` run in threads (issue 15): any number of them
+    gives the same bits, and a time limit of the caller (a context variable) holds in every
+    thread."""
+    from alliancelab.core import limits
+
+    cap, pos, sal = _draws(5, 600, 10)  # above JIT_MIN_ELEMENTS per block: compiled kernel
+    one = simulate_batch(cap, pos, sal, rounds=6, chunk=256, threads=1)
+    assert np.array_equal(simulate_batch(cap, pos, sal, rounds=6, chunk=256, threads=2), one)
+    assert np.array_equal(simulate_batch(cap, pos, sal, rounds=6, chunk=256), one)
+    assert bdm_scholz._threads(3) == 3 and bdm_scholz._threads(None) >= 1
+    with limits.deadline(0.0), pytest.raises(limits.WorkCancelled, match="time limit"):
+        simulate_batch(cap, pos, sal, rounds=6, chunk=256, threads=2)

@@ -4,7 +4,14 @@ Arrays are laid out actors first, draws last (``[i, j, m]``), so every innermost
 over the draws and vectorises. Each function does, element by element and in the same order,
 the arithmetic of the NumPy formulation it replaces (kept in the docstrings), so results are
 identical to the last bit: only the temporaries and the passes over memory are gone. The
-powers ``d**r`` stay in NumPy, whose SIMD ``power`` is faster than a scalar loop.
+powers ``d**r`` stay in NumPy, whose SIMD ``power`` is faster than a scalar loop (and
+gives other bits than the scalar ``pow`` a loop here would call: they must not move).
+
+Issue 15: the security and risk exponents of a round in one loop (:func:`risk`), U_sq from
+the diagonal of the powered U_s bases (base 0.5: the same ``power``, the same bits as
+``0.5 ** r``), the offers chosen per receiver from rows that stay in cache (first near
+proposer as a minimum: the conditional store "j if near else chosen" compiled to a masked
+scatter), and a, b and the offer kinds stored only when diagnostics are recorded.
 """
 
 from __future__ import annotations
@@ -25,13 +32,18 @@ def _weighted(
     summed over k in order."""
     n, _, m = dist.shape
     wdist = np.empty((n, n, m))
-    wd = np.zeros((n, m))
+    wd = np.empty((n, m))
     for k in range(n):
         for i in range(n):
             for d in range(m):
-                v = (dist[k, i, d] if zero[k, i, d] != 0.0 else 0.0) * w[k, d]
-                wdist[k, i, d] = v
-                wd[i, d] = v if k == 0 else wd[i, d] + v
+                wdist[k, i, d] = (dist[k, i, d] if zero[k, i, d] != 0.0 else 0.0) * w[k, d]
+    for i in range(n):
+        for d in range(m):
+            wd[i, d] = wdist[0, i, d]
+    for k in range(1, n):  # a separate pass: faster than summing in the loop above
+        for i in range(n):
+            for d in range(m):
+                wd[i, d] += wdist[k, i, d]
     return wdist, wd
 
 
@@ -109,44 +121,104 @@ def distances(x: np.ndarray, big_r: np.ndarray, adx: np.ndarray, dist: np.ndarra
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _select(
-    mask: np.ndarray,
-    key: np.ndarray,
+def risk(dist: np.ndarray, p1: np.ndarray, s: np.ndarray, tol: float, sec: np.ndarray,
+         r: np.ndarray) -> None:  # pragma: no cover
+    """The risk pass with every r = 1: security ``sec[i] = 2 (1 - 2 s_i) sum_j D_ij +
+    4 s_i sum_j D_ij P_ji`` (both sums over j in order, from 0.0, as NumPy's ``sum`` over a
+    middle axis) and the risk exponents ``r`` of :func:`._eu.risk_exponent` over the actors,
+    with NumPy's NaN propagation in the max, min and clip."""
+    n, _, m = dist.shape
+    sd = np.empty(m)
+    sdp = np.empty(m)
+    for i in range(n):
+        sd[:] = 0.0
+        sdp[:] = 0.0
+        for j in range(n):
+            for d in range(m):
+                sd[d] += dist[i, j, d]
+                sdp[d] += dist[i, j, d] * p1[j, i, d]
+        for d in range(m):
+            sec[i, d] = 2.0 * (1.0 - 2.0 * s[i, d]) * sd[d] + 4.0 * s[i, d] * sdp[d]
+    for d in range(m):
+        hi = sec[0, d]
+        lo = sec[0, d]
+        for i in range(1, n):
+            v = sec[i, d]
+            hi = v if (v > hi or v != v) else hi
+            lo = v if (v < lo or v != v) else lo
+        spread = hi - lo
+        ahi, alo = abs(hi), abs(lo)
+        big = ahi if (ahi > alo or ahi != ahi) else alo
+        big = big if (big > 1.0 or big != big) else 1.0
+        flat = spread <= tol * big
+        for i in range(n):
+            rr = 0.0 if flat else (2.0 * sec[i, d] - hi - lo) / spread
+            rr = -1.0 if rr < -1.0 else (1.0 if rr > 1.0 else rr)
+            r[i, d] = (1.0 - rr / 3.0) / (1.0 + rr / 3.0)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _choose(
+    conf: np.ndarray,
+    adx: np.ndarray,
+    comp: np.ndarray,
+    comp_key: np.ndarray,
+    comp_pos: np.ndarray,
+    x: np.ndarray,
     enforce: np.ndarray,
-    target: np.ndarray,
     perm: np.ndarray,
     tol_x: np.ndarray,
     tol_eu: float,
     input_order: bool,
-    has: np.ndarray,
-    chosen: np.ndarray,
+    lim_f: np.ndarray,
+    lim_p: np.ndarray,
+    cnt_f: np.ndarray,
+    cnt_p: np.ndarray,
+    j_f: np.ndarray,
+    j_p: np.ndarray,
 ) -> None:  # pragma: no cover
-    """One offer per receiver i among the proposers j where ``mask[i, j, d]``: the smallest
-    ``key`` (within ``tol_x``); ties go to the highest ``enforce`` (within ``tol_eu``), then
-    the lowest ``target`` (within ``tol_x``), then the lowest canonical place ``perm`` -- or,
-    with ``input_order``, straight to the lowest place. As :func:`._eu.select`."""
-    n, _, m = mask.shape
-    lim = np.empty(m)
-    count = np.empty(m, dtype=np.int64)
-    for i in range(n):
-        lim[:] = np.inf
-        for j in range(n):
-            for d in range(m):
-                lim[d] = min(lim[d], key[i, j, d] if mask[i, j, d] else np.inf)
+    """A receiver's confrontation and compromise, as :func:`._eu.select` on the receiver's
+    rows ``(n, m)`` (proposers j where ``conf``, ``comp``), keyed by ``adx`` and
+    ``comp_key``: the offers whose keys are within ``tol_x`` of the smallest (``lim_*``,
+    scratch) are near; the first near j, unless several are -- then ties go to the highest
+    ``enforce`` (within ``tol_eu``), then the lowest target (x_j, the compromise position;
+    within ``tol_x``), then the lowest canonical place ``perm`` -- or, with
+    ``input_order``, straight to the lowest place. ``cnt_*``: how many are near (0: no
+    offer), ``j_*``: the chosen proposer."""
+    n, m = conf.shape
+    lim_f[:] = np.inf
+    lim_p[:] = np.inf
+    for j in range(n):
         for d in range(m):
-            lim[d] += tol_x[d]
-            count[d] = 0
-            chosen[i, d] = 0
-        for j in range(n - 1, -1, -1):  # the last assignment is the first near j
-            for d in range(m):
-                near = mask[i, j, d] & (key[i, j, d] <= lim[d])
-                count[d] += near
-                chosen[i, d] = j if near else chosen[i, d]
+            lim_f[d] = min(lim_f[d], adx[j, d] if conf[j, d] else np.inf)
+            lim_p[d] = min(lim_p[d], comp_key[j, d] if comp[j, d] else np.inf)
+    for d in range(m):
+        lim_f[d] += tol_x[d]
+        lim_p[d] += tol_x[d]
+        cnt_f[d] = 0
+        cnt_p[d] = 0
+        j_f[d] = n
+        j_p[d] = n
+    # the first near j as a minimum (n: none), two loops: unconditional stores vectorise,
+    # where "j if near else j_f" becomes a masked scatter
+    for j in range(n):
         for d in range(m):
-            has[i, d] = count[d] > 0
-            if count[d] > 1:  # rare: break the tie
-                chosen[i, d] = _break_tie(mask, key, enforce, target, perm, lim[d], tol_x[d],
-                                          tol_eu, input_order, i, d)
+            near = conf[j, d] & (adx[j, d] <= lim_f[d])
+            cnt_f[d] += near
+            j_f[d] = min(j_f[d], j if near else n)
+        for d in range(m):
+            near = comp[j, d] & (comp_key[j, d] <= lim_p[d])
+            cnt_p[d] += near
+            j_p[d] = min(j_p[d], j if near else n)
+    for d in range(m):
+        j_f[d] = 0 if j_f[d] == n else j_f[d]
+        j_p[d] = 0 if j_p[d] == n else j_p[d]
+        if cnt_f[d] > 1:  # rare: break the tie
+            j_f[d] = _break_tie(conf, adx, enforce, x, perm, lim_f[d], tol_x[d], tol_eu,
+                                input_order, d)
+        if cnt_p[d] > 1:
+            j_p[d] = _break_tie(comp, comp_key, enforce, comp_pos, perm, lim_p[d], tol_x[d],
+                                tol_eu, input_order, d)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -160,31 +232,61 @@ def _break_tie(
     tol_x: float,
     tol_eu: float,
     input_order: bool,
-    i: int,
     d: int,
 ) -> int:  # pragma: no cover
-    """The proposer of receiver i's offer among the near ones (key <= ``lim``) in draw d:
+    """The proposer of the receiver's offer among the near ones (key <= ``lim``) in draw d:
     the highest ``enforce`` (within ``tol_eu``), then the lowest ``target`` (within
     ``tol_x``), then the lowest canonical place -- or straight to the lowest place."""
-    n = mask.shape[1]
+    n = mask.shape[0]
     emax = -np.inf
     for j in range(n):
-        if mask[i, j, d] and key[i, j, d] <= lim:
-            emax = max(emax, enforce[i, j, d])
+        if mask[j, d] and key[j, d] <= lim:
+            emax = max(emax, enforce[j, d])
     tmin = np.inf
     for j in range(n):
-        if mask[i, j, d] and key[i, j, d] <= lim and enforce[i, j, d] >= emax - tol_eu:
-            tmin = min(tmin, target[i, j, d])
+        if mask[j, d] and key[j, d] <= lim and enforce[j, d] >= emax - tol_eu:
+            tmin = min(tmin, target[j, d])
     best = _BIG
     chosen = 0
     for j in range(n):
-        near = mask[i, j, d] and key[i, j, d] <= lim
+        near = mask[j, d] and key[j, d] <= lim
         if near and not input_order:
-            near = enforce[i, j, d] >= emax - tol_eu and target[i, j, d] <= tmin + tol_x
+            near = enforce[j, d] >= emax - tol_eu and target[j, d] <= tmin + tol_x
         if near and perm[j, d] < best:
             best = perm[j, d]
             chosen = j
     return chosen
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _pair(
+    x: np.ndarray,
+    s: np.ndarray,
+    p: np.ndarray,
+    dist: np.ndarray,
+    powers: np.ndarray,
+    usq: np.ndarray,
+    tie_tol: float,
+    i: int,
+    j: int,
+    d: int,
+) -> tuple[float, float, bool, bool, float, float]:  # pragma: no cover
+    """Receiver i and proposer j in draw d (see :func:`decide`): a, b, confrontation?,
+    compromise?, the compromise position and its rank key (0 where there is none)."""
+    zero = max(0.5 - 0.5 * dist[i, j, d], 0.0) == 0.0
+    us = (0.0 if zero else powers[1, i, j, d]) * -4.0 + 2.0
+    uf = powers[2, i, j, d] * -4.0 + 2.0
+    gap = us - uf
+    base = us - usq[d]
+    av = base - (1.0 - p[i, j, d]) * gap * s[j, d]
+    bv = base - (1.0 - p[j, i, d]) * gap * s[i, d]
+    cf = (av > tie_tol) & (bv > av + tie_tol)
+    cp = (av < -tie_tol) & (bv > tie_tol - av)
+    xi, xj, abs_a = x[i, d], x[j, d], -av
+    bs = bv if cp else 1.0  # no division by zero where there is no compromise
+    pos = xi + (xj - xi) * (abs_a / bs) if cp else 0.0
+    key = (abs_a * xi + bv * xj) / (abs_a + bs) if cp else 0.0
+    return av, bv, cf, cp, pos, key
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -194,12 +296,13 @@ def decide(
     p: np.ndarray,
     dist: np.ndarray,
     powers: np.ndarray,
-    usq: np.ndarray,
+    q: float,
     adx: np.ndarray,
     perm: np.ndarray,
     tol_x: np.ndarray,
     tie_tol: float,
     input_order: bool,
+    record: bool,
     a: np.ndarray,
     b: np.ndarray,
     kind: np.ndarray,
@@ -210,53 +313,57 @@ def decide(
     """Offers and moves of one round (Scholz eqs. 15, 16, 24-25a, 36; the reference's rule).
 
     ``powers[1]``, ``powers[2]``: the bases of :func:`distances` raised to r_i, so
-    U_s = 2 - 4 powers[1] (0 where the base was 0) and U_f = 2 - 4 powers[2].
+    U_s = 2 - 4 powers[1] (0 where the base was 0), U_f = 2 - 4 powers[2] and, from the
+    diagonal (base 0.5), U_sq = 2 - 4 (0.5)^r_i.
     a[i, j] = (U_s - Q U_sq) - s_j (1 - P_ij)(U_s - U_f), b[i, j] the same with s_i and
     P_ji; confrontation where b > a > 0, compromise where b > 0 > a and b > |a| (both with
     ``tie_tol``); compromise position x_i + (x_j - x_i)|a|/b, ranked by
     (|a| x_i + b x_j)/(|a| + b). Each receiver takes its nearest confrontation, else its
-    lowest-ranked compromise, else stays. Writes a, b, kind, the new positions, the offer
-    taken and its proposer."""
+    lowest-ranked compromise, else stays. Writes the new positions, the offer taken and its
+    proposer, and, with ``record``, a, b and kind (without, they are not touched: three
+    fewer streams of stores). One pass per receiver i: its offers are chosen from rows
+    ``(n, m)`` that stay in cache."""
     n, _, m = p.shape
-    comp_pos = np.empty((n, n, m))
-    comp_key = np.empty((n, n, m))
-    conf = np.empty((n, n, m), dtype=np.bool_)
-    comp = np.empty((n, n, m), dtype=np.bool_)
-    xj_all = np.empty((n, n, m))
-    for i in range(n):
-        for j in range(n):
-            for d in range(m):
-                zero = max(0.5 - 0.5 * dist[i, j, d], 0.0) == 0.0
-                us = (0.0 if zero else powers[1, i, j, d]) * -4.0 + 2.0
-                uf = powers[2, i, j, d] * -4.0 + 2.0
-                gap = us - uf
-                base = us - usq[i, 0, d]
-                a[i, j, d] = base - (1.0 - p[i, j, d]) * gap * s[j, d]
-                b[i, j, d] = base - (1.0 - p[j, i, d]) * gap * s[i, d]
-    for i in range(n):
-        for j in range(n):
-            for d in range(m):
-                av, bv = a[i, j, d], b[i, j, d]
-                cf = (av > tie_tol) & (bv > av + tie_tol)
-                cp = (av < -tie_tol) & (bv > tie_tol - av)
-                conf[i, j, d] = cf
-                comp[i, j, d] = cp
-                kind[i, j, d] = cf * CONFRONTATION + cp * COMPROMISE  # never both
-                xi, xj, abs_a = x[i, d], x[j, d], -av
-                bs = bv if cp else 1.0  # no division by zero where there is no compromise
-                comp_pos[i, j, d] = xi + (xj - xi) * (abs_a / bs) if cp else 0.0
-                comp_key[i, j, d] = (abs_a * xi + bv * xj) / (abs_a + bs) if cp else 0.0
-                xj_all[i, j, d] = xj
-    has_conf = np.empty((n, m), dtype=np.bool_)
-    j_conf = np.empty((n, m), dtype=np.int64)
-    has_comp = np.empty((n, m), dtype=np.bool_)
-    j_comp = np.empty((n, m), dtype=np.int64)
-    _select(conf, adx, b, xj_all, perm, tol_x, tie_tol, input_order, has_conf, j_conf)
-    _select(comp, comp_key, b, comp_pos, perm, tol_x, tie_tol, input_order, has_comp, j_comp)
+    usq = np.empty(m)
+    b_row = np.empty((n, m))
+    comp_pos = np.empty((n, m))
+    comp_key = np.empty((n, m))
+    conf = np.empty((n, m), dtype=np.bool_)
+    comp = np.empty((n, m), dtype=np.bool_)
+    lim_f = np.empty(m)
+    lim_p = np.empty(m)
+    cnt_f = np.empty(m, dtype=np.int64)
+    cnt_p = np.empty(m, dtype=np.int64)
+    j_f = np.empty(m, dtype=np.int64)
+    j_p = np.empty(m, dtype=np.int64)
     for i in range(n):
         for d in range(m):
-            hc, hp = has_conf[i, d], has_comp[i, d]
-            new[i, d] = (x[j_conf[i, d], d] if hc
-                         else (comp_pos[i, j_comp[i, d], d] if hp else x[i, d]))
+            usq[d] = q * (2.0 - 4.0 * powers[1, i, i, d])
+        for j in range(n):
+            if record:
+                for d in range(m):
+                    av, bv, cf, cp, pos, key = _pair(x, s, p, dist, powers, usq, tie_tol, i, j, d)
+                    a[i, j, d] = av
+                    b_row[j, d] = bv
+                    kind[i, j, d] = cf * CONFRONTATION + cp * COMPROMISE  # never both
+                    conf[j, d] = cf
+                    comp[j, d] = cp
+                    comp_pos[j, d] = pos
+                    comp_key[j, d] = key
+            else:
+                for d in range(m):
+                    av, bv, cf, cp, pos, key = _pair(x, s, p, dist, powers, usq, tie_tol, i, j, d)
+                    b_row[j, d] = bv
+                    conf[j, d] = cf
+                    comp[j, d] = cp
+                    comp_pos[j, d] = pos
+                    comp_key[j, d] = key
+        if record:
+            b[i] = b_row
+        _choose(conf, adx[i], comp, comp_key, comp_pos, x, b_row, perm, tol_x, tie_tol,
+                input_order, lim_f, lim_p, cnt_f, cnt_p, j_f, j_p)
+        for d in range(m):
+            hc, hp = cnt_f[d] > 0, cnt_p[d] > 0
+            new[i, d] = x[j_f[d], d] if hc else (comp_pos[j_p[d], d] if hp else x[i, d])
             offer[i, d] = CONFRONTATION if hc else (COMPROMISE if hp else NONE)
-            proposer[i, d] = j_conf[i, d] if hc else j_comp[i, d]
+            proposer[i, d] = j_f[d] if hc else j_p[d]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _eu
 from ._eu import COMPROMISE, CONFRONTATION, NONE
 
 _BIG = np.iinfo(np.int64).max
@@ -54,6 +55,14 @@ def votes(dist: np.ndarray, w: np.ndarray, out: np.ndarray, zero: np.ndarray) ->
     out *= scale[None, None, :]
 
 
+def risk(dist: np.ndarray, p1: np.ndarray, s: np.ndarray, tol: float, sec: np.ndarray,
+         r: np.ndarray) -> None:
+    """As :func:`._bdm_kernel.risk`: security with every r = 1 and the risk exponents."""
+    dp = dist * p1.transpose(1, 0, 2)
+    sec[...] = 2.0 * (1.0 - 2.0 * s) * dist.sum(axis=1) + 4.0 * s * dp.sum(axis=1)
+    r[...] = _eu.risk_exponent(sec.T, tol).T
+
+
 def _select(
     mask: np.ndarray,
     key: np.ndarray,
@@ -90,12 +99,13 @@ def decide(
     p: np.ndarray,
     dist: np.ndarray,
     powers: np.ndarray,
-    usq: np.ndarray,
+    q: float,
     adx: np.ndarray,
     perm: np.ndarray,
     tol_x: np.ndarray,
     tie_tol: float,
     input_order: bool,
+    record: bool,
     a: np.ndarray,
     b: np.ndarray,
     kind: np.ndarray,
@@ -103,14 +113,17 @@ def decide(
     offer: np.ndarray,
     proposer: np.ndarray,
 ) -> None:
-    """As :func:`._bdm_kernel.decide`: offers and moves of one round; writes a, b, kind, the
-    new positions, the offer taken and its proposer."""
+    """As :func:`._bdm_kernel.decide`: offers and moves of one round; writes a, b, kind
+    (whatever ``record`` says: here they are the temporaries), the new positions, the offer
+    taken and its proposer."""
     n, _, m = p.shape
     zero = np.maximum(0.5 - 0.5 * dist, 0.0) == 0.0
     us = np.where(zero, 0.0, powers[1]) * -4.0 + 2.0
     uf = powers[2] * -4.0 + 2.0
     gap = us - uf
-    base = us - usq[:, 0, :][:, None, :]
+    idx = np.arange(n)
+    usq = q * (2.0 - 4.0 * powers[1][idx, idx, :])  # (0.5)^r_i: base 0.5 on the diagonal
+    base = us - usq[:, None, :]
     np.subtract(base, (1.0 - p) * gap * s[None, :, :], out=a)
     np.subtract(base, (1.0 - p.transpose(1, 0, 2)) * gap * s[:, None, :], out=b)
     conf = (a > tie_tol) & (b > a + tie_tol)

@@ -53,6 +53,8 @@ do not pay Numba's import (issue 15).
 
 from __future__ import annotations
 
+import contextvars
+import os
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
@@ -86,11 +88,6 @@ def _kernel(m: int, n: int) -> ModuleType:
     from . import _bdm_kernel
 
     return _bdm_kernel
-
-
-def _risk(sec: np.ndarray, tol: float) -> np.ndarray:
-    """:func:`._eu.risk_exponent` over the actors, axis 0."""
-    return _eu.risk_exponent(sec.T, tol).T  # type: ignore[no-any-return]
 
 
 def _run(
@@ -147,17 +144,17 @@ def _run(
         # 1. risk pass, r = 1: U_s = 2d, U_f = -2d, U_sq = 0, so E^i(U_ji) =
         #    2 d_ij (1 - 2 s_i (1 - P_ji)) and Sec_i = sum_j of it
         kernel.votes(dist, w, p1, dist)
-        dp = dist * p1.transpose(1, 0, 2)
-        sec = 2.0 * (1.0 - 2.0 * s) * dist.sum(axis=1) + 4.0 * s * dp.sum(axis=1)
-        r = _risk(sec, tie_tol)
+        sec = np.empty((n, m))
+        r = np.empty((n, m))
+        kernel.risk(dist, p1, s, tie_tol, sec, r)
         # 2. decision pass with the new r: dist**r_k (voter k's own r in the probability),
-        #    and the bases of U_s and U_f raised to r_i
-        powers = np.power(bases, r[None, :, None, :])
+        #    and the bases of U_s and U_f raised to r_i (in place: the bases are remade
+        #    every round); U_sq = 2 - 4 (0.5)^r_i comes from the diagonal of the U_s bases
+        powers = np.power(bases, r[None, :, None, :], out=bases)
         kernel.votes(powers[0], w, p, dist)
-        usq = q * (2.0 - 4.0 * 0.5 ** r[:, None, :])
         new = np.empty((n, m))
-        kernel.decide(x, s, p, dist, powers, usq, adx, perm, tol_x, tie_tol, input_order,
-                       a, bb, kind, new, offer, proposer)
+        kernel.decide(x, s, p, dist, powers, q, adx, perm, tol_x, tie_tol, input_order,
+                      record, a, bb, kind, new, offer, proposer)
         if record:
             rec["r"].append(r.T)
             rec["sec"].append(sec.T)
@@ -207,12 +204,18 @@ def simulate_batch(
     tie_tol: float = TIE_TOL,
     ties: str = "invariant",
     chunk: int = CHUNK,
+    threads: int | None = None,
 ) -> np.ndarray:
     """Run ``bdm-scholz`` on m independent one-issue cases at once.
 
     ``capability``, ``position``, ``salience``: arrays ``(m, n)`` (one row per draw;
     ``capability`` may also be ``(n,)``). Returns positions ``(m, rounds + 1, n)``, row 0
     the input -- the same numbers :class:`BDMScholz` gives for each draw.
+
+    The blocks of ``chunk`` draws are independent; ``threads`` of them run at once (the
+    compiled kernel and NumPy's large loops release the GIL), by default one per available
+    CPU in the main process and one in a worker process (whose pool already uses the
+    CPUs). The results do not depend on the number of threads.
     """
     pos = np.asarray(position, dtype=float)
     if pos.ndim != 2:
@@ -226,11 +229,47 @@ def simulate_batch(
     tie_tol = _eu.check_tol(tie_tol)
     by_order = _eu.check_choice(ties, "ties", TIES) == "input-order"
     out = np.empty((pos.shape[0], rounds + 1, pos.shape[1]))
-    for lo in range(0, pos.shape[0], max(1, int(chunk))):
-        hi = lo + max(1, int(chunk))
+    step = max(1, int(chunk))
+    starts = range(0, pos.shape[0], step)
+
+    def block(lo: int) -> None:
+        hi = lo + step
         out[lo:hi] = _run(cap[lo:hi], pos[lo:hi], sal[lo:hi], rounds, q, tie_tol, False,
                           by_order)[0]
+
+    k = min(_threads(threads), len(starts))
+    if k <= 1:
+        for lo in starts:
+            block(lo)
+        return out
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=k, thread_name_prefix="bdm-scholz") as pool:
+        # each block in a copy of the caller's context: its time limit (core.limits) holds
+        futures = [pool.submit(contextvars.copy_context().run, block, lo) for lo in starts]
+        try:
+            for f in futures:
+                f.result()
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
     return out
+
+
+def _threads(requested: int | None) -> int:
+    """Threads for :func:`simulate_batch`: ``requested``, else the CPUs this process may
+    use in the main process, and 1 in a worker process (its pool has the other CPUs)."""
+    if requested is not None:
+        return max(1, int(requested))
+    import multiprocessing  # here: a single forecast does not need it
+
+    if multiprocessing.parent_process() is not None:
+        return 1
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 class BDMScholz(Engine):
