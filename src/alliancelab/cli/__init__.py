@@ -21,9 +21,9 @@ from typing import Any
 
 from ..core import limits
 from ..core.errors import AllianceLabError
+from ..core.io import os_reason
 from . import _logging
 from ._help import HelpFormatter
-from ._output import reason
 
 #: sub-command name -> module in alliancelab.cli (each has ``add_parser`` and ``run``).
 COMMANDS = {
@@ -119,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:  # a full disk, a closed terminal: the environment, not a bug
         log.debug("the OSError in full", exc_info=log.isEnabledFor(logging.DEBUG))
         where = exc.filename if exc.filename is not None else "output"
-        print(f"alliancelab: error: {where}: {reason(exc)}", file=sys.stderr)
+        print(f"alliancelab: error: {where}: {os_reason(exc)}", file=sys.stderr)
         _silence_stdout()
         return 2
     return code

@@ -1,12 +1,13 @@
 """A command's outputs: files written atomically, checked before the work starts, and a
 file-system failure reported as the user's one-line error (exit 2), never a traceback.
 
-:func:`check_file` and :func:`check_dir` look at an output path before a long job runs (a
-folder where a file is wanted, a parent that is a regular file, a read-only or unwritable
-place); :func:`write_text` writes through :func:`alliancelab.core.io.atomic_write_text` and turns
-an :class:`OSError` (including a full disk) into :class:`~alliancelab.core.errors.AllianceLabError`;
-:func:`writing` does the same around any other writer. :func:`print_json` and :func:`print_csv`
-print a command's results on stdout.
+Output paths are looked at before a long job runs with
+:func:`alliancelab.core.io.check_writable` (a folder where a file is wanted, a parent that is
+a regular file, a read-only or unwritable place); :func:`write_text` writes through
+:func:`alliancelab.core.io.atomic_write_text` and turns an :class:`OSError` (including a full
+disk) into :class:`~alliancelab.core.errors.AllianceLabError`; :func:`writing` does the same
+around any other writer. :func:`print_json` and :func:`print_csv` print a command's results
+on stdout.
 
 Tables a person reads: :func:`fitted_table` lays out a rich table in the console's width so
 that numbers are never cut (a numeric column is exactly as wide as its longest cell; text
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import errno
 import json
 import os
 import re
@@ -30,30 +30,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..core.errors import AllianceLabError
+from ..core.io import check_writable, os_reason
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
-
-_REASONS = {
-    errno.ENOTDIR: "a parent is a file, not a folder",
-    errno.EEXIST: "a parent is a file, not a folder",
-    errno.EISDIR: "is a folder, not a file",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "permission denied",
-    errno.EROFS: "read-only file system",
-    errno.ENOSPC: "no space left on device",
-    errno.EDQUOT: "disk quota exceeded",
-    errno.ENAMETOOLONG: "file name too long",
-}
-
-
-def reason(exc: OSError) -> str:
-    """A short, lower-case reason for a failed write."""
-    if exc.errno in _REASONS:
-        return _REASONS[exc.errno]
-    return (exc.strerror or str(exc)).lower()
-
 
 @contextlib.contextmanager
 def writing(path: str | os.PathLike[str], option: str | None = None) -> Iterator[None]:
@@ -62,61 +43,15 @@ def writing(path: str | os.PathLike[str], option: str | None = None) -> Iterator
     try:
         yield
     except OSError as exc:
-        raise AllianceLabError(f"cannot write: {reason(exc)}", file=str(path),
+        raise AllianceLabError(f"cannot write: {os_reason(exc)}", file=str(path),
                                field=option) from None
-
-
-def _nearest_existing(path: Path) -> Path:
-    for candidate in (path, *path.parents):
-        if os.path.lexists(candidate):
-            return candidate
-    return Path(".")
-
-
-def _check_writable_place(path: Path, option: str | None) -> None:
-    """The nearest existing ancestor of ``path`` (the part that would not be created) is a
-    folder we may write into."""
-    base = _nearest_existing(path)
-    if base != path and not base.is_dir():
-        raise AllianceLabError(f"cannot write: {base} is a file, not a folder",
-                               file=str(path), field=option)
-    folder = base if base.is_dir() else base.parent
-    if not os.access(folder, os.W_OK | os.X_OK):
-        why = "read-only file system" if _read_only(folder) else "permission denied"
-        raise AllianceLabError(f"cannot write: {why}", file=str(path), field=option)
-
-
-def _read_only(folder: Path) -> bool:
-    try:
-        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
-    except OSError:
-        return False
-
-
-def check_file(path: str | os.PathLike[str], option: str | None = None) -> Path:
-    """``path`` can be written as a file: not a folder, its parents folders (or creatable),
-    and writable. Checked before the work, so that a mistake costs nothing."""
-    p = Path(path)
-    if p.is_dir():
-        raise AllianceLabError("is a folder, not a file", file=str(p), field=option)
-    _check_writable_place(p, option)
-    return p
-
-
-def check_dir(path: str | os.PathLike[str], option: str | None = None) -> Path:
-    """``path`` is (or can be created as) a writable folder."""
-    p = Path(path)
-    if os.path.lexists(p) and not p.is_dir():
-        raise AllianceLabError("exists and is not a folder", file=str(p), field=option)
-    _check_writable_place(p, option)
-    return p
 
 
 def write_text(path: str | os.PathLike[str], text: str, option: str | None = None) -> Path:
     """Write ``text`` atomically (a temporary file renamed into place; parents created)."""
     from ..core.io import atomic_write_text
 
-    p = check_file(path, option)
+    p = check_writable(path, option)
     with writing(p, option):
         atomic_write_text(p, text)
     return p

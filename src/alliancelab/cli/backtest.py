@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.errors import AllianceLabError
+from ..core.io import check_writable
 from ._help import first_paragraph
 from ._logging import Progress, log
-from ._output import check_dir, check_file, print_json, write_text
+from ._output import print_json, write_text
 
 if TYPE_CHECKING:
     from ..jobs.backtest import Backtest
@@ -58,13 +59,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 def _targets(args: argparse.Namespace) -> tuple[Path | None, Path | None]:
     """The --errors file and the --out folder, checked before the backtest runs."""
-    errors = check_file(args.errors, "--errors") if args.errors else None
+    errors = check_writable(args.errors, "--errors") if args.errors else None
     out = None
     if args.out:
         if Path(args.out).suffix.lower() == ".csv" and not Path(args.out).is_dir():
             raise AllianceLabError("names a folder; for one CSV file use --errors FILE.csv",
                                    file=args.out, field="--out")
-        out = check_dir(args.out, "--out")
+        out = check_writable(args.out, "--out", folder=True)
     return errors, out
 
 

@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..core import units
 from ..core.errors import AllianceLabError
+from ..core.io import check_writable
 from ._help import first_paragraph
 from ._logging import stage
-from ._output import check_dir, print_json, writing
+from ._output import print_json, writing
 from ._output import write_text as _write_text
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     from ..jobs.sma_series import run_sma
 
     start = time.perf_counter()
-    out = check_dir(args.out, "--out")
+    out = check_writable(args.out, "--out", folder=True)
     if args.csv and args.series == "sma":
         raise AllianceLabError("--csv prints the snapshot rows; use --series all or "
                                "snapshots", field="--csv")
