@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cli_process import cli, one_line_error
 from shared_data import DATA as SHARED_DATA
 
 from alliancelab.cli import _logging, build_parser, main
@@ -39,21 +40,6 @@ TWO = DATA / "two_issues.yaml"
 MINE = ("backtest", "convert", "cases", "hindcast", "serve")
 HEAVY = ("pandas", "numpy", "scipy", "numba", "plotly", "duckdb", "rich", "yaml", "jinja2",
          "pydantic", "SALib", "uvicorn", "fastapi")
-
-
-def cli(*args: str, cwd: Path | None = None,
-        timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "alliancelab", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=timeout, check=False)
-
-
-def one_line_error(proc: subprocess.CompletedProcess[str], *words: str) -> None:
-    assert proc.returncode == 2, proc.stderr
-    assert "Traceback" not in proc.stderr
-    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("alliancelab: error: "), (
-        proc.stderr)
-    for w in words:
-        assert w in proc.stderr
 
 
 def deu_file() -> Path:

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_process import one_line_error
 
 from alliancelab.cli import main
 from alliancelab.report.outputs import foreign_entries, remove_stale
@@ -35,20 +36,6 @@ EXPLORE_CASE = DATA / "explore_case.yaml"
 FAST = ["--draws", "3", "--effect-draws", "0", "--models", "compromise", "--workers", "1",
         "--explore-n", "0", "--alliance-draws", "0", "--seed", "1"]
 PY = shlex.quote(sys.executable)
-
-
-def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "alliancelab", *args], capture_output=True,
-                          text=True, timeout=timeout, check=False)
-
-
-def one_line_error(proc: subprocess.CompletedProcess[str], *words: str) -> None:
-    assert proc.returncode == 2, (proc.returncode, proc.stderr)
-    assert "Traceback" not in proc.stderr
-    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("alliancelab: error: "), (
-        proc.stderr)
-    for w in words:
-        assert w in proc.stderr, proc.stderr
 
 
 def run_into(out: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:

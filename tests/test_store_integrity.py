@@ -23,6 +23,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from cli_process import cli, one_line_error
 
 from alliancelab.core.errors import AllianceLabError
 from alliancelab.explore import Exploration, explore
@@ -34,22 +35,6 @@ CASE = DATA / "explore_case.yaml"
 #: the command that made the ``made`` store (a rerun of it resumes the store)
 ARGS = ["--n", "300", "--sampler", "lhs", "--lever", "sustained_presence",
         "--shock", "china_retaliation", "--models", "compromise", "--seed", "7"]
-
-
-def cli(*args: str, timeout: float = 120,
-        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "alliancelab", *args], capture_output=True,
-                          text=True, timeout=timeout, check=False,
-                          env=None if env is None else {**os.environ, **env})
-
-
-def one_line_error(proc: subprocess.CompletedProcess[str], *words: str) -> None:
-    assert proc.returncode == 2, (proc.returncode, proc.stderr)
-    assert "Traceback" not in proc.stderr
-    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("alliancelab: error: "), (
-        proc.stderr)
-    for w in words:
-        assert w in proc.stderr, proc.stderr
 
 
 @pytest.fixture(scope="module")
