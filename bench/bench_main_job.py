@@ -18,24 +18,15 @@ from __future__ import annotations
 import argparse
 import resource
 import shlex
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
+
+from bench_startup import default_command  # bench/ is on sys.path when run as a script
 
 TARGET_WALL = 3.0
-
-
-def default_command() -> list[str]:
-    """The ``alliancelab`` script of this Python's environment, else ``python -m``."""
-    beside = Path(sys.executable).with_name("alliancelab")
-    if beside.is_file():
-        return [str(beside)]
-    found = shutil.which("alliancelab")
-    return [found] if found else [sys.executable, "-m", "alliancelab"]
 
 
 def one_run(argv: list[str]) -> tuple[float, float]:
