@@ -276,7 +276,8 @@ def _disagree(results: Any, spreads: list[_Spread]) -> Section:
     rest = sorted((s for s in spreads if not s.agreed), key=lambda s: -s.spread)
     if not rest:
         return Section("disagree", title, "The engines agree on every issue.")
-    lead = (f"{len(rest)} issues, widest spread first; the reasons are read off the engines' "
+    lead = (f"{len(rest)} issue{'' if len(rest) == 1 else 's'}, widest spread first; the "
+            "reasons are read off the engines' "
             "own results (an actor's position a forecast sits on, who moved in their rounds) "
             "and the case's arenas.")
     items = []
