@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 
-from bench_startup import default_command  # bench/ is on sys.path when run as a script
+from bench_startup import child_env, default_command  # bench/ is on sys.path when run as a script
 
 TARGET_WALL = 3.0
 
@@ -33,7 +33,8 @@ def one_run(argv: list[str]) -> tuple[float, float]:
     """Wall seconds and CPU seconds (user + sys, children included) of one process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False,
+                          env=child_env())
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:

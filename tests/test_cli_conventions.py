@@ -31,7 +31,7 @@ import yaml
 from cli_process import cli, one_line_error
 from shared_data import DATA as SHARED_DATA
 
-from alliancelab.cli import _logging, build_parser, main
+from alliancelab.cli import COMMANDS, _logging, build_parser, main
 from alliancelab.cli._help import HelpFormatter, first_paragraph, plain
 
 REPO = Path(__file__).resolve().parents[1]
@@ -88,6 +88,26 @@ def test_building_the_parser_imports_nothing_heavy() -> None:
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             check=True, timeout=60).stdout.split()
     assert not _heavy(loaded), _heavy(loaded)
+
+
+def test_a_command_line_naming_a_command_builds_that_command_alone() -> None:
+    """``alliancelab -q forecast ...`` imports and builds the forecast parser only; no
+    command, or a word that is no command, builds them all (for help and the error)."""
+    probe = ("import sys\nfrom alliancelab.cli import build_parser\n"
+             "p = build_parser(['-q', 'forecast', 'x.csv', '--model', 'smp'])\n"
+             "sub = next(a for a in p._actions if a.dest == 'command')\n"
+             "print(' '.join(sub.choices))\n"
+             "print(' '.join(m for m in sys.modules if m.startswith('alliancelab.cli.')))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True, timeout=60).stdout.splitlines()
+    assert out[0] == "forecast"
+    assert "alliancelab.cli.forecast" in out[1].split()
+    assert "alliancelab.cli.run" not in out[1].split()
+    for argv in ([], ["--help"], ["frcast"]):
+        sub = next(a for a in build_parser(argv)._actions if a.dest == "command")
+        assert list(sub.choices) == list(COMMANDS), argv
+    args = build_parser(["-v", "run", "us_rok_2025"]).parse_args(["-v", "run", "us_rok_2025"])
+    assert (args.command, args.case, args.verbose) == ("run", "us_rok_2025", 1)
 
 
 def test_import_alliancelab_is_lazy_and_keeps_its_public_names() -> None:
@@ -459,3 +479,19 @@ def test_citation_and_changelog() -> None:
     assert str(cff["version"]) == project["version"] and cff["license"] == "MIT"
     changelog = (REPO / "CHANGELOG.md").read_text(encoding="utf-8")
     assert "keepachangelog.com" in changelog and "\n## [Unreleased]\n" in changelog
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "1"), ("3", "3")])
+def test_the_command_line_runs_numpy_on_one_blas_thread_unless_told(
+        given: str | None, expected: str) -> None:
+    """The engines' small matrices gain nothing from BLAS threads, which cost start-up and
+    compete with the worker processes: the CLI sets ``OPENBLAS_NUM_THREADS=1`` before NumPy
+    loads, and a user's own value stands."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if given is not None:
+        env["OPENBLAS_NUM_THREADS"] = given
+    probe = ("import os, alliancelab.cli, numpy\n"
+             "print(os.environ['OPENBLAS_NUM_THREADS'])")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True, timeout=60, env=env).stdout.strip()
+    assert out == expected

@@ -3,10 +3,11 @@
 A user's mistake prints one line on stderr and exits with code 2; nothing is written.
 ``-q``/``-v`` set the ``alliancelab`` logger's level (see :mod:`alliancelab.cli._logging`).
 
-Building the parser imports every command module, so a command module imports only
-argparse (and this package's light helpers) at its top; NumPy, pandas, the engines, the jobs
-and the report are imported inside its handler. ``alliancelab --help`` then starts in a
-blink (issue 15; ``bench/bench_startup.py``).
+A command module imports only argparse (and this package's light helpers) at its top; NumPy,
+pandas, the engines, the jobs and the report are imported inside its handler, and a command
+line naming a command builds (and imports) that command's parser alone, so
+``alliancelab --help`` and every command start in a blink (issue 15;
+``bench/bench_startup.py``).
 """
 
 from __future__ import annotations
@@ -19,11 +20,16 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ..core import limits
-from ..core.errors import AllianceLabError
-from ..core.io import os_reason
-from . import _logging
-from ._help import HelpFormatter
+# The engines' matrices are small (actors x actors): BLAS threads only cost their start-up
+# and compete with the Monte Carlo's worker processes; set before anything imports NumPy
+# (a user's own setting stands).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from ..core import limits  # noqa: E402
+from ..core.errors import AllianceLabError  # noqa: E402
+from ..core.io import os_reason  # noqa: E402
+from . import _logging  # noqa: E402
+from ._help import HelpFormatter  # noqa: E402
 
 #: sub-command name -> module in alliancelab.cli (each has ``add_parser`` and ``run``).
 COMMANDS = {
@@ -78,14 +84,19 @@ def add_verbosity(parser: argparse.ArgumentParser, default: Any = 0) -> None:
                        default=False if default == 0 else default, help=QUIET_HELP)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or only of the command ``argv`` names (its first word
+    that is not an option: the top-level options take no value)."""
     parser = _Parser(prog="alliancelab", description=DESCRIPTION, epilog=EPILOG)
     parser.register("action", "parsers", _SubParsers)
     parser.add_argument("--version", action=_Version, help="print the version and exit")
     add_verbosity(parser)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser,
                                 metavar="COMMAND")
-    for module in COMMANDS.values():
+    named = next((a for a in argv or () if not a.startswith("-")), None)
+    for name, module in COMMANDS.items():
+        if named in COMMANDS and name != named:
+            continue
         mod = importlib.import_module(f"{__package__}.{module}")
         mod.add_parser(sub)
     return parser
@@ -97,8 +108,8 @@ def verbosity(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(argv).parse_args(argv)
     log = _logging.configure(verbosity(args))
     try:
         limits.configure(getattr(args, "limit", None))
