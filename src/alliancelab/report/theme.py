@@ -43,7 +43,8 @@ import plotly.io as pio
 
 __all__ = ["COUNT_SCALE", "EFFECT_SCALE", "FONT", "GROUP_HUES", "MIN_DELTA_E",
            "MODEL_COLOURS", "MOVEMENT_SCALE", "PALETTE", "TEMPLATE", "ActorStyle",
-           "actor_colours", "actor_styles", "min_distance", "shade", "template_layout"]
+           "actor_colours", "actor_styles", "min_distance", "shade", "template_json",
+           "template_layout"]
 
 FONT = "Inter, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 
@@ -100,6 +101,11 @@ pio.templates["alliancelab"] = TEMPLATE
 def template_layout() -> dict[str, Any]:
     """The template's layout as JSON-ready data (for the web app's charts)."""
     return TEMPLATE.layout.to_plotly_json()  # type: ignore[no-any-return]
+
+
+def template_json() -> dict[str, Any]:
+    """The template as a figure's ``layout.template`` in plotly JSON (a fresh copy)."""
+    return TEMPLATE.to_plotly_json()  # type: ignore[no-any-return]
 
 
 # -- colour-vision deficiency --------------------------------------------------------------
