@@ -313,3 +313,36 @@ def test_stages_are_the_cases_in_force_from_their_round() -> None:
     fewer = toy(actors=case.model_dump()["actors"][:2])
     with pytest.raises(alliancelab.AllianceLabError, match="actors and issues"):
         simulate(case, stages={1: fewer})
+
+
+def _arrays(sim: Simulation) -> list[bytes]:
+    parts = [sim.positions, sim.outcomes, sim.forecasts, *sim.perceptions.values(),
+             *sim.indicators.values()]
+    return [np.asarray(p).tobytes() for p in parts]
+
+
+@pytest.mark.parametrize("model", ["compromise", "smp"])
+def test_a_batch_of_runs_gives_each_run_bit_for_bit(model: str) -> None:
+    """:func:`simulate_batch` steps runs with one shape together (and groups the others):
+    every run's trajectory, perceptions, indicators, parameters and seed are those of
+    :func:`simulate` alone - staged and unstaged, with their own seeds, other rounds, another
+    snapshot of the case and a toy case mixed in the batch."""
+    from alliancelab.jobs.effects import scenario_sets
+    from alliancelab.models.dynamics import Run, simulate_batch
+    from alliancelab.scenarios.scenario import Scenario
+
+    case = alliancelab.read_case(resolve_case("us_rok_2025"))
+    scenarios = [Scenario(case, ()), *(Scenario(case, s.interventions)
+                                       for s in scenario_sets(case, ())[:6])]
+    runs = [Run(sc.base, sc.stages, sc.schedule, 7 + k) for k, sc in enumerate(scenarios)]
+    runs += [Run(sc.case, rng=0) for sc in scenarios[:3]]
+    runs += [Run(toy(dynamics={"threat_convergence": 0.3, "estimate_learning": 0.2}), rng=3),
+             Run(alliancelab.read_case(resolve_case("us_rok_2007")), rng=4)]
+    for rounds in (None, 4):
+        batch = simulate_batch(runs, model=model, rounds=rounds)
+        for run, got in zip(runs, batch, strict=True):
+            alone = simulate(run.case, model=model, rounds=rounds, stages=run.stages,
+                             schedule=run.schedule, rng=run.rng)
+            assert _arrays(got) == _arrays(alone)
+            assert (got.parameters, got.schedule, got.seed, got.groups, got.interventions) == (
+                alone.parameters, alone.schedule, alone.seed, alone.groups, alone.interventions)

@@ -24,7 +24,7 @@ import alliancelab
 from alliancelab.core.case import Case
 from alliancelab.formats import format_case, parse_case
 from alliancelab.models.bargaining import Problem, engine_class
-from alliancelab.models.bargaining.veto import constrain, win_set
+from alliancelab.models.bargaining.veto import constrain, constrain_rows, win_set
 from alliancelab.testing import case_dicts
 
 MODELS = ["compromise", "median", "nash", "bdm", "bdm-scholz", "smp"]
@@ -274,3 +274,22 @@ def test_the_vectorised_rule_is_the_rule_issue_by_issue(problem: Problem,
             assert diag[issue]["forecast"] == values[k]
         else:
             assert not problem.veto[:, k].any() and bound[k] == []
+
+
+@PROPERTY
+@given(problems=st.lists(veto_problems("compromise"), min_size=1, max_size=4),
+       data=st.data())
+def test_constrain_rows_is_constrain_row_by_row(problems: list[Problem],
+                                                data: st.DataObject) -> None:
+    """All rows at once (problems of one shape, some without rules) give, bit for bit,
+    :func:`constrain` of each row."""
+    n, d = problems[0].position.shape
+    problems = [p for p in problems if p.position.shape == (n, d)]
+    span = st.floats(-5.0, 105.0, allow_nan=False)
+    problems = [replace(p, floor=np.array([data.draw(st.one_of(st.just(-np.inf), span))
+                                           for _ in range(d)])) for p in problems]
+    f = np.array([[data.draw(st.one_of(span, st.just(-0.0))) for _ in range(d)]
+                  for _ in problems])
+    rows = constrain_rows(problems, f)
+    assert rows.tobytes() == np.stack([constrain(p, f[r])[0]
+                                       for r, p in enumerate(problems)]).tobytes()

@@ -101,7 +101,7 @@ indicators that illustrate a model rather than measure the case.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -111,7 +111,7 @@ import numpy as np
 from ..calibration import spending
 from ..core.case import Case
 from ..core.errors import AllianceLabError
-from ..models.dynamics import simulate
+from ..models.dynamics import Run, Simulation, simulate_batch
 from ..models.economics.arms_race import Richardson
 from ..models.economics.burden_sharing import joint_product, olson_zeckhauser
 from ..models.games.alliance_dilemma import AllyPayoffs, alliance_game, morrow_concession
@@ -303,8 +303,19 @@ def _check_issues(case: Case) -> None:
 def dynamics_state(case: Case) -> State:
     """The last round of ``case``'s perception dynamics (:class:`State`): what the alliance
     models read instead of the numbers as stated."""
-    _check_issues(case)
-    sim = simulate(case, model=DYNAMICS_MODEL, rng=0)
+    return dynamics_states([case])[0]
+
+
+def dynamics_states(cases: Sequence[Case]) -> list[State]:
+    """:func:`dynamics_state` of each case, the simulations stepped together
+    (:func:`~alliancelab.models.dynamics.simulate_batch`: the same numbers)."""
+    for case in cases:
+        _check_issues(case)
+    sims = simulate_batch([Run(case, rng=0) for case in cases], model=DYNAMICS_MODEL)
+    return [_state(case, sim) for case, sim in zip(cases, sims, strict=True)]
+
+
+def _state(case: Case, sim: Simulation) -> State:
     caps = np.array([max(a.capability.value, 1e-12) for a in case.actors])
     groups = np.array([a.group or "" for a in case.actors], dtype=object)
     perc: dict[str, float] = {}
@@ -477,12 +488,13 @@ def assess(case: Case, outcomes: Mapping[str, float] | None = None) -> dict[str,
     return evaluate(case, outcomes)[0]
 
 
-def evaluate(case: Case, outcomes: Mapping[str, float] | None = None
-             ) -> tuple[dict[str, float], dict[str, str]]:
+def evaluate(case: Case, outcomes: Mapping[str, float] | None = None,
+             state: State | None = None) -> tuple[dict[str, float], dict[str, str]]:
     """:func:`assess`'s indicators and the models' categorical results: ``deterrence.family``
     (Zagare & Kilgour's PBE family), ``deterrence.type`` (path-based
-    equilibrium type), ``tripartite.family`` / ``tripartite.type`` and ``dilemma.game``."""
-    state = dynamics_state(case)
+    equilibrium type), ``tripartite.family`` / ``tripartite.type`` and ``dilemma.game``.
+    ``state``: the case's :func:`dynamics_state`, computed when not given."""
+    state = state or dynamics_state(case)
     m = model_inputs(case, outcomes, state)
     out = dict(state.outcomes) | dict(outcomes or {})
     games, labels = _deterrence(m)
@@ -496,6 +508,13 @@ def evaluate(case: Case, outcomes: Mapping[str, float] | None = None
         "solver.tcg_failed": float(not math.isfinite(games["tripartite.p_challenge"])),
     }
     return res, {**labels, "dilemma.game": game}
+
+
+def evaluate_many(cases: Sequence[Case]) -> list[tuple[dict[str, float], dict[str, str]]]:
+    """``[evaluate(case) for case in cases]``, the dynamics of all of them simulated
+    together (:func:`dynamics_states`); raises what the first failing case raises."""
+    return [evaluate(case, state=state)
+            for case, state in zip(cases, dynamics_states(cases), strict=True)]
 
 
 def _deterrence(m: Mapping[str, float]) -> tuple[dict[str, float], dict[str, str]]:

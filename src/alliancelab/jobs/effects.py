@@ -23,8 +23,9 @@ import pandas as pd
 
 from ..core.case import Case
 from ..execution import Evaluator, Pending, solve_chunk
+from ..models.dynamics import Simulation
 from ..scenarios.interventions import intervention_names
-from ..scenarios.scenario import Scenario
+from ..scenarios.scenario import Scenario, simulate_all
 from ..scenarios.uncertainty import Draws, Uncertain, quantile_bands, with_values
 from .gaps import gap_items
 from .results import DYNAMICS_MODEL
@@ -82,10 +83,12 @@ def variant_case(case: Case, params: tuple[Uncertain, ...], sample: np.ndarray |
 
 
 def measure(scen: Scenario, models: tuple[str, ...], seeds: VariantSeeds,
-            forecast: frozenset[str]) -> tuple[Metrics, dict[str, str]]:
+            forecast: frozenset[str], sim: Simulation | None = None
+            ) -> tuple[Metrics, dict[str, str]]:
     """Every metric of one scenario, and the parts that failed on it (``{part: error}``):
     the forecast of each engine in ``forecast``, the dynamics' final outcomes and
-    indicators, and the perception gap of the intervened case."""
+    indicators (``sim``, simulated here when not given), and the perception gap of the
+    intervened case."""
     out: Metrics = {}
     failed: dict[str, str] = {}
     problem = scen.problem()
@@ -98,7 +101,8 @@ def measure(scen: Scenario, models: tuple[str, ...], seeds: VariantSeeds,
             result = np.full(problem.n_issues, np.nan)
         for issue, v in zip(problem.issues, result, strict=True):
             out[("forecast", model, issue)] = float(v)
-    sim = scen.simulate(model=DYNAMICS_MODEL, rng=np.random.default_rng(seeds.dynamics))
+    if sim is None:
+        sim = scen.simulate(model=DYNAMICS_MODEL, rng=_dynamics_rng(seeds))
     for issue, v in sim.final_outcomes().items():
         out[("dynamics outcome", DYNAMICS_MODEL, issue)] = float(v)
     for name, v in sim.final_indicators().items():
@@ -131,8 +135,16 @@ class EffectTask:
 
 def measure_all(scenarios: Sequence[Scenario], task: EffectTask
                 ) -> list[tuple[Metrics, dict[str, str]]]:
-    """:func:`measure` on each scenario of one variant (the baseline first)."""
-    return [measure(sc, task.models, task.seeds, task.forecast) for sc in scenarios]
+    """:func:`measure` on each scenario of one variant (the baseline first), their dynamics
+    simulated together (common random numbers: one seed)."""
+    sims = simulate_all(scenarios, [_dynamics_rng(task.seeds) for _ in scenarios],
+                        model=DYNAMICS_MODEL)
+    return [measure(sc, task.models, task.seeds, task.forecast, sim)
+            for sc, sim in zip(scenarios, sims, strict=True)]
+
+
+def _dynamics_rng(seeds: VariantSeeds) -> np.random.Generator:
+    return np.random.default_rng(seeds.dynamics)
 
 
 def effect_tasks(*, models: tuple[str, ...], band_models: tuple[str, ...], n_draws: int,

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,7 +47,7 @@ from ..core.limits import checkpoint
 from ..core.rng import RngLike, make_rng
 from .bargaining import Engine, Problem, engine_class
 
-__all__ = ["NEUTRAL", "Simulation", "simulate"]
+__all__ = ["NEUTRAL", "Run", "Simulation", "simulate", "simulate_batch"]
 
 #: Parameters that switch a mechanism off, used when a case does not set them.
 NEUTRAL: dict[str, float] = {
@@ -220,6 +221,17 @@ def _zero_nan(x: np.ndarray) -> np.ndarray:
 # -- simulation ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Run:
+    """One simulation of :func:`simulate_batch`: ``case`` with its ``stages``, the
+    ``schedule`` to record and its ``rng`` (see :func:`simulate`)."""
+
+    case: Case
+    stages: Mapping[int, Case] | None = None
+    schedule: Mapping[str, int] | None = None
+    rng: RngLike = None
+
+
 def simulate(
     case: Case,
     *,
@@ -237,63 +249,78 @@ def simulate(
     :class:`alliancelab.scenarios.scenario.Scenario` (this module knows no interventions).
     Round 0 is always ``case``; a stage after the horizon never acts. ``schedule``
     (intervention name -> round) is recorded on the result."""
-    stage_cases = _stage_cases(case, stages)
-    keys = _perception_keys(list(stage_cases.values()))
-    compiled = {r: _compile(c, keys) for r, c in stage_cases.items()}
-    for stage in compiled.values():
-        _check_params(stage.params)
-    base = compiled[0]
-    if rounds is None:
-        rounds = int(round(base.params["rounds"]))
-    rounds = positive_int(rounds, "rounds", limit="rounds")
+    return simulate_batch([Run(case, stages, schedule, rng)], model=model, rounds=rounds)[0]
+
+
+def simulate_batch(runs: Sequence[Run], *, model: str = "compromise",
+                   rounds: int | None = None) -> list[Simulation]:
+    """:func:`simulate` of every run. Runs with the same actors, issues, perceptions and
+    number of rounds are stepped together, on arrays with a leading run axis (the engine's
+    ``solve_batch`` for the bargaining); each run gives what it gives alone, bit for bit."""
+    arrays: dict[tuple[int, tuple[str, ...]], _Arrays] = {}  # a case shared by runs: once
+    prepared = [_Prepared.of(run, rounds, arrays) for run in runs]
     engine = _engine(model)
-    engine.check(base.problem)
-    generator, seed = make_rng(rng)
+    for prep in prepared:
+        engine.check(prep.compiled[0].problem)
+    generators = [make_rng(run.rng) for run in runs]
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for k, prep in enumerate(prepared):
+        p0 = prep.compiled[0].problem
+        groups.setdefault((prep.keys, prep.rounds, p0.actors, p0.issues), []).append(k)
+    out: list[Simulation | None] = [None] * len(runs)
+    for members in groups.values():
+        paths = _Paths.start([prepared[k] for k in members], engine,
+                             [generators[k][0] for k in members])
+        for t in range(1, paths.rounds + 1):
+            checkpoint()
+            paths.advance(t)
+        for j, k in enumerate(members):
+            out[k] = paths.simulation(j, model, generators[k][1])
+    return out  # type: ignore[return-value]
 
-    path = _Path.start(base, rounds, engine, generator)
-    cur, allied = base, _allied(case, base)
-    for t in range(1, rounds + 1):
-        checkpoint()
-        perc, est = path.P[t - 1].copy(), path.E[t - 1]
-        if t in compiled:  # interventions due now: jump to the new stage's perceptions/estimates
-            new = compiled[t]
-            perc = perc + np.nan_to_num(new.perception - cur.perception)
-            est = est + (new.est_pos - cur.est_pos)
-            path.est_sal = path.est_sal + (new.est_sal - cur.est_sal)
-            cur, allied = new, _allied(stage_cases[t], new)
-        path.advance(t, cur, allied, perc, est, engine, generator)
 
-    reached = max(r for r in stage_cases if r <= rounds)
-    state = _State(path.X, path.Y, path.P, path.E, path.caps, path.lower, path.width, keys,
-                   base.problem.actors, base.problem.issues, cur.groups)
-    indicators = {
-        ind.name: sum((_term(term, state) for term in ind.terms), np.zeros(rounds + 1))
-        for ind in stage_cases[reached].indicators
-    }
-    return Simulation(
-        case_name=case.name,
-        model=model,
-        actors=base.problem.actors,
-        issues=base.problem.issues,
-        interventions=tuple(schedule or ()),
-        positions=path.X,
-        outcomes=path.Y,
-        perceptions={k: path.P[:, :, j] for j, k in enumerate(keys)},
-        indicators=indicators,
-        seed=seed,
-        groups=cur.groups,
-        forecasts=path.F,
-        parameters={k: float(v) for k, v in compiled[reached].params.items()},
-        schedule=dict(schedule or {}),
-    )
+@dataclass(frozen=True)
+class _Prepared:
+    """A run checked and compiled: its stages by round, their arrays, the perception keys
+    and the number of rounds."""
+
+    run: Run
+    stage_cases: dict[int, Case]
+    keys: tuple[str, ...]
+    compiled: dict[int, _Arrays]
+    rounds: int
+
+    @classmethod
+    def of(cls, run: Run, rounds: int | None,
+           arrays: dict[tuple[int, tuple[str, ...]], _Arrays]) -> _Prepared:
+        """``run`` prepared; ``arrays`` holds the cases compiled so far (by identity; the
+        caller keeps them alive)."""
+        stage_cases = _stage_cases(run.case, run.stages)
+        keys = _perception_keys(list(stage_cases.values()))
+        compiled = {}
+        for r, c in stage_cases.items():
+            key = (id(c), keys)
+            if key not in arrays:
+                arrays[key] = _compile(c, keys)
+            compiled[r] = arrays[key]
+        for stage in compiled.values():
+            _check_params(stage.params)
+        if rounds is None:
+            rounds = int(round(compiled[0].params["rounds"]))
+        return cls(run, stage_cases, keys, compiled,
+                   positive_int(rounds, "rounds", limit="rounds"))
 
 
 @dataclass
-class _Path:
-    """The trajectory being simulated: positions ``X``, outcomes ``Y``, forecasts ``F``,
-    perceptions ``P``, misestimates ``E``, capabilities per round, and the current
-    misestimates of saliences."""
+class _Paths:
+    """The trajectories of S runs being simulated, run on the leading axis: positions
+    ``X`` ``(S, T+1, n, d)``, outcomes ``Y``, forecasts ``F``, perceptions ``P``,
+    misestimates ``E``, capabilities per round; the current misestimates of saliences, the
+    scale ends, and each run's current stage (:meth:`restack` gathers its arrays)."""
 
+    runs: list[_Prepared]
+    engine: Engine
+    generators: list[np.random.Generator]
     X: np.ndarray
     Y: np.ndarray
     F: np.ndarray
@@ -304,64 +331,137 @@ class _Path:
     lower: np.ndarray
     upper: np.ndarray
     threat_cols: np.ndarray
+    cur: list[_Arrays]
+    allied: np.ndarray
+    now: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def rounds(self) -> int:
+        return self.runs[0].rounds
 
     @property
     def width(self) -> np.ndarray:
         return self.upper - self.lower
 
     @classmethod
-    def start(cls, base: _Arrays, rounds: int, engine: Engine,
-              generator: np.random.Generator) -> _Path:
-        """Arrays for ``rounds`` rounds with round 0 filled in (the case as written)."""
-        p0 = base.problem
-        n, d, m, t1 = p0.n_actors, p0.n_issues, len(base.keys), rounds + 1
-        path = cls(X=np.empty((t1, n, d)), Y=np.empty((t1, d)), F=np.empty((t1, d)),
-                   P=np.empty((t1, n, m)), E=np.empty((t1, n, n, d)), caps=np.empty((t1, n)),
-                   est_sal=base.est_sal.copy(), lower=p0.lower, upper=p0.upper,
-                   threat_cols=np.array([k.startswith("threats.") for k in base.keys],
-                                        dtype=bool))
-        path.X[0], path.P[0], path.E[0] = p0.position, base.perception, base.est_pos
-        path.caps[0] = p0.capability
-        path.F[0] = engine.solve(p0, generator).forecast
-        path.Y[0] = np.where(np.isnan(p0.status_quo), path.F[0], p0.status_quo)
-        return path
+    def start(cls, runs: list[_Prepared], engine: Engine,
+              generators: list[np.random.Generator]) -> _Paths:
+        """Arrays for the runs' rounds with round 0 filled in (each case as written)."""
+        bases = [r.compiled[0] for r in runs]
+        p0 = [b.problem for b in bases]
+        s, n, d, m, t1 = len(runs), p0[0].n_actors, p0[0].n_issues, len(runs[0].keys), \
+            runs[0].rounds + 1
+        paths = cls(
+            runs=runs, engine=engine, generators=generators,
+            X=np.empty((s, t1, n, d)), Y=np.empty((s, t1, d)), F=np.empty((s, t1, d)),
+            P=np.empty((s, t1, n, m)), E=np.empty((s, t1, n, n, d)), caps=np.empty((s, t1, n)),
+            est_sal=np.stack([b.est_sal for b in bases]),
+            lower=np.stack([p.lower for p in p0]), upper=np.stack([p.upper for p in p0]),
+            threat_cols=np.array([k.startswith("threats.") for k in runs[0].keys], dtype=bool),
+            cur=list(bases),
+            allied=np.stack([_allied(r.stage_cases[0], b) for r, b in zip(runs, bases,
+                                                                         strict=True)]),
+        )
+        paths.X[:, 0] = [p.position for p in p0]
+        paths.P[:, 0] = [b.perception for b in bases]
+        paths.E[:, 0] = [b.est_pos for b in bases]
+        paths.caps[:, 0] = [p.capability for p in p0]
+        paths.F[:, 0] = engine.solve_batch(p0, generators)
+        sq = np.stack([p.status_quo for p in p0])
+        paths.Y[:, 0] = np.where(np.isnan(sq), paths.F[:, 0], sq)
+        paths.restack()
+        return paths
 
-    def advance(self, t: int, cur: _Arrays, allied: np.ndarray, perc: np.ndarray,
-                est: np.ndarray, engine: Engine, generator: np.random.Generator) -> None:
-        """Round ``t`` (steps 2-6 of the module docstring) from the perceptions ``perc``
-        and misestimates ``est`` it starts with."""
-        lam = cur.params["adjustment_speed"]
-        conv = cur.params["threat_convergence"]
-        learn = cur.params["estimate_learning"]
-        p1 = cur.problem
+    def restack(self) -> None:
+        """Gather the current stages' arrays and parameters along the run axis."""
+        cur = self.cur
+        self.now = {
+            "position": np.stack([c.problem.position for c in cur]),
+            "capability": np.stack([c.problem.capability for c in cur]),
+            "salience": np.stack([c.problem.salience for c in cur]),
+            "link_w": np.stack([c.link_w for c in cur]),
+            "feedback_w": np.stack([c.feedback_w for c in cur]),
+            **{k: np.array([float(c.params[k]) for c in cur])
+               for k in ("adjustment_speed", "threat_convergence", "estimate_learning")},
+        }
+
+    def advance(self, t: int) -> None:
+        """Round ``t`` of every run: the interventions due now (step 1 of the module
+        docstring), then steps 2-6."""
+        perc, est = self.P[:, t - 1].copy(), self.E[:, t - 1].copy()
+        jumped = False
+        for j, run in enumerate(self.runs):
+            if t in run.compiled:  # jump to the new stage's perceptions and estimates
+                new, old = run.compiled[t], self.cur[j]
+                perc[j] = perc[j] + np.nan_to_num(new.perception - old.perception)
+                est[j] = est[j] + (new.est_pos - old.est_pos)
+                self.est_sal[j] = self.est_sal[j] + (new.est_sal - old.est_sal)
+                self.cur[j] = new
+                self.allied[j] = _allied(run.stage_cases[t], new)
+                jumped = True
+        if jumped:
+            self.restack()
+        now = self.now
+        lam, conv, learn = (now["adjustment_speed"], now["threat_convergence"],
+                            now["estimate_learning"])
         width = self.width
         if t >= 2:
-            dy = (self.Y[t - 1] - self.Y[t - 2]) / width
-            perc = perc + np.einsum("kim,k->im", cur.feedback_w, dy)
-        if conv > 0 and allied.any():
+            dy = (self.Y[:, t - 1] - self.Y[:, t - 2]) / width
+            perc = perc + np.einsum("skim,sk->sim", now["feedback_w"], dy)
+        consult = (conv > 0) & self.allied.any(axis=1)
+        if consult.any():
             cols = self.threat_cols
-            block = perc[allied][:, cols]
-            mean = _weighted_mean(block[None], p1.capability[allied][None], np.ones(
-                allied.sum(), dtype=bool)[None])[0]
-            perc[np.ix_(allied, cols)] = block + conv * (mean[None, :] - block)
-        self.P[t] = np.clip(perc, 0.0, 1.0)
-        self.E[t] = est * (1.0 - learn)
-        self.est_sal = self.est_sal * (1.0 - learn)
-        delta = np.nan_to_num(self.P[t] - self.P[0])
-        self.X[t] = np.clip(
-            p1.position + width * np.einsum("mik,im->ik", cur.link_w, delta),
-            self.lower, self.upper,
+            block = perc[:, :, cols]
+            mean = _weighted_mean(block, now["capability"], self.allied)  # over the allies
+            moved = block + conv[:, None, None] * (mean[:, None, :] - block)
+            perc[:, :, cols] = np.where(consult[:, None, None] & self.allied[:, :, None],
+                                        moved, block)
+        self.P[:, t] = np.clip(perc, 0.0, 1.0)
+        keep = (1.0 - learn)[:, None, None, None]
+        self.E[:, t] = est * keep
+        self.est_sal = self.est_sal * keep
+        delta = np.nan_to_num(self.P[:, t] - self.P[:, 0])
+        lo, hi = self.lower[:, None, :], self.upper[:, None, :]
+        self.X[:, t] = np.clip(
+            now["position"] + width[:, None, :] * np.einsum("smik,sim->sik", now["link_w"],
+                                                            delta), lo, hi)
+        self.caps[:, t] = now["capability"]
+        perceived = np.clip(self.X[:, t][:, None] + self.E[:, t], lo[:, None], hi[:, None])
+        perceived_sal = np.clip(now["salience"][:, None] + self.est_sal, 0.0, 1.0)
+        problems = [replace(c.problem, position=self.X[j, t], perceived_position=perceived[j],
+                            perceived_salience=perceived_sal[j])
+                    for j, c in enumerate(self.cur)]
+        self.F[:, t] = self.engine.solve_batch(problems, self.generators)
+        self.Y[:, t] = self.Y[:, t - 1] + lam[:, None] * (self.F[:, t] - self.Y[:, t - 1])
+
+    def simulation(self, j: int, model: str, seed: int | None) -> Simulation:
+        """Run ``j``'s :class:`Simulation`, its indicators evaluated on the trajectory."""
+        prep, cur = self.runs[j], self.cur[j]
+        rounds, keys, p0 = prep.rounds, prep.keys, prep.compiled[0].problem
+        reached = max(r for r in prep.stage_cases if r <= rounds)
+        state = _State(self.X[j], self.Y[j], self.P[j], self.E[j], self.caps[j], self.lower[j],
+                       self.width[j], keys, p0.actors, p0.issues, cur.groups)
+        indicators = {
+            ind.name: sum((_term(term, state) for term in ind.terms), np.zeros(rounds + 1))
+            for ind in prep.stage_cases[reached].indicators
+        }
+        schedule = prep.run.schedule
+        return Simulation(
+            case_name=prep.run.case.name,
+            model=model,
+            actors=p0.actors,
+            issues=p0.issues,
+            interventions=tuple(schedule or ()),
+            positions=self.X[j],
+            outcomes=self.Y[j],
+            perceptions={k: self.P[j][:, :, i] for i, k in enumerate(keys)},
+            indicators=indicators,
+            seed=seed,
+            groups=cur.groups,
+            forecasts=self.F[j],
+            parameters={k: float(v) for k, v in prep.compiled[reached].params.items()},
+            schedule=dict(schedule or {}),
         )
-        self.caps[t] = p1.capability
-        problem = replace(
-            p1,
-            position=self.X[t],
-            perceived_position=np.clip(self.X[t][None, :, :] + self.E[t], self.lower,
-                                       self.upper),
-            perceived_salience=np.clip(p1.salience[None, :, :] + self.est_sal, 0.0, 1.0),
-        )
-        self.F[t] = engine.solve(problem, generator).forecast
-        self.Y[t] = self.Y[t - 1] + lam * (self.F[t] - self.Y[t - 1])
 
 
 def _stage_cases(case: Case, stages: Mapping[int, Case] | None) -> dict[int, Case]:

@@ -9,7 +9,7 @@ perception measures always see the same intervened case:
 * :attr:`Scenario.stages` - for the dynamics, round -> the case with the interventions due
   by that round (each at its ``at_round``, cumulatively, in the order given) applied;
 * :meth:`Scenario.simulate` - :func:`alliancelab.models.dynamics.simulate` with those
-  stages.
+  stages (:func:`simulate_all`: many scenarios stepped together).
 
 The baseline is the scenario without interventions. Names are checked once, by
 :func:`alliancelab.scenarios.interventions.check_names`.
@@ -24,10 +24,10 @@ from functools import cached_property
 from ..core.case import Case
 from ..core.problem import Problem
 from ..core.rng import RngLike
-from ..models.dynamics import Simulation, simulate
+from ..models.dynamics import Run, Simulation, simulate, simulate_batch
 from .interventions import apply_interventions, check_names, find_intervention
 
-__all__ = ["Scenario", "scenario", "simulate_scenario"]
+__all__ = ["Scenario", "scenario", "simulate_all", "simulate_scenario"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,6 +77,10 @@ class Scenario:
         return simulate(self.base, model=model, rounds=rounds, stages=self.stages,
                         schedule=self.schedule, rng=rng)
 
+    def run(self, rng: RngLike = None) -> Run:
+        """:meth:`simulate`'s run, for :func:`~alliancelab.models.dynamics.simulate_batch`."""
+        return Run(self.base, self.stages, self.schedule, rng)
+
 
 def scenario(case: Case, interventions: Sequence[str] = (), kind: str = "any") -> Scenario:
     """The :class:`Scenario` of ``case`` with ``interventions`` (each a shock, a lever, or
@@ -84,6 +88,14 @@ def scenario(case: Case, interventions: Sequence[str] = (), kind: str = "any") -
     if isinstance(interventions, str):
         interventions = (interventions,)
     return Scenario(case, check_names(case, tuple(interventions), kind))
+
+
+def simulate_all(scenarios: Sequence[Scenario], rngs: Sequence[RngLike], *,
+                 model: str = "compromise", rounds: int | None = None) -> list[Simulation]:
+    """``[sc.simulate(model=model, rounds=rounds, rng=rng) ...]``, the scenarios stepped
+    together (:func:`~alliancelab.models.dynamics.simulate_batch`: the same numbers)."""
+    return simulate_batch([sc.run(rng) for sc, rng in zip(scenarios, rngs, strict=True)],
+                          model=model, rounds=rounds)
 
 
 def simulate_scenario(case: Case, interventions: Sequence[str] = (), *,

@@ -34,11 +34,13 @@ from ...core.errors import AllianceLabError
 from ...core.problem import Problem
 
 
-def win_set(ideal: np.ndarray, status_quo: float) -> tuple[np.ndarray, np.ndarray]:
+def win_set(ideal: np.ndarray, status_quo: float | np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray]:
     """Each veto player's win-set of the status quo, ``(low ends, high ends)``: the points
-    at least as close to its ideal point as the status quo. One end is the status quo
-    itself, exactly (no rounding), so the intersection always holds it."""
-    q = float(status_quo)
+    at least as close to its ideal point as the status quo (elementwise, ``ideal`` and
+    ``status_quo`` broadcast). One end is the status quo itself, exactly (no rounding), so
+    the intersection always holds it."""
+    q = np.asarray(status_quo, dtype=float)
     above = q >= ideal  # the status quo lies above the ideal point: W = [2 x_v - q, q]
     far = ideal + (ideal - q)  # the mirror image of the status quo
     for _ in range(4):  # rounding may put it an ulp too far out: step it back in
@@ -109,12 +111,31 @@ def constrain(problem: Problem, forecast: np.ndarray) -> tuple[np.ndarray, dict[
 
 
 def constrain_rows(problems: Sequence[Problem], forecasts: np.ndarray) -> np.ndarray:
-    """:func:`constrain` of every row of ``forecasts`` ``(N, d)``, row r with ``problems[r]``."""
+    """:func:`constrain` of every row of ``forecasts`` ``(N, d)``, row r with ``problems[r]``
+    (all rows at once: the same arithmetic, element by element)."""
     out = np.asarray(forecasts, dtype=float)
-    changed = False
-    for r, problem in enumerate(problems):
-        if problem.has_rules:
-            if not changed:
-                out, changed = out.copy(), True
-            out[r] = constrain(problem, out[r])[0]
+    rows = [r for r, problem in enumerate(problems) if problem.has_rules]
+    if not rows:
+        return out
+    ruled = [problems[r] for r in rows]
+    veto = np.stack([p.veto for p in ruled])  # (R, n, d)
+    sq = np.stack([np.asarray(p.status_quo, dtype=float) for p in ruled])
+    vetoed = veto.any(axis=1)
+    missing = vetoed & np.isnan(sq)
+    if missing.any():
+        r = int(np.flatnonzero(missing.any(axis=1))[0])
+        _issue(ruled[r], int(np.flatnonzero(missing[r])[0]), 0.0)  # raises the one-line error
+    lo_v, hi_v = win_set(np.stack([p.position for p in ruled]),
+                         np.where(vetoed, sq, 0.0)[:, None, :])
+    lo = np.where(veto, lo_v, -np.inf).max(axis=1)
+    hi = np.where(veto, hi_v, np.inf).min(axis=1)
+    f = out[rows]
+    value = np.where(lo > f, lo, f)  # min(max(f, lo), hi) as Python has it (-0.0, NaN kept)
+    value = np.where(hi < value, hi, value)
+    floor = np.stack([p.floor for p in ruled])
+    ceiling = np.stack([p.ceiling for p in ruled])
+    below = value < floor
+    value = np.where(below, floor, value)
+    out = out.copy()
+    out[rows] = np.where(~below & (value > ceiling), ceiling, value)
     return out
