@@ -129,3 +129,30 @@ def test_regret_and_robustness_on_frames():
     assert ov.loc["y", "less is better: most robust"] == "tie: none, a"
     with pytest.raises(AllianceLabError, match="sense must be"):
         regret_table(y, sense="best")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_morris_mu_star_of_all_outcomes_at_once_is_salibs(seed: int) -> None:
+    """The screening's ``mu*`` of every outcome in one pass equals, bit for bit,
+    ``SALib.analyze.morris``'s ``mu_star`` outcome by outcome (its bootstrap, which the
+    screening does not show, left out): a design in parameter units rounded to a grid (some
+    steps move nothing) and a parameter that no step moves included."""
+    from SALib.analyze import morris as salib_morris
+    from SALib.sample import morris as salib_sample
+
+    from alliancelab.analysis.sensitivity import MORRIS_LEVELS, morris_mu_star, salib_problem
+
+    g = np.random.default_rng(seed)
+    k, trajectories = int(g.integers(2, 25)), int(g.integers(2, 20))
+    names = [f"x{i}" for i in range(k)]
+    X = salib_sample.sample(salib_problem(names), trajectories, num_levels=MORRIS_LEVELS,
+                            seed=seed + 1)
+    X = np.round(X * 3) / 3 * 40.0 + 5.0
+    X[:, 0] = 7.0
+    Y = np.column_stack([np.sin(X @ g.normal(size=k) / 40.0), X[:, -1] ** 2, np.zeros(len(X))])
+    got = morris_mu_star(X, Y)
+    for j in range(Y.shape[1]):
+        want = salib_morris.analyze(salib_problem(names), X, Y[:, j],
+                                    num_levels=MORRIS_LEVELS, seed=0)["mu_star"]
+        assert np.asarray(want, dtype=float).tobytes() == got[:, j].tobytes()
+    assert got[0].tolist() == [0.0, 0.0, 0.0]

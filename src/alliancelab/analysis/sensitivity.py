@@ -59,16 +59,32 @@ def morris_indices(names: Sequence[str], X: np.ndarray, y: np.ndarray, *,
     return df.sort_values("mu_star", ascending=False)
 
 
+def morris_mu_star(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """Morris ``mu*`` ``(P, outcomes)`` of the outcome columns ``Y`` ``(rows, outcomes)``
+    over a Morris design ``X`` ``(rows, P)``, all outcomes at once and without the bootstrap:
+    the mean over the trajectories of ``|y_after - y_before| / delta`` at the step where
+    ``X`` moves a parameter (0 for a parameter no step moves), as ``SALib.analyze.morris``
+    computes it (the same numbers, in the same order of summation)."""
+    X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
+    rows, p = X.shape
+    t = rows // (p + 1)
+    steps = np.diff(X.reshape(t, p + 1, p), axis=1) != 0  # (t, step, parameter)
+    jumps = np.abs(np.diff(Y.reshape(t, p + 1, -1), axis=1)) / (MORRIS_LEVELS / (
+        2.0 * (MORRIS_LEVELS - 1)))  # (t, step, outcome)
+    ee = np.zeros((t, p, Y.shape[1]))
+    traj, step, par = np.nonzero(steps)
+    ee[traj, par] = jumps[traj, step]
+    return ee.mean(axis=0)  # type: ignore[no-any-return]
+
+
 def morris_screening(names: Sequence[str], X: np.ndarray, Y: pd.DataFrame, *,
                      top: int = TOP) -> pd.DataFrame:
-    """Morris ``mu*`` (:func:`morris_indices`) of every outcome (column of ``Y``), each
+    """Morris ``mu*`` (:func:`morris_mu_star`) of every outcome (column of ``Y``), each
     divided by its largest: the ``top`` parameters that matter most anywhere (rows) by
     outcome (columns)."""
-    cols = {}
-    for o in Y.columns:
-        mu = morris_indices(names, X, Y[o].to_numpy(dtype=float))["mu_star"]
-        largest = float(mu.max())
-        cols[o] = (mu / largest if largest > 0 else mu * 0.0).reindex(list(names))
-    df = pd.DataFrame(cols)
+    mu = pd.DataFrame(morris_mu_star(X, Y.to_numpy(dtype=float)),
+                      index=pd.Index(list(names), name="parameter"), columns=Y.columns)
+    largest = mu.max(axis=0)
+    df = mu / largest.where(largest > 0, 1.0) * (largest > 0)
     keep = df.max(axis=1).sort_values(ascending=False).head(top).index
     return df.loc[keep]
