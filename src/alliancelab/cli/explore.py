@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import re
 import shlex
 import sys
@@ -102,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
     from ..formats import read_case
 
     case = read_case(resolve_case(args.case))
+    gc.freeze()  # as in ``alliancelab run``: long-lived objects out of the collector's way
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     prim_spec = _parse_prim(args.prim) if args.prim else None
     _check_outcomes(case, models, args.analyse, prim_spec)

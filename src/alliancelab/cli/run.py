@@ -9,6 +9,7 @@ CSV/JSON results into DIR.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import re
 import shlex
@@ -106,6 +107,9 @@ def run(args: argparse.Namespace) -> int:
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     snapshots = other_snapshots(case, path)
 
+    # what is loaded now lives as long as the process: out of the collector's way (each
+    # collection would walk it again), and shared unchanged with the forked workers
+    gc.freeze()
     started = time.perf_counter()
     with _progress() as tick:
         results = run_job(
