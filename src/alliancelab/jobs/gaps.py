@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from ..core.case import Case
-from ..scenarios.perception import perception_gap
+from ..scenarios.perception import gap_rows, perception_gap
 
 __all__ = ["GAP_COLUMNS", "gap_items", "gap_table", "snapshot_label"]
 
@@ -24,8 +24,7 @@ def gap_items(case: Case) -> dict[tuple[str, str], float]:
     """``(kind, item) -> gap`` between the case's sides (empty without sides)."""
     if not _has_sides(case, case.sides):
         return {}
-    df = perception_gap(case)
-    return {(str(r.kind), str(r.item)): float(r.gap) for r in df.itertuples()}
+    return {(str(kind), str(item)): float(gap) for kind, item, _, _, gap in gap_rows(case)}
 
 
 def snapshot_label(case: Case) -> str:

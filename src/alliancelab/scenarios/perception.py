@@ -22,7 +22,8 @@ import pandas as pd
 from ..core.case import Case
 from ..core.errors import AllianceLabError
 
-__all__ = ["compare_gaps", "misperceptions", "perception_gap", "side_members", "sides_of"]
+__all__ = ["compare_gaps", "gap_rows", "misperceptions", "perception_gap", "side_members",
+           "sides_of"]
 
 COLUMNS = ["kind", "item", "a_value", "b_value", "gap"]
 
@@ -67,6 +68,16 @@ def perception_gap(case: Case, a: str | None = None, b: str | None = None) -> pd
     """Per-threat, reliability and per-issue gap between sides ``a`` and ``b`` (default:
     the case's ``sides``); columns kind, item, a_value, b_value, gap = b - a."""
     a, b = sides_of(case, a, b)
+    frame = pd.DataFrame(gap_rows(case, a, b), columns=COLUMNS)
+    frame.attrs.update(case=case.name, date=case.date, a=a, b=b)
+    return frame
+
+
+def gap_rows(case: Case, a: str | None = None, b: str | None = None
+             ) -> list[tuple[str, str, float, float, float]]:
+    """:func:`perception_gap`'s rows as tuples (no frame: the effects measure it for every
+    scenario)."""
+    a, b = sides_of(case, a, b)
     sides = [side_members(case, a), side_members(case, b)]
     caps = [[case.actors[i].capability.value for i in s] for s in sides]
     threats: list[str] = []
@@ -100,10 +111,7 @@ def perception_gap(case: Case, a: str | None = None, b: str | None = None) -> pd
             for side, w in zip(sides, caps, strict=True)
         ]
         rows.append(("issue", issue.name, *vals))
-    frame = pd.DataFrame(rows, columns=COLUMNS[:4])
-    frame["gap"] = frame["b_value"] - frame["a_value"]
-    frame.attrs.update(case=case.name, date=case.date, a=a, b=b)
-    return frame
+    return [(kind, item, va, vb, vb - va) for kind, item, va, vb in rows]
 
 
 def compare_gaps(
