@@ -175,3 +175,20 @@ def test_reader_survives_any_unicode(text: str) -> None:
         ktab_csv.read(text, "fuzz.csv")
     except AllianceLabError:
         pass
+
+
+def test_reading_a_csv_case_does_not_load_pyyaml() -> None:
+    """PyYAML is imported where YAML is read or written (start-up, issue 15): a KTAB or
+    Scholz CSV is read without it."""
+    import subprocess
+    import sys
+
+    data = Path(__file__).parent / "data"
+    files = [str(next(iter(sorted((data / "ktab").glob("*.csv"))))),
+             str(data / "ec_emissions.csv")]
+    probe = ("import sys\nfrom alliancelab.formats import read_case\n"
+             f"cases = [read_case(f) for f in {files!r}]\n"
+             "print(min(len(c.actors) for c in cases) > 1, 'yaml' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True, timeout=60).stdout.split()
+    assert out == ["True", "False"]

@@ -234,15 +234,15 @@ def test_ktab_export_round_trip(source: str, tmp_path: Path) -> None:
 def test_shipped_cases_read_the_same_through_libyaml(name: str) -> None:
     """read_case parses the shipped files with libyaml (yaml_case.read(fast=True)): each must
     give the very data and line map of the reader of record."""
-    from alliancelab.formats import read_text, yaml_case
+    from alliancelab.formats import _yaml_io, read_text
 
     path = shipped_cases()[name]
     text = read_text(path)
-    fast = yaml_case._parse_fast(text, str(path))
+    fast = _yaml_io.parse_fast(text, str(path))
     if not yaml.__with_libyaml__:
         assert fast is None
         return
     assert fast is not None
-    slow = yaml_case._parse(text, str(path))
+    slow = _yaml_io.parse(text, str(path))
     assert repr(fast) == repr(slow)
     assert read_case(name) == parse_case(text, str(path))
