@@ -86,7 +86,7 @@ def gap_rows(case: Case, a: str | None = None, b: str | None = None
             for key in case.actors[i].perceptions.threats:
                 if key not in threats:
                     threats.append(key)
-    rows = []
+    rows: list[tuple[str, str, float, float]] = []
     for key in threats:
         vals = [
             _mean([
@@ -95,7 +95,7 @@ def gap_rows(case: Case, a: str | None = None, b: str | None = None
             ], w)
             for side, w in zip(sides, caps, strict=True)
         ]
-        rows.append(("threat", key, *vals))
+        rows.append(("threat", key, vals[0], vals[1]))
     rel = [
         _mean([
             r.value if (r := case.actors[i].perceptions.partner_reliability) else None
@@ -103,14 +103,14 @@ def gap_rows(case: Case, a: str | None = None, b: str | None = None
         ], w)
         for side, w in zip(sides, caps, strict=True)
     ]
-    rows.append(("reliability", "partner_reliability", *rel))
+    rows.append(("reliability", "partner_reliability", rel[0], rel[1]))
     for issue in case.issues:
         lo, width = issue.scale.min, issue.scale.width
         vals = [
             _mean([(case.actors[i].positions[issue.name].value - lo) / width for i in side], w)
             for side, w in zip(sides, caps, strict=True)
         ]
-        rows.append(("issue", issue.name, *vals))
+        rows.append(("issue", issue.name, vals[0], vals[1]))
     return [(kind, item, va, vb, vb - va) for kind, item, va, vb in rows]
 
 
