@@ -43,6 +43,14 @@ carried along as j moves, clipped to the scale). i knows its own values; risk ex
 the positions actors move to are the true ones. With no estimates every world is the true
 one and the model is the plain one.
 
+Computation: an issue's rounds run at once for all the problems of a batch whose actors
+with standing on it are the same (``solve_batch``, e.g. the Monte Carlo draws of a case;
+problems on a leading axis); of actor i's world only the pairs that i's calculations use
+are computed (i facing j, j facing i), and the problems in which nobody misperceives play
+in the one true world. Every number is computed as for the problem alone (the same
+operations, each sum over the same axis in the same order), so a forecast does not depend
+on the batch it is solved in, to the last bit.
+
 The forecast is the c*s weighted median of the final round's positions. docs/bdm.md lists
 every difference from ``bdm-scholz`` (the reference code).
 """
@@ -57,11 +65,12 @@ import numpy as np
 from ...core.limits import checkpoint
 from ...core.problem import Problem
 from . import _eu
+from .arena import hull, weights
 from .base import Engine, Outcome
 from .median import weighted_median
 
 RANGE_MODES = ("current", "initial", "scale")
-#: per-round diagnostics of :meth:`BDM._issue` that hold an actor index or an offer code
+#: per-round diagnostics of :meth:`BDM._bargain` that hold an actor index or an offer code
 _CODES = ("offer_type", "accepted", "proposer")
 
 
@@ -81,8 +90,8 @@ SELECTIONS = ("least-move", "enforceability")
 def _utilities(
     d: np.ndarray, dmu: np.ndarray, r: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """U_s, U_f, U_b, U_w, U_sq (eqs. 15, 16, 22, 23, 24) for normalised distances
-    ``d`` (..., i, j), ``dmu`` (..., i, 1) = |x_i - mu|/R and row exponents ``r`` (..., i, 1)."""
+    """U_s, U_f, U_b, U_w, U_sq (eqs. 15, 16, 22, 23, 24) for normalised distances ``d``
+    = |x_i - x_j|/R, ``dmu`` = |x_i - mu|/R and challenger exponents ``r`` (broadcast)."""
 
     def u(base: np.ndarray) -> np.ndarray:
         return 2.0 - 4.0 * np.maximum(base, 0.0) ** r  # type: ignore[no-any-return]
@@ -91,45 +100,146 @@ def _utilities(
     return u(0.5 - 0.5 * d), u(0.5 + 0.5 * d), u(0.5 - both), u(0.5 + both), 2.0 - 4.0 * 0.5**r
 
 
-def _world(
-    x: np.ndarray, c: np.ndarray, s: np.ndarray, big_r: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per world (leading axis): distances d_ij/R, |x_i - mu|/R, P^i[i, j], T[i, j]."""
-    w_ = c * s
-    dead = w_.sum(axis=1) <= 0
-    w_ = np.where(dead[:, None], np.where(c.sum(axis=1, keepdims=True) > 0, c, 1.0), w_)
-    mu = weighted_median(x.T, w_.T)  # one median per world (column), in one call
-    adx = np.abs(x[:, :, None] - x[:, None, :])  # (w, i, j)
-    # arg[k, i, j] = |x_k - x_j| - |x_k - x_i| (votes of k for i against j, eq. 31)
-    arg = adx[:, :, None, :] - adx[:, :, :, None]  # (w, k, i, j)
-    wk = (c * s)[:, :, None, None]
-    num = (wk * np.maximum(arg, 0.0)).sum(axis=1)
-    den = (wk * np.abs(arg)).sum(axis=1)
-    prob = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.5)
-    dmu = np.abs(x - mu[:, None])
-    tee = (dmu[:, :, None] < adx).astype(float)
-    scale = big_r[:, None, None]
-    return adx / scale, (dmu / big_r[:, None])[:, :, None], prob, tee
-
-
-def _eu_matrix(
-    d: np.ndarray,
-    dmu: np.ndarray,
-    prob: np.ndarray,
-    tee: np.ndarray,
-    s: np.ndarray,
-    r: np.ndarray,
-    q: float,
+def _expected(
+    d: np.ndarray, dmu: np.ndarray, prob: np.ndarray, tee: np.ndarray, sj: np.ndarray,
+    r: np.ndarray, q: float,
 ) -> np.ndarray:
-    """E^i(U_ij)[w, i, j] (eq. 25a) with exponent ``r[w, i]`` for challenger i."""
-    us, uf, ub, uw, usq = _utilities(d, dmu, r[:, :, None])
-    sj = s[:, None, :]
+    """E^i(U_ij) (eq. 25a) element by element (arguments broadcast): challenger i's
+    distance terms ``d``, ``dmu``, probability, T and exponent, j's salience ``sj``."""
+    us, uf, ub, uw, usq = _utilities(d, dmu, r)
     return (  # type: ignore[no-any-return]
         sj * (prob * us + (1.0 - prob) * uf)
         + (1.0 - sj) * us
         - q * usq
         - (1.0 - q) * (tee * ub + (1.0 - tee) * uw)
     )
+
+
+#: what :func:`_views` gives per pair: d/R, |x_i - mu|/R, P^i, T, each ``(B, i, j)``
+_View = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _median(x: np.ndarray, c: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """mu, the c*s weighted median of every world (last axis: the actors); by capability,
+    then equally, in a world where nobody has weight."""
+    w_ = c * s
+    dead = w_.sum(axis=-1) <= 0
+    w_ = np.where(dead[..., None], np.where(c.sum(axis=-1, keepdims=True) > 0, c, 1.0), w_)
+    return weighted_median(np.moveaxis(x, -1, 0), np.moveaxis(w_, -1, 0))
+
+
+def _share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """P = num / den, 1/2 where nobody votes (eq. 30)."""
+    return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.5)  # type: ignore[no-any-return]
+
+
+def _views(
+    x: np.ndarray, c: np.ndarray, s: np.ndarray, big_r: np.ndarray
+) -> tuple[_View, _View]:
+    """Actor i's own world i (``x``, ``c``, ``s`` ``(B, i, n)``: world i's positions, ...;
+    ``big_r`` ``(B, i)``), the pairs that i's calculations use: i facing j (``row[b, i, j]``)
+    and j facing i (``col[b, i, j]``). Every number as if the whole world were computed:
+    the votes summed over the voters k in order, on an axis that is not the last. One world
+    ``(B, 1, n)``: the true one of everybody (:func:`_one_world`)."""
+    if x.shape[-2] == 1:
+        return _one_world(x[:, 0], c[:, 0], s[:, 0], big_r[:, 0])
+    n = x.shape[-1]
+    ar = np.arange(n)
+    mu = _median(x, c, s)  # (B, i)
+    adx = np.ascontiguousarray(np.abs(x[..., :, None] - x[..., None, :]))  # [b, w, k, j]
+    to_me = np.abs(x - x[..., ar, ar][..., None])  # [b, w, k] = |x_k - x_w| in world w
+    wk = (c * s)[..., None]  # voter k's weight, [b, w, k, 1]
+    # arg = |x_k - x_j| - |x_k - x_i| (eq. 31) for i = w (row) and for j = w (column)
+    arg_row = np.ascontiguousarray(adx - to_me[..., None])
+    arg_col = np.ascontiguousarray(to_me[..., None] - adx)
+    den = (wk * np.abs(arg_row)).sum(axis=-2)  # |arg| is the same for both (exactly)
+    p_row = _share((wk * np.maximum(arg_row, 0.0)).sum(axis=-2), den)
+    p_col = _share((wk * np.maximum(arg_col, 0.0)).sum(axis=-2), den)
+    dmu = np.abs(x - mu[..., None])  # [b, w, i]
+    d_row = adx[..., ar, ar, :]  # |x_w - x_j|
+    t_row = (dmu[..., ar, ar][..., None] < d_row).astype(float)
+    t_col = (dmu < to_me).astype(float)
+    scale = big_r[..., None]
+    row = (d_row / scale, (dmu[..., ar, ar] / big_r)[..., None], p_row, t_row)
+    return row, (to_me / scale, dmu / scale, p_col, t_col)
+
+
+def _one_world(
+    x: np.ndarray, c: np.ndarray, s: np.ndarray, big_r: np.ndarray
+) -> tuple[_View, _View]:
+    """:func:`_views` when everyone's world is the true one (``x``, ``c``, ``s`` ``(B, n)``,
+    ``big_r`` ``(B,)``): its pairs (i, j), the same numbers, computed once."""
+    mu = _median(x, c, s)  # (B,)
+    adx = np.abs(x[:, :, None] - x[:, None, :])  # [b, i, j]
+    arg = adx[:, :, None, :] - adx[:, :, :, None]  # [b, k, i, j]
+    wk = (c * s)[:, :, None, None]
+    prob = _share((wk * np.maximum(arg, 0.0)).sum(axis=1), (wk * np.abs(arg)).sum(axis=1))
+    dmu = np.abs(x - mu[:, None])
+    tee = (dmu[:, :, None] < adx).astype(float)
+    d = adx / big_r[:, None, None]
+    dm = dmu / big_r[:, None]
+    row = (d, dm[:, :, None], prob, tee)
+    return row, (d.transpose(0, 2, 1), dm[:, None, :], prob.transpose(0, 2, 1),
+                 tee.transpose(0, 2, 1))
+
+
+#: x0 ``(B, n)``; displacement, capabilities, saliences per world ``(B, i, j)``; lo, hi;
+#: whether nobody misperceives ``(B,)``
+_Issue = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+               np.ndarray]
+
+
+def _security(col: _View, s_own: np.ndarray, q: float) -> np.ndarray:
+    """Sec_i = sum_{j != i} E^j(U_ji) in i's world, every r = 1 (eq. 34 as printed), from
+    :func:`_views`' columns ``(B, i, j)`` and s_i ``(B, i, 1)``: the sum over j along the
+    last axis of a contiguous array (NumPy's pairwise order, as for one column alone)."""
+    n = s_own.shape[1]
+    own = np.ascontiguousarray(_expected(*col, s_own, np.ones((1, 1, n)), q))
+    return own.sum(axis=-1) - own[:, np.arange(n), np.arange(n)]  # type: ignore[no-any-return]
+
+
+class _Stack:
+    """Problems with the same actors and issues as arrays, problems on a leading axis."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        def of(name: str) -> np.ndarray:
+            return np.stack([np.asarray(getattr(p, name)) for p in problems])
+
+        self.capability, self.position, self.salience = (
+            of("capability"), of("position"), of("salience"))
+        self.weight, self.lower, self.upper = of("weight"), of("lower"), of("upper")
+        self.ppos, self.psal, self.pcap = (
+            of("perceived_position"), of("perceived_salience"), of("perceived_capability"))
+
+    def issue(self, rows: np.ndarray, k: int, idx: np.ndarray) -> _Issue:
+        """Issue ``k`` of problems ``rows`` among the actors ``idx``: true positions, and
+        per actor world the displacement of positions, capabilities, saliences ``(B, i, j)``
+        (the true ones for everyone in a problem without misperceptions on ``k``); the
+        scale ends and whether nobody misperceives ``(B,)``. Capabilities times the arena
+        weight, as estimated too."""
+        b, i, j = rows[:, None, None], idx[None, :, None], idx[None, None, :]
+        w = self.weight[rows[:, None], idx[None, :], k]
+        c = (self.capability[rows[:, None], idx[None, :]] * w).astype(float)
+        pcap_k = self.pcap[b, i, j] * w[:, None, :]
+        x0 = self.position[rows[:, None], idx[None, :], k].astype(float)
+        s = self.salience[rows[:, None], idx[None, :], k].astype(float)
+        eye = np.eye(len(idx), dtype=bool)
+        ppos = np.where(eye, x0[:, None, :], self.ppos[b, i, j, k])
+        psal = np.where(eye, s[:, None, :], self.psal[b, i, j, k])
+        pcap = np.where(eye, c[:, None, :], pcap_k)
+        shared = (
+            np.all(ppos == x0[:, None, :], axis=(1, 2))
+            & np.all(psal == s[:, None, :], axis=(1, 2))
+            & np.all(pcap == c[:, None, :], axis=(1, 2))
+        )[:, None, None]
+        delta = np.where(shared, 0.0, ppos - x0[:, None, :])
+        cw = np.where(shared, c[:, None, :], pcap)
+        sw = np.where(shared, s[:, None, :], psal)
+        lower, upper = self.lower[rows, k].astype(float), self.upper[rows, k].astype(float)
+        x_lo, x_hi = x0.min(axis=1), x0.max(axis=1)
+        lo = np.where(x_lo < lower, x_lo, lower)  # as min(lower, x_lo), -0.0 included
+        hi = np.where(x_hi > upper, x_hi, upper)
+        return x0, delta, cw, sw, lo, hi, shared[:, 0, 0]
 
 
 class BDM(Engine):
@@ -161,7 +271,8 @@ class BDM(Engine):
 
     def _solve(self, problem: Problem, rng: np.random.Generator) -> Outcome:
         n, d = problem.position.shape
-        per_issue = [self._participants(problem, k) for k in range(d)]
+        stack = _Stack([problem])
+        per_issue = [self._participants(problem, stack, k) for k in range(d)]
         rounds = np.stack([p[0] for p in per_issue], axis=-1)  # (R+1, n, d)
         rounds[0] = problem.position
         summary = _eu.summaries(rounds, problem.capability, problem.salience, problem.weight)
@@ -188,142 +299,157 @@ class BDM(Engine):
     def _solve_batch(
         self, problems: Sequence[Problem], rngs: Sequence[np.random.Generator]
     ) -> np.ndarray:
-        """The forecasts only: :meth:`_solve`'s rounds, but the summary of the final round
-        alone and no offer list (the same functions on the same numbers, so the forecasts
-        equal :meth:`_solve`'s bit for bit)."""
-        d = problems[0].n_issues if problems else 0
-        out = np.empty((len(problems), d))
-        for r, problem in enumerate(problems):
-            final = np.stack([self._participants(problem, k, record=False)[0][-1]
-                              for k in range(d)], axis=-1)  # (n, d)
-            ends = np.stack([problem.position, final])
-            summary = _eu.summaries(ends, problem.capability, problem.salience, problem.weight)
-            out[r] = summary["median"][-1]
-        return out
+        """The forecasts only: :meth:`_solve`'s rounds, but each issue played for all the
+        problems whose actors with standing on it are the same at once (:meth:`_bargain`),
+        and only the final round's median (the same numbers per problem, so the forecasts
+        equal :meth:`_solve`'s bit for bit, however the problems are batched)."""
+        if not problems:
+            return np.empty((0, 0))
+        stack = _Stack(problems)
+        final = stack.position.astype(float)  # (N, n, d); non-participants hold
+        wts = np.stack([weights(p.capability, p.salience, p.weight) for p in problems])
+        standing = stack.weight > 0
+        out = np.empty(final.shape[::2])
+        for k in range(final.shape[2]):
+            for rows, idx in _groups(standing[:, :, k]):
+                if len(idx) >= 2:
+                    x = self._play(stack.issue(rows, k, idx), record=False)[0]
+                    final[rows[:, None], idx[None, :], k] = x[:, -1]
+                sub = (rows[:, None], idx[None, :], k)
+                out[rows, k] = weighted_median(final[sub].T, wts[sub].T)
+        lo, hi = hull(stack.position, standing)
+        return np.clip(out, lo, hi)  # type: ignore[no-any-return]
 
     def _participants(
-        self, problem: Problem, k: int, record: bool = True
+        self, problem: Problem, stack: _Stack, k: int
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Issue ``k`` played by the actors with standing on it (:mod:`.arena`): their
         capabilities, and every estimate of them, times their arena weight. The others hold
-        their positions and get empty diagnostics (NaN, offer code 0). ``record=False``:
-        the rounds only, no diagnostics (an empty dict)."""
+        their positions and get empty diagnostics (NaN, offer code 0)."""
         idx = np.flatnonzero(problem.standing[:, k])
         n = problem.n_actors
-        w = problem.weight[idx, k]
-        c = problem.capability[idx] * w
-        pcap = problem.perceived_capability[np.ix_(idx, idx)] * w[None, :]
-        if len(idx) < 2:  # nobody to bargain with
-            rounds = np.repeat(problem.position[None, :, k], self.rounds + 1, axis=0)
-            return rounds, _empty_diagnostics(self.rounds, n) if record else {}
-        x, diag = self._issue(problem, k, idx, c, pcap, record)
-        if len(idx) == n:
-            return x, diag
         rounds = np.repeat(problem.position[None, :, k], self.rounds + 1, axis=0)
-        rounds[:, idx] = x
-        if not record:
-            return rounds, {}
+        if len(idx) < 2:  # nobody to bargain with
+            return rounds, _empty_diagnostics(self.rounds, n)
+        x, diag = self._play(stack.issue(np.zeros(1, dtype=int), k, idx), record=True)
+        if len(idx) == n:
+            rounds = x[0]
+        else:
+            rounds[:, idx] = x[0]
         full = _empty_diagnostics(self.rounds, n)
         for key, value in diag.items():
-            if value.ndim == 3:
-                full[key][:, idx[:, None], idx[None, :]] = value
+            if value.ndim == 4:
+                full[key][:, idx[:, None], idx[None, :]] = value[0]
             else:
-                full[key][:, idx] = idx[value] if key == "proposer" else value
+                full[key][:, idx] = idx[value[0]] if key == "proposer" else value[0]
         return rounds, full
 
-    def _issue(
-        self, problem: Problem, k: int, idx: np.ndarray, c: np.ndarray, pcap_k: np.ndarray,
-        record: bool = True,
+    def _play(
+        self, issue: _Issue, record: bool
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        n = len(idx)
+        """:meth:`_bargain` for the problems of ``issue`` (:meth:`_Stack.issue`), those in
+        which nobody misperceives in one world (the same numbers, computed once)."""
+        x0, delta, cw, sw, lo, hi, shared = issue
+        parts = [(m, w) for m, w in ((shared, 1), (~shared, x0.shape[1])) if m.any()]
+        done = [self._bargain(x0[m], delta[m, :w], cw[m, :w], sw[m, :w], lo[m], hi[m], record)
+                for m, w in parts]
+        if len(done) == 1:
+            return done[0]
+        rounds = np.empty((len(x0), *done[0][0].shape[1:]))
+        diag: dict[str, np.ndarray] = {}
+        for (m, _), (x, dg) in zip(parts, done, strict=True):
+            rounds[m] = x
+            for key, value in dg.items():
+                diag.setdefault(key, np.empty((len(x0), *value.shape[1:]), value.dtype))[m] = value
+        return rounds, diag
+
+    def _bargain(
+        self, x0: np.ndarray, delta: np.ndarray, cw: np.ndarray, sw: np.ndarray,
+        lo: np.ndarray, hi: np.ndarray, record: bool = True,
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """One issue for B problems at once (the arrays of :meth:`_Stack.issue`): the
+        rounds ``(B, R+1, n)`` and, when ``record``, the diagnostics ``(B, R, n[, n])``
+        (else an empty dict). One world per actor, i's world in row i (``(B, n, n)``), or
+        one for all (``(B, 1, n)``)."""
+        n = x0.shape[1]
         tol = self.tie_tol
-        x0 = problem.position[idx, k].astype(float)
-        c = c.astype(float)
-        s = problem.salience[idx, k].astype(float)
-        eye = np.eye(n, dtype=bool)
-        ppos = np.where(eye, x0[None, :], problem.perceived_position[np.ix_(idx, idx)][:, :, k])
-        psal = np.where(eye, s[None, :], problem.perceived_salience[np.ix_(idx, idx)][:, :, k])
-        pcap = np.where(eye, c[None, :], pcap_k)
-        shared = (
-            np.array_equal(ppos, np.broadcast_to(x0, (n, n)))
-            and np.array_equal(psal, np.broadcast_to(s, (n, n)))
-            and np.array_equal(pcap, np.broadcast_to(c, (n, n)))
-        )
-        if shared:  # one world, the true one
-            delta, cw, sw = np.zeros((1, n)), c[None, :], s[None, :]
-        else:  # one world per actor
-            delta, cw, sw = ppos - x0[None, :], pcap, psal
-        lo = min(float(problem.lower[k]), float(x0.min()))
-        hi = max(float(problem.upper[k]), float(x0.max()))
-        world_of = np.zeros(n, dtype=int) if shared else np.arange(n)
+        lo3, hi3 = lo[:, None, None], hi[:, None, None]
+        r0 = np.ptp(np.clip(x0[:, None, :] + delta, lo3, hi3), axis=-1)
+        scale_r = np.broadcast_to((hi - lo)[:, None], r0.shape)
+        span = np.ptp(x0, axis=1)
+        tol_x = (tol * np.where(span != 0, span, 1.0))[:, None, None]
         x = x0.copy()
-        r0 = np.ptp(np.clip(x0[None, :] + delta, lo, hi), axis=1)
         out = [x.copy()]
-        rec: dict[str, list[np.ndarray]] = {
-            key: []
-            for key in ("risk_exponent", "security", "probability", "eu_challenge",
-                        "eu_response", "offer_type", "accepted", "proposer")
-        }
-        scale_r = np.full(delta.shape[0], hi - lo)
+        rec: dict[str, list[np.ndarray]] = {key: [] for key in _RECORDED}
+        eye = np.arange(n)
         for _ in range(self.rounds):
             checkpoint()
-            xw = np.clip(x[None, :] + delta, lo, hi)
+            xw = np.clip(x[:, None, :] + delta, lo3, hi3)
             if self.range_mode == "current":
-                big_r = np.ptp(xw, axis=1)
-            elif self.range_mode == "initial":
-                big_r = r0
+                big_r = np.ptp(xw, axis=-1)
             else:
-                big_r = scale_r
-            big_r = np.where(big_r > 0, big_r, 1.0)
-            dist, dmu, prob, tee = _world(xw, cw, sw, big_r)
-            # risk pass, every r = 1: Sec_i = sum_{j != i} E^i(U_ji) in i's world
-            eu1 = _eu_matrix(dist, dmu, prob, tee, sw, np.ones_like(xw), self.q)
-            own = eu1[world_of]  # (n, j, i): actor i's world
-            sec = np.array([own[i, :, i].sum() - own[i, i, i] for i in range(n)])
+                big_r = r0 if self.range_mode == "initial" else scale_r
+            row, col = _views(xw, cw, sw, np.where(big_r > 0, big_r, 1.0))
+            s_own = np.broadcast_to(sw, (len(x), n, n))[:, eye, eye][..., None]  # s_i, i's world
+            sec = _security(col, s_own, self.q)
             r = _eu.risk_exponent(sec, tol)
-            # decision pass: challenger rows use their own r
-            eu = _eu_matrix(dist, dmu, prob, tee, sw, np.broadcast_to(r, xw.shape), self.q)
-            ew = eu[world_of]
-            a = ew[np.arange(n), np.arange(n), :]  # a[i, j] = E^i(U_ij), i's world
-            b = ew[np.arange(n), :, np.arange(n)]  # b[i, j] = E^j(U_ji), i's world
-            p_own = prob[world_of][np.arange(n), np.arange(n), :]
-            dx = x[None, :] - x[:, None]
-            valid = dx != 0
-            conf = valid & (a > tol) & (b > a + tol)
-            comp = valid & (a < -tol) & (b > tol - a)
-            capit = valid & (a < -tol) & (b > tol) & ~comp
-            with np.errstate(divide="ignore", invalid="ignore"):
-                frac = np.where(comp, np.abs(a) / np.where(comp, b, 1.0), 1.0)
-            target = np.where(comp, x[:, None] + dx * frac, x[None, :])
-            move = np.abs(target - x[:, None])
-            tol_x = tol * float(np.ptp(x0) or 1.0)
-            order = np.broadcast_to(np.arange(n), (n, n))
-            new = x.copy()
-            kind = np.zeros(n, dtype=int)
-            who = np.zeros(n, dtype=int)
-            for code, mask in ((_eu.CAPITULATION, capit), (_eu.COMPROMISE, comp),
-                               (_eu.CONFRONTATION, conf)):
-                if self.offer_selection == "least-move":
-                    has, j = _eu.select(mask, move, b, target, order, tol_x, tol)
-                else:
-                    has, j = _eu.select(mask, -b, -move, target, order, tol_x, tol,
-                                        tol_key=tol)
-                new = np.where(has, target[np.arange(n), j], new)
-                kind = np.where(has, code, kind)
-                who = np.where(has, j, who)
-            x = new
+            # decision pass: challengers use their own r (i in row, j in column)
+            a = _expected(*row, sw, r[:, :, None], self.q)  # a[i, j] = E^i(U_ij)
+            if delta.shape[1] == 1:  # one world: b[i, j] = E^j(U_ji) = a[j, i], the same numbers
+                b = a.transpose(0, 2, 1)
+            else:
+                b = _expected(*col, s_own, r[:, None, :], self.q)  # b[i, j] = E^j(U_ji)
+            x, moves = self._moves(x, a, b, tol_x)
             out.append(x.copy())
-            if not record:
-                continue
-            rec["risk_exponent"].append(r)
-            rec["security"].append(sec)
-            rec["probability"].append(p_own)
-            rec["eu_challenge"].append(a)
-            rec["eu_response"].append(b)
-            rec["offer_type"].append(
-                np.select([conf, comp, capit],
-                          [_eu.CONFRONTATION, _eu.COMPROMISE, _eu.CAPITULATION], 0)
-            )
-            rec["accepted"].append(kind)
-            rec["proposer"].append(who)
-        return np.stack(out), {key: np.stack(v) for key, v in rec.items()} if record else {}
+            if record:
+                for key, value in zip(_RECORDED, (r, sec, row[2], a, b, *moves), strict=True):
+                    rec[key].append(value)
+        return np.stack(out, axis=1), (
+            {key: np.stack(v, axis=1) for key, v in rec.items()} if record else {})
+
+    def _moves(
+        self, x: np.ndarray, a: np.ndarray, b: np.ndarray, tol_x: np.ndarray
+    ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Everyone's new position ``(B, i)`` from a = E^i(U_ij), b = E^j(U_ji) ``(B, i, j)``
+        (fig. 6, §6.2), and the offer kinds, accepted kinds and proposers."""
+        tol = self.tie_tol
+        n = x.shape[1]
+        dx = x[:, None, :] - x[:, :, None]
+        valid = dx != 0
+        conf = valid & (a > tol) & (b > a + tol)
+        comp = valid & (a < -tol) & (b > tol - a)
+        capit = valid & (a < -tol) & (b > tol) & ~comp
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frac = np.where(comp, np.abs(a) / np.where(comp, b, 1.0), 1.0)
+        target = np.where(comp, x[:, :, None] + dx * frac, x[:, None, :])
+        move = np.abs(target - x[:, :, None])
+        order = np.broadcast_to(np.arange(n), a.shape)
+        new = x.copy()
+        kind = np.zeros(x.shape, dtype=int)
+        who = np.zeros(x.shape, dtype=int)
+        for code, mask in ((_eu.CAPITULATION, capit), (_eu.COMPROMISE, comp),
+                           (_eu.CONFRONTATION, conf)):
+            if self.offer_selection == "least-move":
+                has, j = _eu.select(mask, move, b, target, order, tol_x, tol)
+            else:
+                has, j = _eu.select(mask, -b, -move, target, order, tol_x, tol, tol_key=tol)
+            new = np.where(has, np.take_along_axis(target, j[..., None], axis=-1)[..., 0], new)
+            kind = np.where(has, code, kind)
+            who = np.where(has, j, who)
+        offered = np.select([conf, comp, capit],
+                            [_eu.CONFRONTATION, _eu.COMPROMISE, _eu.CAPITULATION], 0)
+        return new, (offered, kind, who)
+
+
+#: the per-round diagnostics of :meth:`BDM._bargain`, in the order it records them
+_RECORDED = ("risk_exponent", "security", "probability", "eu_challenge", "eu_response",
+             "offer_type", "accepted", "proposer")
+
+
+def _groups(standing: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The problems (rows of ``standing`` ``(N, n)``) with the same actors with standing:
+    (their row indices, those actors' indices), in order of first appearance."""
+    by: dict[bytes, list[int]] = {}
+    for row, mask in enumerate(standing):
+        by.setdefault(mask.tobytes(), []).append(row)
+    return [(np.array(rows), np.flatnonzero(standing[rows[0]])) for rows in by.values()]
