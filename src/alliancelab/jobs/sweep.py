@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..analysis.exploration import ExplorationAnalysis, analyse
 from ..core.case import Case
 from ..core.errors import AllianceLabError
-from ..explore import explore, uncertainties
+
+if TYPE_CHECKING:
+    from ..analysis.exploration import ExplorationAnalysis
 
 #: the engine of the built-in sweep.
 MODEL = "compromise"
@@ -59,6 +61,11 @@ def explore_sweep(case: Case, n: int, seq: np.random.SeedSequence, *,
     """Run the sweep (module docstring) seeded from ``seq`` and analyse it for ``outcome``
     (``sense`` ``"max"``: more is better). Returns the analysis, or ``None`` with a note in
     ``notes`` when the case has nothing to sample."""
+    # here, not at import: the explorer and the analysis (SALib, scipy.stats: ~0.45 s) load
+    # while the run's workers are already busy
+    from ..analysis.exploration import analyse
+    from ..explore import explore, uncertainties
+
     outcome = check_options(case, n, outcome, sense)
     shocks = [s.name for s in case.shocks]
     levers = [lv.name for lv in case.levers]

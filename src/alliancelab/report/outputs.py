@@ -37,7 +37,6 @@ from ..core.io import (
 )
 from ..core.result import jsonable
 from ..jobs.results import RunResults
-from .html import render
 
 #: file name -> what it holds (listed in the manifest and docs/report.md).
 OUTPUT_FILES = {
@@ -173,6 +172,8 @@ def result_files(results: RunResults, *, command: str | None = None,
     csv("alliance_families.csv", results.alliance_labels)
     csv("inputs.csv", results.inputs)
     files["results.json"] = _json(results_document(results))
+    from .html import render  # here: the page's modules (plotly, jinja2) load when written
+
     files["report.html"] = render(results, command=command, created=created).encode("utf-8")
     manifest = results.manifest(command)
     manifest["files"] = {
