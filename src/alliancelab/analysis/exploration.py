@@ -179,6 +179,7 @@ def _discovery(ex: ExplorationLike, outcome: str, threshold: float | None, direc
         if threshold is not None:
             raise
         return None, label, None, 0, f"No PRIM boxes: {exc.message}"
+    res.stability(min_coverage)  # the bootstrap the report's warnings read, computed here
     return res, label, t, res.select(min_coverage), ""
 
 
