@@ -274,3 +274,25 @@ def test_explore_command_takes_distribution_include_and_exclude(tmp_path, capsys
                  "nothing.*", "--store", str(tmp_path / "other")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "matches no ranged value" in err, err
+
+
+@pytest.mark.parametrize("n_params", [1, 2, 7, 60])
+@pytest.mark.parametrize("seed", [0, 7, 2**31 - 1])
+def test_the_morris_design_is_salibs_bit_for_bit(n_params: int, seed: int) -> None:
+    """:func:`morris_design` writes out the product of SALib's Morris sampler (same draws,
+    same order): every trajectory equal bit for bit, and each row moves one parameter by
+    delta = 2/3 from the last."""
+    from SALib.sample import morris as salib_morris
+
+    from alliancelab.analysis.sensitivity import MORRIS_LEVELS, salib_problem
+    from alliancelab.explore.samplers import morris_design
+
+    names = [f"x{i}" for i in range(n_params)]
+    want = np.asarray(salib_morris.sample(salib_problem(names), 5, num_levels=MORRIS_LEVELS,
+                                          seed=seed))
+    got = morris_design(n_params, 5, seed)
+    assert got.shape == want.shape == (5 * (n_params + 1), n_params)
+    assert got.tobytes() == want.tobytes()
+    steps = np.diff(got.reshape(5, n_params + 1, n_params), axis=1)
+    assert ((steps != 0).sum(axis=2) == 1).all()
+    assert np.allclose(np.abs(steps).sum(axis=2), 2.0 / 3.0)

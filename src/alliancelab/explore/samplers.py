@@ -19,9 +19,11 @@ their uniform number). The stored design is in parameter units.
 * ``sobol`` - Saltelli's scheme for Sobol indices, ``SALib.sample.sobol.sample`` (first and
   total order, ``calc_second_order=False``); ``n`` is rounded up to a power of two and the
   design has ``n (P + 2)`` rows (A. Saltelli et al., *Comput. Phys. Commun.* 181, 2010);
-* ``morris`` - Morris trajectories, ``SALib.sample.morris.sample`` with 4 levels; ``n``
-  trajectories, ``n (P + 1)`` rows (M. D. Morris, *Technometrics* 33, 1991). The elementary
-  effects are per step of the unit (probability) scale.
+* ``morris`` - Morris trajectories with 4 levels, ``n`` trajectories, ``n (P + 1)`` rows
+  (M. D. Morris, *Technometrics* 33, 1991): :func:`morris_design`, the design of
+  ``SALib.sample.morris.sample`` (no groups, no trajectory optimisation) number for number,
+  built without its P x P matrix products. The elementary effects are per step of the unit
+  (probability) scale.
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
-from SALib.sample import morris as salib_morris
 from SALib.sample import sobol as salib_sobol
 
 from ..analysis.sensitivity import MORRIS_LEVELS, salib_problem
@@ -109,8 +110,34 @@ def _salib(sampler: str, P: int, n: int, entropy: int) -> np.ndarray:
     if sampler == "sobol":
         return np.asarray(salib_sobol.sample(problem, base_samples(sampler, n),
                                              calc_second_order=False, seed=seed))
-    return np.asarray(salib_morris.sample(problem, int(n), num_levels=MORRIS_LEVELS,
-                                          seed=seed))
+    return morris_design(P, int(n), seed)
+
+
+def morris_design(P: int, trajectories: int, seed: int, levels: int = MORRIS_LEVELS
+                  ) -> np.ndarray:
+    """Morris's (1991) trajectories on the unit hypercube, ``(trajectories (P + 1), P)``:
+    from a start ``x*`` on the grid ``{0, ..., 1 - delta}`` (``delta = levels / (2 (levels -
+    1))``), the parameters move by ``delta`` one at a time in a random order, each up or
+    down. This is Morris's ``B* = (J x* + delta/2 ((2 B - J) D* + J)) P*`` as
+    ``SALib.sample.morris`` draws and computes it (the same generator calls in the same
+    order: the permutation ``P*``, the directions ``D*``, then ``x*``), but with the product
+    written out: row ``r`` moves parameter ``j`` when ``(pi(j) < r) == (d_j = +1)``, so a
+    design of hundreds of parameters costs no P x P matrix products. Equal to SALib's
+    design bit for bit (tests/test_explore_parameters.py)."""
+    rng = np.random.default_rng(seed)
+    delta = levels / (2.0 * (levels - 1))
+    grid = np.linspace(0, 1 - delta, int(levels / 2))
+    rows = np.arange(P + 1)[:, None]
+    out = np.empty((trajectories, P + 1, P))
+    for t in range(trajectories):
+        order = np.eye(P)
+        rng.shuffle(order)  # P*: row i is the unit vector of the i-th parameter to move
+        pi = np.argmax(order, axis=1)  # the step at which each parameter moves
+        up = rng.choice([-1, 1], P) == 1
+        start = rng.choice(grid, P)
+        moved = (pi[None, :] < rows) == up[None, :]
+        out[t] = start[None, :] + (delta / 2.0) * np.where(moved, 2.0, 0.0)
+    return out.reshape(trajectories * (P + 1), P)
 
 
 def unit_columns(sampler: str, P: int, n: int, entropy: int) -> Iterator[tuple[int, np.ndarray]]:
