@@ -14,7 +14,8 @@ each started with :mod:`subprocess` (output discarded), and the bare interpreter
 (``python -c pass``) for reference. The children run with Python's bytecode cache on, as a
 user's Python has it (``PYTHONDONTWRITEBYTECODE`` is dropped from their environment, so the
 warm-up runs write the ``__pycache__`` an editable install lacks, as a first run would;
-without it every start compiles the package's ~40 modules from source, ~40 ms). Prints per command the minimum, median and maximum wall
+without it every start compiles the package's ~40 modules from source, ~40 ms). Prints per
+command the minimum, median and maximum wall
 seconds, the minimum CPU seconds (user + sys of the child), the target and the ratio of the
 *minimum* wall time to it (the minimum is the least disturbed by other work on a shared
 machine; the CPU time says how loaded it was). Exits 1 when a minimum misses its target

@@ -62,7 +62,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
                    help="Monte Carlo draws that also evaluate the alliance models with every "
                    "shock and lever, for their 5-95%% bands (default: min(draws, "
                    f"{DEFAULT_ALLIANCE_DRAWS}); 0: the case as stated only; each draw costs "
-                   "about 0.2 s of CPU for the shipped case)")
+                   "about 0.1 s of CPU for the shipped case)")
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="processes for the Monte Carlo (default: up to 2 CPU cores); the "
                    "results do not depend on it")

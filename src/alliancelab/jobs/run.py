@@ -63,10 +63,10 @@ DEFAULT_DRAWS = 100
 #: draws used for the bands of intervention effects (each costs one run per intervention).
 DEFAULT_EFFECT_DRAWS = 20
 #: Monte Carlo draws on which the plug-in models are evaluated (with every shock and lever)
-#: for their bands by default. Each draw runs the plug-in once per variant (the dynamics, and
-#: the deterrence games where their inputs differ): about 0.2 s of CPU per draw for the
-#: shipped case's 12 shocks and levers, ~9 s for 40 draws; see docs/alliance-models.md
-#: section 8.
+#: for their bands by default. Each draw runs the plug-in once per variant (the dynamics of
+#: all variants together, and the deterrence games where their inputs differ): about 0.1 s
+#: of CPU per draw for the shipped case's 12 shocks and levers, most of it the games, ~5 s
+#: for 40 draws; see docs/alliance-models.md section 8.
 DEFAULT_ALLIANCE_DRAWS = 40
 #: packages the report depends on, recorded beside the core ones.
 REPORT_PACKAGES = ("plotly", "jinja2", "rich")
