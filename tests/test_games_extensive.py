@@ -113,3 +113,27 @@ def test_exact_polish_matches_the_traced_equilibrium():
     for k in set(exact.outcome_probs) | set(traced.outcome_probs):
         assert exact.outcome_probs.get(k, 0.0) == pytest.approx(
             traced.outcome_probs.get(k, 0.0), abs=5e-3)
+
+
+def test_games_of_one_shape_reuse_its_arrays_with_their_own_chance_moves() -> None:
+    """The solver's arrays are built once per shape of game (tree, information sets,
+    payoffs) and reused with each game's chance probabilities: every solution equals, in
+    every number, the one solved with the arrays built afresh (issue 15)."""
+    from alliancelab.models.games import extensive
+    from alliancelab.models.games.deterrence import aeg_game, tcg_game
+
+    def solved(game: Game) -> str:
+        s = solve_pbe(game, steps=15, tol=5e-3)
+        return repr((s.strategy, s.beliefs, s.outcome_probs, s.expected_payoffs, s.lam,
+                     s.exact))
+
+    games = [aeg_game(p, (0.5, 0.2, 0.2, 0.1)) for p in (0.2, 0.45, 0.8)]
+    games += [aeg_game(0.4, (0.0, 0.6, 0.3, 0.1)), tcg_game(0.3, 0.6, 0.2),
+              tcg_game(0.7, 0.4, 0.5)]
+    fresh = []
+    for game in games:
+        extensive._SHAPES.clear()
+        fresh.append(solved(game))
+    extensive._SHAPES.clear()
+    assert [solved(game) for game in games] == fresh
+    assert len(extensive._SHAPES) == 3  # the full AEG, the one without a type, the TCG

@@ -24,8 +24,10 @@ Payoffs are normalised per player to [0, 1] inside the solver, so ``lambda`` has
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import optimize
@@ -324,6 +326,57 @@ def _group_lse(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
         return np.log(np.add.reduceat(np.exp(x - np.repeat(mm, sizes)), starts)) + mm
 
 
+#: a path's chance moves from the root, in order: (chance node, branch) pairs
+_Chain = tuple[tuple[int, int], ...]
+
+
+def _log_chains(game: Game, chains: Sequence[_Chain]) -> np.ndarray:
+    """For each chain, the log of the probability of its chance moves in ``game``, summed
+    along the path from 0 (``-inf`` for a move of probability 0)."""
+    out = np.zeros(len(chains))
+    for i, chain in enumerate(chains):
+        logc = 0.0
+        for k, b in chain:
+            p = game.nodes[k].probs[b]
+            logc = logc + (np.log(p) if p > 0 else -np.inf)
+        out[i] = logc
+    return out
+
+
+def _shape_key(game: Game) -> tuple[Any, ...]:
+    """Everything of ``game`` but its chance probabilities (its tree, information sets and
+    payoffs): games with the same key share the arrays of :class:`_FastQ` and
+    :class:`_CondQ` up to those probabilities."""
+    return (game.players,
+            tuple((n.kind, n.player, n.infoset, tuple(n.children), n.payoff, len(n.probs))
+                  for n in game.nodes),
+            tuple((h.player, h.key, h.actions, tuple(h.nodes)) for h in game.infosets))
+
+
+#: built _FastQ and _CondQ by :func:`_shape_key`, reused for games that differ in their
+#: chance probabilities only (e.g. a deterrence game at other priors: issue 15)
+_SHAPES: dict[tuple[Any, ...], tuple[_FastQ, _CondQ]] = {}
+_MAX_SHAPES = 64
+
+
+def _action_values(game: Game, ev: _Evaluator) -> tuple[_FastQ, _CondQ]:
+    """:class:`_FastQ` and :class:`_CondQ` of ``game``: built once per shape
+    (:func:`_shape_key`), then copied with this game's chance log-probabilities (the same
+    numbers as building them, without walking the tree again)."""
+    key = _shape_key(game)
+    shared = _SHAPES.get(key)
+    if shared is None:
+        fq, cq = _FastQ(game, ev), _CondQ(game, ev)
+        if len(_SHAPES) < _MAX_SHAPES:
+            _SHAPES[key] = (fq, cq)
+        return fq, cq
+    fq, cq = copy.copy(shared[0]), copy.copy(shared[1])
+    fq.cT, fq.cD = (_log_chains(game, ch) for ch in fq.chains)
+    cq.cD, cq.c = (_log_chains(game, ch) for ch in cq.chains)
+    cq.g = game
+    return fq, cq
+
+
 class _FastQ:
     """Action values of every agent from log-probabilities in a few array operations.
 
@@ -341,8 +394,6 @@ class _FastQ:
         dpos = {k: i for i, k in enumerate(dec)}
         self.MT = np.zeros((len(term), nact))
         self.MD = np.zeros((len(dec), nact))
-        self.cT = np.zeros(len(term))
-        self.cD = np.zeros(len(dec))
         self.B = np.zeros((nact, len(term)), dtype=bool)
         self.UT = np.array([(np.asarray(game.nodes[k].payoff) - ev.lo) / ev.scale for k in term])
         self.act_player = np.zeros(nact, dtype=int)
@@ -354,26 +405,31 @@ class _FastQ:
         self.h_len = np.array([len(info.nodes) for info in game.infosets])
         self.h_starts = np.cumsum([0, *self.h_len])[:-1]
 
-        def walk(k: int, path: list[int], logc: float, above: list[int]) -> None:
+        chains_t: list[_Chain] = [()] * len(term)
+        chains_d: list[_Chain] = [()] * len(dec)
+
+        def walk(k: int, path: list[int], chain: _Chain, above: list[int]) -> None:
             n = game.nodes[k]
             if n.kind == "terminal":
                 i = tpos[k]
                 self.MT[i, path] = 1.0
-                self.cT[i] = logc
+                chains_t[i] = chain
                 self.B[above, i] = True
                 return
             if n.kind == "chance":
-                for p, c in zip(n.probs, n.children, strict=True):
-                    walk(c, path, logc + (np.log(p) if p > 0 else -np.inf), above)
+                for b, c in enumerate(n.children):
+                    walk(c, path, (*chain, (k, b)), above)
                 return
             i = dpos[k]
             self.MD[i, path] = 1.0
-            self.cD[i] = logc
+            chains_d[i] = chain
             for a, c in enumerate(n.children):
                 j = int(offs[n.infoset] + a)
-                walk(c, [*path, j], logc, [*above, j])
+                walk(c, [*path, j], chain, [*above, j])
 
-        walk(game.root, [], 0.0, [])
+        walk(game.root, [], (), [])
+        self.chains = (chains_t, chains_d)
+        self.cT, self.cD = (_log_chains(game, ch) for ch in self.chains)
         self.UJ = self.UT[:, self.act_player].T  # (nact, T): payoff of the acting player
         # the (action, terminal) pairs below each other, row-major, and what q_jac reads
         # from them: only these entries of the (nact, T) weight matrix are non-zero
@@ -440,35 +496,35 @@ class _CondQ:
         dec = [k for k, n in enumerate(game.nodes) if n.kind == "decision"]
         dpos = {k: i for i, k in enumerate(dec)}
         self.MD = np.zeros((len(dec), self.nact))
-        self.cD = np.zeros(len(dec))
+        chains_d: list[_Chain] = [()] * len(dec)
         rows_p, rows_c, rows_node, rows_act, rows_u = [], [], [], [], []
 
-        def below(k: int, path: list[int], logc: float, out: list) -> None:
+        def below(k: int, path: list[int], chain: _Chain, out: list) -> None:
             n = game.nodes[k]
             if n.kind == "terminal":
-                out.append((list(path), logc, k))
+                out.append((list(path), chain, k))
             elif n.kind == "chance":
-                for p, c in zip(n.probs, n.children, strict=True):
-                    below(c, path, logc + (np.log(p) if p > 0 else -np.inf), out)
+                for b, c in enumerate(n.children):
+                    below(c, path, (*chain, (k, b)), out)
             else:
                 for a, c in enumerate(n.children):
-                    below(c, [*path, int(offs[n.infoset] + a)], logc, out)
+                    below(c, [*path, int(offs[n.infoset] + a)], chain, out)
 
-        def walk(k: int, path: list[int], logc: float) -> None:
+        def walk(k: int, path: list[int], chain: _Chain) -> None:
             n = game.nodes[k]
             if n.kind == "terminal":
                 return
             if n.kind == "chance":
-                for p, c in zip(n.probs, n.children, strict=True):
-                    walk(c, path, logc + (np.log(p) if p > 0 else -np.inf))
+                for b, c in enumerate(n.children):
+                    walk(c, path, (*chain, (k, b)))
                 return
             i = dpos[k]
             self.MD[i, path] = 1.0
-            self.cD[i] = logc
+            chains_d[i] = chain
             for a, c in enumerate(n.children):
                 j = int(offs[n.infoset] + a)
                 leaves: list = []
-                below(c, [], 0.0, leaves)
+                below(c, [], (), leaves)
                 for pth, lc, t in leaves:
                     row = np.zeros(self.nact)
                     row[pth] = 1.0
@@ -478,11 +534,12 @@ class _CondQ:
                     rows_act.append(j)
                     u = (game.nodes[t].payoff[n.player] - ev.lo[n.player]) / ev.scale[n.player]
                     rows_u.append(u)
-                walk(c, [*path, j], logc)
+                walk(c, [*path, j], chain)
 
-        walk(game.root, [], 0.0)
+        walk(game.root, [], ())
+        self.chains = (chains_d, rows_c)
+        self.cD, self.c = (_log_chains(game, ch) for ch in self.chains)
         self.P = np.array(rows_p)
-        self.c = np.array(rows_c)
         self.r_node = np.array(rows_node, dtype=int)
         self.r_act = np.array(rows_act, dtype=int)
         self.r_u = np.array(rows_u)
@@ -722,8 +779,8 @@ def solve_pbe(game: Game, *, lam_max: float = 1e4, steps: int = 30, tol: float |
     """
     tol = max(2e-3, 20.0 / lam_max) if tol is None else tol
     ev = _Evaluator(game)
-    fq = _FastQ(game, ev)
-    cq = _CondQ(game, ev) if exact else None
+    fq, cq_all = _action_values(game, ev)
+    cq = cq_all if exact else None
     sizes = ev.sizes
     offs = fq.offs
     first = offs[:-1]
