@@ -83,23 +83,25 @@ def variant_case(case: Case, params: tuple[Uncertain, ...], sample: np.ndarray |
 
 
 def measure(scen: Scenario, models: tuple[str, ...], seeds: VariantSeeds,
-            forecast: frozenset[str], sim: Simulation | None = None
+            forecast: frozenset[str], sim: Simulation | None = None,
+            solved: dict[str, np.ndarray | str] | None = None,
             ) -> tuple[Metrics, dict[str, str]]:
     """Every metric of one scenario, and the parts that failed on it (``{part: error}``):
-    the forecast of each engine in ``forecast``, the dynamics' final outcomes and
-    indicators (``sim``, simulated here when not given), and the perception gap of the
-    intervened case."""
+    the forecast of each engine in ``forecast`` (``solved[model]``, solved here when not
+    given), the dynamics' final outcomes and indicators (``sim``, likewise), and the
+    perception gap of the intervened case."""
     out: Metrics = {}
     failed: dict[str, str] = {}
-    problem = scen.problem()
+    issues = scen.case.issue_names
     for model, seq in zip(models, seeds.models, strict=True):
         if model not in forecast:
             continue
-        result = solve_chunk([(problem, seq)], model)[0]
+        result = solved[model] if solved is not None else solve_chunk(
+            [(scen.problem(), seq)], model)[0]
         if isinstance(result, str):
             failed[f"{model} forecast"] = result
-            result = np.full(problem.n_issues, np.nan)
-        for issue, v in zip(problem.issues, result, strict=True):
+            result = np.full(len(issues), np.nan)
+        for issue, v in zip(issues, result, strict=True):
             out[("forecast", model, issue)] = float(v)
     if sim is None:
         sim = scen.simulate(model=DYNAMICS_MODEL, rng=_dynamics_rng(seeds))
@@ -135,12 +137,18 @@ class EffectTask:
 
 def measure_all(scenarios: Sequence[Scenario], task: EffectTask
                 ) -> list[tuple[Metrics, dict[str, str]]]:
-    """:func:`measure` on each scenario of one variant (the baseline first), their dynamics
-    simulated together (common random numbers: one seed)."""
+    """:func:`measure` on each scenario of one variant (the baseline first), each engine's
+    forecasts of all of them in one batch and their dynamics simulated together (common
+    random numbers: each engine, and the dynamics, with one seed for every scenario)."""
     sims = simulate_all(scenarios, [_dynamics_rng(task.seeds) for _ in scenarios],
                         model=DYNAMICS_MODEL)
-    return [measure(sc, task.models, task.seeds, task.forecast, sim)
-            for sc, sim in zip(scenarios, sims, strict=True)]
+    problems = [sc.problem() for sc in scenarios]
+    solved = {model: solve_chunk([(p, seq) for p in problems], model)
+              for model, seq in zip(task.models, task.seeds.models, strict=True)
+              if model in task.forecast}
+    return [measure(sc, task.models, task.seeds, task.forecast, sim,
+                    {model: results[k] for model, results in solved.items()})
+            for k, (sc, sim) in enumerate(zip(scenarios, sims, strict=True))]
 
 
 def _dynamics_rng(seeds: VariantSeeds) -> np.random.Generator:
