@@ -24,8 +24,8 @@ def case() -> Case:
 
 
 def _fresh(case: Case, **kw) -> dict[str, float]:  # noqa: ANN003
-    am._aeg.cache_clear()
-    am._tcg.cache_clear()
+    am._SOLVED.clear()
+    am._SOLVED.clear()
     return am.assess(case, **kw)
 
 
@@ -200,12 +200,12 @@ def test_solver_failure_is_reported_not_raised(case, monkeypatch):
     def fail(*args, **kwargs):  # noqa: ANN002, ANN003
         raise AllianceLabError("no equilibrium")
 
-    monkeypatch.setattr(am, "solve_aeg", fail)
-    am._aeg.cache_clear()
+    monkeypatch.setattr(am, "solve_aeg_many", fail)
+    am._SOLVED.clear()
     try:
         ind, labels = am.evaluate(case)
     finally:
-        am._aeg.cache_clear()
+        am._SOLVED.clear()
     assert ind["solver.aeg_failed"] == 1.0 and math.isnan(ind["deterrence.p_challenge"])
     assert labels["deterrence.type"] == "solver failed"
     assert math.isfinite(ind["tripartite.p_challenge"])
@@ -254,3 +254,20 @@ def test_games_read_the_dynamics_not_the_levers_edits(case):
     # and the state is the dynamics' last round
     state = am.dynamics_state(case)
     assert base["usfk"] == pytest.approx(state.outcomes["usfk_troops"])
+
+
+def test_evaluating_many_cases_together_gives_each_its_own_result(case):
+    """``evaluate_many`` (the run's path: the variants' dynamics and games solved together)
+    gives, number for number, what ``evaluate`` gives each case alone with nothing
+    remembered."""
+    from alliancelab.jobs.effects import scenario_sets
+    from alliancelab.scenarios.scenario import Scenario
+
+    cases = [case, *(Scenario(case, s.interventions).case for s in scenario_sets(case, ())[:5])]
+    alone = []
+    for c in cases:
+        am._SOLVED.clear()
+        alone.append(am.evaluate(c))
+    am._SOLVED.clear()
+    together = am.evaluate_many(cases)
+    assert [repr(x) for x in together] == [repr(x) for x in alone]

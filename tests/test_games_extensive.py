@@ -137,3 +137,32 @@ def test_games_of_one_shape_reuse_its_arrays_with_their_own_chance_moves() -> No
     extensive._SHAPES.clear()
     assert [solved(game) for game in games] == fresh
     assert len(extensive._SHAPES) == 3  # the full AEG, the one without a type, the TCG
+
+
+def test_games_traced_together_get_what_each_gets_alone() -> None:
+    """:func:`solve_pbe_many` traces games of one shape in lockstep (a leading game axis):
+    every solution, and every failure, is the one :func:`solve_pbe` gives the game alone,
+    in every number, whatever else is in the batch (issue 15)."""
+    from alliancelab.models.games.deterrence import aeg_game, tcg_game
+    from alliancelab.models.games.extensive import solve_pbe_many
+
+    def shown(s: object) -> str:
+        if isinstance(s, AllianceLabError):
+            return f"error: {s}"
+        return repr((s.strategy, s.beliefs, s.outcome_probs, s.expected_payoffs,  # type: ignore[attr-defined]
+                     s.lam, s.exact))  # type: ignore[attr-defined]
+
+    def alone(game: Game, **opts: object) -> str:
+        try:
+            return shown(solve_pbe(game, **opts))  # type: ignore[arg-type]
+        except AllianceLabError as exc:
+            return shown(exc)
+
+    games = [aeg_game(p, d) for p, d in ((0.2, (0.5, 0.2, 0.2, 0.1)), (0.45, (0.4, 0.3, 0.2, 0.1)),
+                                         (0.8, (0.1, 0.3, 0.3, 0.3)), (0.47, (0.0, 0.6, 0.3, 0.1)),
+                                         (0.05, (0.7, 0.1, 0.1, 0.1)))]
+    games += [tcg_game(*p) for p in ((0.3, 0.6, 0.2), (0.7, 0.4, 0.5), (0.45, 0.65, 0.3))]
+    for opts in ({"steps": 15, "tol": 5e-3}, {"steps": 8, "lam_max": 50.0, "exact": False}):
+        want = [alone(g, **opts) for g in games]
+        assert [shown(s) for s in solve_pbe_many(games, **opts)] == want  # type: ignore[arg-type]
+        assert [shown(s) for s in solve_pbe_many(games[::-1], **opts)] == want[::-1]  # type: ignore[arg-type]

@@ -404,13 +404,13 @@ def test_alliance_solver_failures_are_counted(monkeypatch):
         raise AllianceLabError("no equilibrium")
 
     case = read_case(resolve_case("us_rok_2025"))
-    monkeypatch.setattr(am, "solve_tcg", fail)
-    am._tcg.cache_clear()
+    monkeypatch.setattr(am, "solve_tcg_many", fail)
+    am._SOLVED.clear()
     try:
         res = run_job(case, models=["compromise"], draws=2, effect_draws=0, alliance_draws=2,
                       seed=4)
     finally:
-        am._tcg.cache_clear()
+        am._SOLVED.clear()
     n = 3 * (1 + len(case.shocks) + len(case.levers))
     assert any(f"tripartite crisis game solver found no equilibrium on {n} of {n}" in note
                for note in res.notes)

@@ -115,7 +115,7 @@ from ..models.dynamics import Run, Simulation, simulate_batch
 from ..models.economics.arms_race import Richardson
 from ..models.economics.burden_sharing import joint_product, olson_zeckhauser
 from ..models.games.alliance_dilemma import AllyPayoffs, alliance_game, morrow_concession
-from ..models.games.deterrence import solve_aeg, solve_tcg
+from ..models.games.deterrence import solve_aeg_many, solve_tcg_many
 
 USFK_AUTHORISED = 28_500.0
 ROK_PLEDGE = 3.5
@@ -359,38 +359,69 @@ def _clip(x: float, lo: float = 0.0, hi: float = 1.0) -> float:
     return float(min(max(x, lo), hi))
 
 
-@lru_cache(maxsize=4096)
+#: solved games by their rounded priors (:func:`_deterrence`), at most :data:`_MAX_SOLVED`
+_SOLVED: dict[tuple[str, tuple[Any, ...]], tuple[tuple[float, ...], tuple[str, str]]] = {}
+_MAX_SOLVED = 4096
+
+
 def _aeg(p_ch: float, p_def: tuple[float, float, float, float]
          ) -> tuple[tuple[float, ...], tuple[str, str]]:
     """AEG indicators (p_challenge, p_concede, p_limited, p_escalation, p_war) and labels
     (Zagare & Kilgour's family and the path-based type); NaNs and
     ``("solver failed", ...)`` when no equilibrium."""
-    try:
-        r = solve_aeg(p_ch, p_def, **_SOLVER)
-    except AllianceLabError:
-        try:
-            r = solve_aeg(p_ch, p_def, **_FALLBACK)
-        except AllianceLabError:
-            return (float("nan"),) * 5, ("solver failed", "solver failed")
-    probs = (r.p_challenge, r.p_concede, r.p_limited, r.p_escalation, r.p_war)
-    return tuple(round(x, 9) for x in probs), (r.family, r.equilibrium_type)
+    return _solved([("aeg", (p_ch, p_def))])[0]
 
 
-@lru_cache(maxsize=4096)
 def _tcg(p_ch: float, p_def: float, p_pro: float
-         ) -> tuple[tuple[float, float, float, float], tuple[str, str]]:
+         ) -> tuple[tuple[float, ...], tuple[str, str]]:
     """Tripartite-game indicators (p_challenge, p_support, p_war, p_realign) and labels
     (Zagare & Kilgour-style family and the path-based type)."""
+    return _solved([("tcg", (p_ch, p_def, p_pro))])[0]
+
+
+def _solved(keys: Sequence[tuple[str, tuple[Any, ...]]]
+            ) -> list[tuple[tuple[float, ...], tuple[str, str]]]:
+    """The games at ``keys`` (``("aeg", (p_ch, p_def))`` or ``("tcg", (p_ch, p_def,
+    p_pro))``): the ones not solved before are solved together (each kind in one
+    :func:`~alliancelab.models.games.deterrence.solve_aeg_many` or ``solve_tcg_many``, the
+    same results as one by one), a game without an equilibrium again with the fallback
+    settings, and remembered."""
+    todo = list(dict.fromkeys(k for k in keys if k not in _SOLVED))
+    for kind in ("aeg", "tcg"):
+        args = [a for k, a in todo if k == kind]
+        if not args:
+            continue
+        results = _solve_all(kind, args, _SOLVER)
+        again = [i for i, r in enumerate(results) if isinstance(r, AllianceLabError)]
+        if again:
+            for i, r in zip(again, _solve_all(kind, [args[i] for i in again], _FALLBACK),
+                            strict=True):
+                results[i] = r
+        for a, r in zip(args, results, strict=True):
+            if len(_SOLVED) >= _MAX_SOLVED:
+                del _SOLVED[next(iter(_SOLVED))]
+            _SOLVED[(kind, a)] = _indicators(kind, r)
+    return [_SOLVED[k] for k in keys]
+
+
+def _solve_all(kind: str, args: list[tuple[Any, ...]], solver: Mapping[str, Any]
+               ) -> list[Any]:
+    """The games of ``kind`` at ``args`` (an error for each when the solver itself fails)."""
+    solve: Any = solve_aeg_many if kind == "aeg" else solve_tcg_many
     try:
-        r = solve_tcg(p_ch, p_def, p_pro, **_SOLVER)
-    except AllianceLabError:
-        try:
-            r = solve_tcg(p_ch, p_def, p_pro, **_FALLBACK)
-        except AllianceLabError:
-            return (float("nan"),) * 4, ("solver failed", "solver failed")
-    return ((round(r.p_challenge, 9), round(r.p_support, 9), round(r.p_war, 9),
-             round(r.p_realign, 9)),
-            (r.family, r.equilibrium_type))
+        return list(solve(args, **solver))
+    except AllianceLabError as exc:
+        return [exc] * len(args)
+
+
+def _indicators(kind: str, r: Any) -> tuple[tuple[float, ...], tuple[str, str]]:
+    """A solved game's indicators (rounded to 9 decimals) and labels."""
+    if isinstance(r, AllianceLabError):
+        return (float("nan"),) * (5 if kind == "aeg" else 4), ("solver failed", "solver failed")
+    probs: tuple[float, ...] = (
+        (r.p_challenge, r.p_concede, r.p_limited, r.p_escalation, r.p_war) if kind == "aeg"
+        else (r.p_challenge, r.p_support, r.p_war, r.p_realign))
+    return tuple(round(x, 9) for x in probs), (r.family, r.equilibrium_type)
 
 
 def group_position(case: Case, group: str, issue: str,
@@ -512,20 +543,28 @@ def evaluate(case: Case, outcomes: Mapping[str, float] | None = None,
 
 def evaluate_many(cases: Sequence[Case]) -> list[tuple[dict[str, float], dict[str, str]]]:
     """``[evaluate(case) for case in cases]``, the dynamics of all of them simulated
-    together (:func:`dynamics_states`); raises what the first failing case raises."""
-    return [evaluate(case, state=state)
-            for case, state in zip(cases, dynamics_states(cases), strict=True)]
+    together (:func:`dynamics_states`) and their games solved together (:func:`_solved`);
+    raises what the first failing case raises."""
+    states = dynamics_states(cases)
+    _solved([k for case, state in zip(cases, states, strict=True)
+             for k in _game_keys(model_inputs(case, None, state))])
+    return [evaluate(case, state=state) for case, state in zip(cases, states, strict=True)]
 
 
-def _deterrence(m: Mapping[str, float]) -> tuple[dict[str, float], dict[str, str]]:
-    """The AEG and the tripartite game at the mapped priors (cached on priors rounded to 3
-    decimals)."""
+def _game_keys(m: Mapping[str, float]) -> list[tuple[str, tuple[Any, ...]]]:
+    """The AEG's and the tripartite game's priors from the mapped inputs, rounded to 3
+    decimals (the solutions are remembered at that granularity)."""
     r3 = lambda x: round(float(x), 3)  # noqa: E731 - cache key granularity
     p_t, p_s = r3(m["p_tactical"]), r3(m["p_strategic"])
     p_def = (r3(p_t * p_s), r3(p_t * (1 - p_s)), r3((1 - p_t) * p_s), 0.0)
     p_def = (*p_def[:3], r3(1 - sum(p_def)))
-    aeg, aeg_labels = _aeg(r3(m["p_ch_hard"]), p_def)
-    tcg, tcg_labels = _tcg(r3(m["p_ch_hard"]), p_s, r3(m["p_protege"]))
+    return [("aeg", (r3(m["p_ch_hard"]), p_def)),
+            ("tcg", (r3(m["p_ch_hard"]), p_s, r3(m["p_protege"])))]
+
+
+def _deterrence(m: Mapping[str, float]) -> tuple[dict[str, float], dict[str, str]]:
+    """The AEG and the tripartite game at the mapped priors (:func:`_game_keys`)."""
+    (aeg, aeg_labels), (tcg, tcg_labels) = _solved(_game_keys(m))
     stable = float(aeg[0] < 0.01) if math.isfinite(aeg[0]) else float("nan")
     res = {**{f"deterrence.{k}": v for k, v in zip(
         ("p_challenge", "p_concede", "p_limited", "p_escalation", "p_war"), aeg, strict=True)},

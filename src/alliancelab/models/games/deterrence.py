@@ -41,12 +41,13 @@ patterns are our reading of the names), for the tripartite game descriptive fami
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from ...core.errors import AllianceLabError
-from .extensive import Game, Solution, backward_induction, solve_pbe
+from .extensive import Game, Solution, backward_induction, solve_pbe, solve_pbe_many
 
 # ---------------------------------------------------------------------------------------
 # Asymmetric Escalation Game
@@ -185,6 +186,38 @@ def solve_aeg(p_ch: float, p_def: Mapping[str, float] | tuple[float, float, floa
     if g.is_perfect_information():
         return _aeg_summary(backward_induction(g))
     return _aeg_summary(solve_pbe(g, **solver))
+
+
+def solve_aeg_many(priors: Sequence[tuple[float, Mapping[str, float]
+                                          | tuple[float, float, float, float]]],
+                   **solver: Any) -> list[AEGResult | AllianceLabError]:
+    """:func:`solve_aeg` (default utilities) at each ``(p_ch, p_def)``, the games traced
+    together (:func:`~alliancelab.models.games.extensive.solve_pbe_many`: the same results);
+    the error in place of a game that has none."""
+    return _many([partial(aeg_game, pr[0], pr[1]) for pr in priors], _aeg_summary,
+                 solver)
+
+
+def _many(build: Sequence[Callable[[], Game]], summary: Callable[[Solution], Any],
+          solver: Mapping[str, Any]) -> list[Any]:
+    """Build every game (an :class:`AllianceLabError` for a bad one), solve the ones with
+    incomplete information together and the others by backward induction, and summarise."""
+    out: list[Any] = [None] * len(build)
+    traced: list[tuple[int, Game]] = []
+    for k, make in enumerate(build):
+        try:
+            g = make()
+        except AllianceLabError as exc:
+            out[k] = exc
+            continue
+        if g.is_perfect_information():
+            out[k] = summary(backward_induction(g))
+        else:
+            traced.append((k, g))
+    sols = solve_pbe_many([g for _, g in traced], **solver)
+    for (k, _), sol in zip(traced, sols, strict=True):
+        out[k] = sol if isinstance(sol, AllianceLabError) else summary(sol)
+    return out
 
 
 def aeg_complete(ch_type: str, def_type: str, ch_utils: Mapping[str, float] | None = None,
@@ -327,8 +360,17 @@ def solve_tcg(p_ch: float, p_def: float, p_pro: float, pay: TCGPayoffs | None = 
               **solver: Any) -> TCGResult:
     """PBE of the tripartite crisis game; probabilities of challenge (overall and by a Hard
     challenger), defender support given a challenge, war and realignment."""
-    g = tcg_game(p_ch, p_def, p_pro, pay)
-    sol = solve_pbe(g, **solver)
+    return _tcg_summary(solve_pbe(tcg_game(p_ch, p_def, p_pro, pay), **solver))
+
+
+def solve_tcg_many(priors: Sequence[tuple[float, float, float]], **solver: Any
+                   ) -> list[TCGResult | AllianceLabError]:
+    """:func:`solve_tcg` (default payoffs) at each ``(p_ch, p_def, p_pro)``, the games
+    traced together (the same results); the error in place of a game that has none."""
+    return _many([partial(tcg_game, *pr) for pr in priors], _tcg_summary, solver)
+
+
+def _tcg_summary(sol: Solution) -> TCGResult:
     o = sol.outcome_probs
     p = {k: o.get(k, 0.0) for k in ("SQ", "CB", "W", "PC", "RA")}
     challenge = sum(v for k, v in p.items() if k != "SQ")

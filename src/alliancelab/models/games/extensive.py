@@ -777,112 +777,294 @@ def solve_pbe(game: Game, *, lam_max: float = 1e4, steps: int = 30, tol: float |
     ``log(p_max / p) / lam``), with probabilities below ``clean`` set to 0; else the call
     raises :class:`AllianceLabError`.
     """
+    out = solve_pbe_many([game], lam_max=lam_max, steps=steps, tol=tol, clean=clean,
+                         exact=exact, polish_from=polish_from)[0]
+    if isinstance(out, AllianceLabError):
+        raise out
+    return out
+
+
+def solve_pbe_many(games: Sequence[Game], *, lam_max: float = 1e4, steps: int = 30,
+                   tol: float | None = None, clean: float = 1e-4, exact: bool = True,
+                   polish_from: float = 200.0) -> list[Solution | AllianceLabError]:
+    """:func:`solve_pbe` of every game (an :class:`AllianceLabError` in place of a game
+    with no equilibrium). Games of one shape (:func:`_shape_key`: they differ in their
+    chance probabilities only) are traced together, their Newton steps on arrays with a
+    leading game axis; each gets, bit for bit, what it gets alone (the same operations on
+    the same numbers, its own step sizes and fallbacks)."""
     tol = max(2e-3, 20.0 / lam_max) if tol is None else tol
-    ev = _Evaluator(game)
-    fq, cq_all = _action_values(game, ev)
-    cq = cq_all if exact else None
-    sizes = ev.sizes
-    offs = fq.offs
-    first = offs[:-1]
-    free = np.setdiff1d(np.arange(offs[-1]), first)
-    owner = np.repeat(np.arange(len(sizes)), [m - 1 for m in sizes])
-    z = np.zeros(len(free))
+    traces = [_Trace(g, exact) for g in games]
+    out: list[Solution | AllianceLabError | None] = [None] * len(games)
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for k, tr in enumerate(traces):
+        groups.setdefault(tr.shape, []).append(k)
+    for members in groups.values():
+        batch = [traces[k] for k in members]
+        lam = 0.0
+        for lam in np.geomspace(0.1, lam_max, steps):
+            live = [tr for tr in batch if tr.found is None]
+            if not live:
+                break
+            _advance_all(live, float(lam))
+            for tr in live:
+                tr.prev = float(lam)
+                if tr.cq is not None and lam >= polish_from:
+                    tr.try_polish(float(lam), lam >= lam_max)
+        for k, tr in zip(members, batch, strict=True):
+            out[k] = tr.found if tr.found is not None else tr.finish(float(lam), tol, clean)
+    return out  # type: ignore[return-value]
 
-    group = np.repeat(np.arange(len(sizes)), sizes)
-    same = group[:, None] == group[None, free]
-    eye = np.eye(len(free))
-    ref = first[owner]  # the first action of each free action's information set
-    cols = np.arange(len(free))
 
-    def logprobs(z: np.ndarray) -> np.ndarray:
-        logits = np.zeros(offs[-1])
-        logits[free] = z
+class _Trace:
+    """One game's logit trace (see :func:`solve_pbe`): its arrays, the branch point ``z``
+    (logits of each action against the first of its information set), the one before it,
+    and the solution once a polish succeeds (``found``)."""
+
+    def __init__(self, game: Game, exact: bool) -> None:
+        self.game = game
+        self.ev = _Evaluator(game)
+        self.fq, cq = _action_values(game, self.ev)
+        self.cq = cq if exact else None
+        self.shape = _shape_key(game)
+        sizes, offs = self.ev.sizes, self.fq.offs
+        self.sizes, self.offs = sizes, offs
+        self.first = offs[:-1]
+        self.free = np.setdiff1d(np.arange(offs[-1]), self.first)
+        owner = np.repeat(np.arange(len(sizes)), [m - 1 for m in sizes])
+        self.group = np.repeat(np.arange(len(sizes)), sizes)
+        self.same = self.group[:, None] == self.group[None, self.free]
+        self.eye = np.eye(len(self.free))
+        self.ref = self.first[owner]  # the first action of each free action's information set
+        self.cols = np.arange(len(self.free))
+        self.z = np.zeros(len(self.free))
+        self.z_old: np.ndarray | None = None  # the point before z on the branch
+        self.prev = 0.1
+        self.last_pattern: tuple[int, ...] = ()
+        self.found: Solution | None = None
+
+    # -- one game ----------------------------------------------------------------------
+    def logprobs(self, z: np.ndarray) -> np.ndarray:
+        logits = np.zeros(self.offs[-1])
+        logits[self.free] = z
         if not np.isfinite(z).all():  # a diverging step: the guarded form
-            return logits - np.repeat(_group_lse(logits, first), sizes)
-        return logits - _finite_group_lse(logits, first, group)[group]
+            return logits - np.repeat(_group_lse(logits, self.first), self.sizes)
+        return logits - _finite_group_lse(logits, self.first, self.group)[self.group]
 
-    def resid(z: np.ndarray, lam: float) -> np.ndarray:
-        q = fq.q(logprobs(z))
-        return z - lam * (q[free] - q[ref])
+    def resid(self, z: np.ndarray, lam: float) -> np.ndarray:
+        q = self.fq.q(self.logprobs(z))
+        return z - lam * (q[self.free] - q[self.ref])  # type: ignore[no-any-return]
 
-    def resid_jac(z: np.ndarray, lam: float) -> tuple[np.ndarray, np.ndarray]:
-        ls = logprobs(z)
-        q, dq = fq.q_jac(ls)
+    def resid_jac(self, z: np.ndarray, lam: float) -> tuple[np.ndarray, np.ndarray]:
+        ls = self.logprobs(z)
+        q, dq = self.fq.q_jac(ls)
         assert dq is not None
-        dls = np.where(same, -np.exp(ls)[free], -0.0)  # d ls / d z
-        dls[free, cols] += 1.0
-        dd = (dq[free] - dq[ref]) @ dls
-        return z - lam * (q[free] - q[ref]), eye - lam * dd
+        free = self.free
+        dls = np.where(self.same, -np.exp(ls)[free], -0.0)  # d ls / d z
+        dls[free, self.cols] += 1.0
+        dd = (dq[free] - dq[self.ref]) @ dls
+        return z - lam * (q[free] - q[self.ref]), self.eye - lam * dd
 
-    def advance(z: np.ndarray, lo: float, hi: float, depth: int = 0,
-                guess: np.ndarray | None = None) -> np.ndarray:
-        for start in (guess, z):
-            x = None if start is None else _newton(resid_jac, start, hi)
+    def advance(self, z: np.ndarray, lo: float, hi: float, depth: int = 0,
+                guess: np.ndarray | None = None, tried: bool = False) -> np.ndarray:
+        """The branch point at ``hi`` from ``z`` at ``lo``: Newton from ``guess`` then from
+        ``z`` (``tried``: both already failed), else ``hybr``, else two half steps, else a
+        damped iteration."""
+        for start in () if tried else (guess, z):
+            x = None if start is None else _newton(self.resid_jac, start, hi)
             if x is not None:
                 return x
-        sol = optimize.root(resid_jac, z, args=(hi,), method="hybr", jac=True)
+        sol = optimize.root(self.resid_jac, z, args=(hi,), method="hybr", jac=True)
         if sol.success:
-            return sol.x
+            return sol.x  # type: ignore[no-any-return]
         if depth < 3:
             mid = float(np.sqrt(lo * hi))
-            return advance(advance(z, lo, mid, depth + 1), mid, hi, depth + 1)
+            return self.advance(self.advance(z, lo, mid, depth + 1), mid, hi, depth + 1)
         zz = z.copy()  # damped iteration from the last good point
         for _ in range(3000):
-            zz = zz - 0.05 * resid(zz, hi)
+            zz = zz - 0.05 * self.resid(zz, hi)
         return zz
 
-    def beliefs_of(mu: list[np.ndarray]) -> dict[str, dict[str, float]]:
+    def beliefs_of(self, mu: list[np.ndarray]) -> dict[str, dict[str, float]]:
+        game = self.game
         return {h.key: {game.nodes[k].label or str(k): float(w)
                         for k, w in zip(h.nodes, m, strict=True)}
                 for h, m in zip(game.infosets, mu, strict=True)}
 
-    def exact_solution(p: np.ndarray, mus: list[np.ndarray], lam: float) -> Solution:
+    def exact_solution(self, p: np.ndarray, mus: list[np.ndarray], lam: float) -> Solution:
+        cq = self.cq
         assert cq is not None
-        sig = [p[offs[h]:offs[h + 1]] for h in range(len(sizes))]
+        offs = self.offs
+        sig = [p[offs[h]:offs[h + 1]] for h in range(len(self.sizes))]
         with np.errstate(divide="ignore"):
             logsig_p = [np.log(x) for x in sig]
         q, _ = cq.q(p, mus)
-        out = _solution(game, ev, sig, logsig_p, lam, 1e-12)
-        return Solution(out.strategy, beliefs_of(mus), out.outcome_probs, out.expected_payoffs,
-                        cq.violation(q, p, 1e-12), lam, exact=True)
+        out = _solution(self.game, self.ev, sig, logsig_p, lam, 1e-12)
+        return Solution(out.strategy, self.beliefs_of(mus), out.outcome_probs,
+                        out.expected_payoffs, cq.violation(q, p, 1e-12), lam, exact=True)
 
-    lam, prev = 0.0, 0.1
-    last_pattern: tuple[int, ...] = ()
-    z_old: np.ndarray | None = None  # the point before z on the branch
-    for lam in np.geomspace(0.1, lam_max, steps):
-        # secant predictor in log(lambda) (the precisions are equally spaced in it)
-        guess = None if z_old is None else 2.0 * z - z_old
-        z_old, z = z, advance(z, prev, float(lam), guess=guess)
-        prev = float(lam)
-        if cq is not None and lam >= polish_from:
-            ls = logprobs(z)
-            pattern = tuple(int(i) for i in np.flatnonzero(ls > np.log(1e-3)))
-            if pattern == last_pattern and lam < lam_max:
-                continue  # same support as the last failed attempt
-            last_pattern = pattern
-            mu = fq.beliefs(ls)
-            found = _polish(cq, np.exp(ls), mu)
-            if found is not None:
-                return exact_solution(*found, float(lam))
-    ls = logprobs(z)
-    logsig = [ls[offs[h]:offs[h + 1]] for h in range(len(sizes))]
-    sig = [np.exp(x) for x in logsig]
-    q, mu, v, lr = ev.action_values(sig, logsig)
-    viol = max((float(np.max(qa) - qa[s > clean].min()) for qa, s in zip(q, sig, strict=True)),
-               default=0.0)
-    cleaned = []
-    for s in sig:
-        s = np.where(s < clean, 0.0, s)
-        cleaned.append(s / s.sum())
-    if cq is not None:  # last chance: polish the cleaned profile
-        found = _polish(cq, np.concatenate(cleaned), mu)
+    def try_polish(self, lam: float, last: bool) -> None:
+        """Polish the branch point (:func:`_polish`) unless its support is the one that
+        failed last time (and this is not the last precision); ``found`` on success."""
+        assert self.cq is not None
+        ls = self.logprobs(self.z)
+        pattern = tuple(int(i) for i in np.flatnonzero(ls > np.log(1e-3)))
+        if pattern == self.last_pattern and not last:
+            return  # same support as the last failed attempt
+        self.last_pattern = pattern
+        found = _polish(self.cq, np.exp(ls), self.fq.beliefs(ls))
         if found is not None:
-            return exact_solution(*found, float(lam))
-    if viol > tol:
-        raise AllianceLabError(f"solver did not reach an equilibrium (deviation gain {viol:.2g})")
-    with np.errstate(divide="ignore"):
-        logsig_c = [np.log(s) for s in cleaned]
-    out = _solution(game, ev, cleaned, logsig_c, float(lam), clean)
-    # beliefs from the logit limit (defined off the path too)
-    return Solution(out.strategy, beliefs_of(mu), out.outcome_probs, out.expected_payoffs,
-                    viol, float(lam))
+            self.found = self.exact_solution(*found, lam)
+
+    def finish(self, lam: float, tol: float, clean: float) -> Solution | AllianceLabError:
+        """The traced profile at the last precision, cleaned (or polished once more);
+        the error when it is no equilibrium within ``tol``."""
+        ev, offs, game = self.ev, self.offs, self.game
+        ls = self.logprobs(self.z)
+        logsig = [ls[offs[h]:offs[h + 1]] for h in range(len(self.sizes))]
+        sig = [np.exp(x) for x in logsig]
+        q, mu, v, lr = ev.action_values(sig, logsig)
+        viol = max((float(np.max(qa) - qa[s > clean].min())
+                    for qa, s in zip(q, sig, strict=True)), default=0.0)
+        cleaned = []
+        for s in sig:
+            s = np.where(s < clean, 0.0, s)
+            cleaned.append(s / s.sum())
+        if self.cq is not None:  # last chance: polish the cleaned profile
+            found = _polish(self.cq, np.concatenate(cleaned), mu)
+            if found is not None:
+                return self.exact_solution(*found, lam)
+        if viol > tol:
+            return AllianceLabError(
+                f"solver did not reach an equilibrium (deviation gain {viol:.2g})")
+        with np.errstate(divide="ignore"):
+            logsig_c = [np.log(s) for s in cleaned]
+        out = _solution(game, ev, cleaned, logsig_c, lam, clean)
+        # beliefs from the logit limit (defined off the path too)
+        return Solution(out.strategy, self.beliefs_of(mu), out.outcome_probs,
+                        out.expected_payoffs, viol, lam)
+
+
+def _advance_all(traces: list[_Trace], lam: float) -> None:
+    """Every trace one precision further, to ``lam``: Newton from the secant predictor in
+    log(lambda) (the precisions are equally spaced in it), for all traces at once
+    (:func:`_newton_all`), then from the last point for those that failed; what still
+    fails takes :meth:`_Trace.advance`'s fallbacks alone."""
+    z = np.stack([tr.z for tr in traces])
+    guess = [None if tr.z_old is None else 2.0 * tr.z - tr.z_old for tr in traces]
+    new: list[np.ndarray | None] = [None] * len(traces)
+    with_guess = [k for k, g in enumerate(guess) if g is not None]
+    if with_guess:
+        found = _newton_all([traces[k] for k in with_guess],
+                            np.stack([guess[k] for k in with_guess]), lam)  # type: ignore[misc]
+        for k, x in zip(with_guess, found, strict=True):
+            new[k] = x
+    retry = [k for k in range(len(traces)) if new[k] is None]
+    if retry:
+        found = _newton_all([traces[k] for k in retry], z[retry], lam)
+        for k, x in zip(retry, found, strict=True):
+            new[k] = x
+    for k, tr in enumerate(traces):
+        x = new[k]
+        if x is None:
+            x = tr.advance(tr.z, tr.prev, lam, tried=True)
+        tr.z_old, tr.z = tr.z, x
+
+
+def _resid_jac_all(traces: list[_Trace], z: np.ndarray, lam: float
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """:meth:`_Trace.resid_jac` of every trace (games of one shape) at its row of ``z``,
+    on arrays with a leading game axis: elementwise the same operations, the matrix
+    products and sums per game as alone (stacked ``matmul``), so every number is the one
+    the game gets alone. A row that is not finite is computed alone."""
+    t0, fq = traces[0], traces[0].fq
+    free, ref, first, group = t0.free, t0.ref, t0.first, t0.group
+    g_n = len(traces)
+    if not np.isfinite(z).all():
+        pairs = [tr.resid_jac(zi, lam) for tr, zi in zip(traces, z, strict=True)]
+        return np.stack([f for f, _ in pairs]), np.stack([j for _, j in pairs])
+    logits = np.zeros((g_n, t0.offs[-1]))
+    logits[:, free] = z
+    m = np.maximum.reduceat(logits, first, axis=1)
+    lse = np.log(np.add.reduceat(np.exp(logits - m[:, group]), first, axis=1)) + m
+    ls = logits - lse[:, group]
+    c_t = np.stack([tr.fq.cT for tr in traces])
+    c_d = np.stack([tr.fq.cD for tr in traces])
+    lr_t = np.matmul(fq.MT[None], ls[:, :, None])[:, :, 0] + c_t
+    lrh = (np.matmul(fq.MD[None], ls[:, :, None])[:, :, 0] + c_d)[:, fq.h_perm]
+    if not np.isfinite(lrh).all():
+        pairs = [tr.resid_jac(zi, lam) for tr, zi in zip(traces, z, strict=True)]
+        return np.stack([f for f, _ in pairs]), np.stack([j for _, j in pairs])
+    mh = np.maximum.reduceat(lrh, fq.h_starts, axis=1)
+    lh = np.log(np.add.reduceat(np.exp(lrh - mh[:, fq.h_rep]), fq.h_starts, axis=1)) + mh
+    a = np.zeros((g_n, *fq.B.shape))
+    a[:, fq.pj, fq.pt] = np.exp(lr_t[:, fq.pt] - ls[:, fq.pj] - lh[:, fq.ph]) * fq.pu
+    q = a.sum(axis=2)
+    mu = np.exp(lrh - lh[:, fq.h_rep])
+    gsum = np.add.reduceat(mu[:, :, None] * fq.MDp[None], fq.h_starts, axis=1)
+    dq = a @ fq.MT
+    dq[:, fq.diag, fq.diag] -= q
+    dq -= q[:, :, None] * gsum[:, fq.act_h]
+    dls = np.where(t0.same[None], (-np.exp(ls)[:, free])[:, None, :], -0.0)
+    dls[:, free, t0.cols] += 1.0
+    dd = (dq[:, free] - dq[:, ref]) @ dls
+    return z - lam * (q[:, free] - q[:, ref]), t0.eye[None] - lam * dd
+
+
+def _newton_all(traces: list[_Trace], z0: np.ndarray, lam: float, *, xtol: float = 1e-11,
+                max_iter: int = 30) -> list[np.ndarray | None]:
+    """:func:`_newton` for every trace at once (row k of ``z0`` is trace k's start): each
+    game takes its own steps and step sizes and stops on its own, as alone; None for a game
+    whose Newton fails."""
+    n = len(traces)
+    if z0.shape[1] == 0:
+        return list(z0)
+    out: list[np.ndarray | None] = [None] * n
+    z = z0.copy()
+    f, jac = _resid_jac_all(traces, z, lam)
+    norm = np.abs(f).max(axis=1)
+    live = np.arange(n)
+    for _ in range(max_iter):
+        live = live[np.isfinite(norm[live])]
+        if not live.size:
+            break
+        dz = np.zeros_like(z)
+        ok = np.ones(n, dtype=bool)
+        try:
+            dz[live] = np.linalg.solve(jac[live], f[live][:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:  # find the singular ones
+            for k in live:
+                try:
+                    dz[k] = np.linalg.solve(jac[k], f[k])
+                except np.linalg.LinAlgError:
+                    ok[k] = False
+        live = live[ok[live]]
+        scale = xtol * (1.0 + np.abs(z).max(axis=1))
+        done = np.abs(dz).max(axis=1) <= scale
+        for k in live[done[live]]:
+            out[k] = z[k] - dz[k]  # converged: a full step this small needs no more checking
+        live = live[~done[live]]
+        step = np.ones(n)
+        searching = live
+        accepted: list[int] = []
+        for _ in range(12):  # backtrack until the residual shrinks
+            if not searching.size:
+                break
+            trial = z[searching] - step[searching, None] * dz[searching]
+            f_new, jac_new = _resid_jac_all([traces[k] for k in searching], trial, lam)
+            new = np.abs(f_new).max(axis=1)
+            good = (new <= (1.0 - 1e-4 * step[searching]) * norm[searching]) | (new < 1e-13)
+            for i in np.flatnonzero(good):
+                k = searching[i]
+                z[k], f[k], jac[k], norm[k] = trial[i], f_new[i], jac_new[i], new[i]
+                accepted.append(int(k))
+            step[searching[~good]] *= 0.5
+            searching = searching[~good]
+        live = np.array(sorted(accepted), dtype=int)
+        if not live.size:
+            break
+        stop = step[live] * np.abs(dz[live]).max(axis=1) <= xtol * (
+            1.0 + np.abs(z[live]).max(axis=1))
+        for k in live[stop]:
+            out[k] = z[k].copy()
+        live = live[~stop]
+    return out
