@@ -364,11 +364,7 @@ def movement_heatmap(mv: pd.DataFrame, actors: list[str]) -> Figure:
             data[-1]["colorbar"] = dict(title=dict(text="% of scale<br>closed"), len=0.8)
         layout[f"xaxis{n}"].update(tickangle=-40, title=dict(text="toward (starting position of)"),
                                    showgrid=False)
-    for axis in _axes(layout, "y"):
-        axis.update(autorange="reversed", showgrid=False)
-    layout["yaxis"]["title"] = dict(text="mover")
-    return Figure(data=data, layout=_layout(layout, height=220 + 26 * len(actors),
-                                            margin=dict(l=10, r=10, t=40, b=20)))
+    return _actor_matrices(data, layout, len(actors), "mover")
 
 
 def interaction_figure(results: Any) -> Figure | None:
@@ -407,10 +403,17 @@ def interaction_figure(results: Any) -> Figure | None:
             **_on(n)))
         layout[f"xaxis{n}"].update(tickangle=-40, title=dict(text="to (receiver / target)"),
                                    showgrid=False)
+    return _actor_matrices(data, layout, len(actors), "from (proposer / challenger)")
+
+
+def _actor_matrices(data: list[dict[str, Any]], layout: dict[str, Any], n_actors: int,
+                    rows: str) -> Figure:
+    """Actor-by-actor heat maps side by side: actors in case order from the top, ``rows``
+    naming the row actors."""
     for axis in _axes(layout, "y"):
         axis.update(autorange="reversed", showgrid=False)
-    layout["yaxis"]["title"] = dict(text="from (proposer / challenger)")
-    return Figure(data=data, layout=_layout(layout, height=220 + 26 * len(actors),
+    layout["yaxis"]["title"] = dict(text=rows)
+    return Figure(data=data, layout=_layout(layout, height=220 + 26 * n_actors,
                                             margin=dict(l=10, r=10, t=40, b=20)))
 
 
