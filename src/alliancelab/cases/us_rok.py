@@ -386,7 +386,8 @@ def _solved(keys: Sequence[tuple[str, tuple[Any, ...]]]
     :func:`~alliancelab.models.games.deterrence.solve_aeg_many` or ``solve_tcg_many``, the
     same results as one by one), a game without an equilibrium again with the fallback
     settings, and remembered."""
-    todo = list(dict.fromkeys(k for k in keys if k not in _SOLVED))
+    known = {k: _SOLVED[k] for k in dict.fromkeys(keys) if k in _SOLVED}
+    todo = [k for k in dict.fromkeys(keys) if k not in known]
     for kind in ("aeg", "tcg"):
         args = [a for k, a in todo if k == kind]
         if not args:
@@ -398,10 +399,11 @@ def _solved(keys: Sequence[tuple[str, tuple[Any, ...]]]
                             strict=True):
                 results[i] = r
         for a, r in zip(args, results, strict=True):
-            if len(_SOLVED) >= _MAX_SOLVED:
-                del _SOLVED[next(iter(_SOLVED))]
-            _SOLVED[(kind, a)] = _indicators(kind, r)
-    return [_SOLVED[k] for k in keys]
+            known[(kind, a)] = _SOLVED[(kind, a)] = _indicators(kind, r)
+    if len(_SOLVED) > _MAX_SOLVED:  # forget the oldest (a web app's threads share them)
+        for old in list(_SOLVED)[:len(_SOLVED) - _MAX_SOLVED]:
+            _SOLVED.pop(old, None)
+    return [known[k] for k in keys]
 
 
 def _solve_all(kind: str, args: list[tuple[Any, ...]], solver: Mapping[str, Any]
