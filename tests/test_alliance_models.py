@@ -271,3 +271,16 @@ def test_evaluating_many_cases_together_gives_each_its_own_result(case):
     am._SOLVED.clear()
     together = am.evaluate_many(cases)
     assert [repr(x) for x in together] == [repr(x) for x in alone]
+
+
+def test_the_remembered_game_solutions_stay_bounded(case, monkeypatch):
+    """The plug-in remembers solved games by their rounded priors, at most ``_MAX_SOLVED``
+    of them (the oldest forgotten first); a forgotten game is solved again, the same."""
+    monkeypatch.setattr(am, "_MAX_SOLVED", 3)
+    am._SOLVED.clear()
+    keys = [("tcg", (p, 0.6, 0.3)) for p in (0.2, 0.3, 0.4, 0.5, 0.6)]
+    first = am._solved(keys)
+    assert list(am._SOLVED) == keys[2:]
+    assert am._solved(keys[:1]) == first[:1]
+    assert len(am._SOLVED) == 3 and keys[0] in am._SOLVED
+    am._SOLVED.clear()
