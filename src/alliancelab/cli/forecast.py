@@ -67,7 +67,9 @@ def run(args: argparse.Namespace) -> int:
 
 def parse_options(items: list[str]) -> dict[str, Any]:
     """``["k=v", ...]`` -> ``{k: v}``, each value read as a YAML scalar (number, bool, text)."""
-    import yaml
+    if not items:
+        return {}
+    import yaml  # here: only options need PyYAML (start-up, issue 15)
 
     options: dict[str, Any] = {}
     for item in items:
