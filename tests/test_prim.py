@@ -117,3 +117,46 @@ def test_counts_agree_with_the_box_statistics(known):
 def test_stability_refuses_zero_resamples(known):
     with pytest.raises(AllianceLabError, match="n_resamples must be >= 1"):
         known[2].stability(0.5, n_resamples=0)
+
+
+def _peel_one_by_one(xi, ti, few, alpha, min_kept):  # noqa: ANN001, ANN202
+    """The peel rule of ``_best_peel`` candidate by candidate: highest mean, then most points
+    kept, then the first, dimension by dimension and the lower side first."""
+    best = None
+    for j in range(xi.shape[1]):
+        col = xi[:, j]
+        if few[j]:
+            vals = np.unique(col)
+            if len(vals) < 2:
+                continue
+            bounds = (vals[1], vals[-2])
+        else:
+            bounds = tuple(np.quantile(col, [alpha, 1 - alpha]))
+        for side, keep in ((0, col >= bounds[0]), (1, col <= bounds[1])):
+            kept = int(keep.sum())
+            if kept == len(ti) or kept < min_kept or kept == 0:
+                continue
+            mean = int(keep[ti].sum()) / kept
+            if best is None or mean > best[0] or (mean == best[0] and kept > best[4]):
+                best = (mean, j, side, float(bounds[side]), kept)
+    return None if best is None else best[:4]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_best_peel_is_chosen_as_candidate_by_candidate(seed: int) -> None:
+    """``_best_peel`` weighs every candidate at once; it picks what the rule picks one
+    candidate at a time, ties included (coarse grids make many), and counts distinct
+    values as ``np.unique`` does."""
+    from alliancelab.analysis.discovery import _FEW, _best_peel, _distinct
+
+    g = np.random.default_rng(seed)
+    for _ in range(50):
+        k, d = int(g.integers(2, 80)), int(g.integers(1, 10))
+        xi = np.round(g.random((k, d)) * g.integers(1, 5), 0) if g.random() < 0.6 \
+            else g.random((k, d))
+        ti = g.random(k) < 0.4
+        few = np.array([len(np.unique(xi[:, j])) <= _FEW for j in range(d)])
+        assert _distinct(xi).tolist() == [len(np.unique(xi[:, j])) for j in range(d)]
+        min_kept = float(g.integers(1, 6))
+        assert _best_peel(xi, ti, few, 0.05, min_kept) == _peel_one_by_one(
+            xi, ti, few, 0.05, min_kept)

@@ -267,7 +267,7 @@ def prim(X: pd.DataFrame, y: np.ndarray, *, alpha: float = 0.05, mass_min: float
     n = len(t)
     cols = list(X.columns)
     lo_all, hi_all = x.min(axis=0), x.max(axis=0)
-    few = np.array([len(np.unique(x[:, j])) <= _FEW for j in range(x.shape[1])], dtype=bool)
+    few = _distinct(x) <= _FEW
 
     def make(lower: np.ndarray, upper: np.ndarray, inside: np.ndarray, pasted: bool) -> Box:
         k = int(inside.sum())
@@ -325,16 +325,28 @@ def _best_peel(xi: np.ndarray, ti: np.ndarray, few: np.ndarray, alpha: float,
     for side, keep in ((0, xi >= bounds[0]), (1, xi <= bounds[1])):
         kept_all[side] = keep.sum(axis=0)
         hits_all[side] = keep[ti].sum(axis=0)  # the target is 0/1: counts are exact
-    best: tuple[float, int, int, float, int] | None = None
-    for j in range(xi.shape[1]):
-        for side in (0, 1):
-            kept = int(kept_all[side, j])
-            if np.isnan(bounds[side, j]) or kept == k or kept < min_kept or kept == 0:
-                continue
-            m_new = hits_all[side, j] / kept
-            if best is None or m_new > best[0] or (m_new == best[0] and kept > best[4]):
-                best = (float(m_new), j, side, float(bounds[side, j]), kept)
-    return None if best is None else best[:4]
+    # the best candidate: highest mean, then most points kept, then the first in the order
+    # dimension by dimension, lower side first (the candidates laid out in that order)
+    kept, hits, bound = kept_all.T.ravel(), hits_all.T.ravel(), bounds.T.ravel()
+    ok = ~np.isnan(bound) & (kept != k) & (kept >= min_kept) & (kept != 0)
+    if not ok.any():
+        return None
+    mean = np.where(ok, hits / np.where(ok, kept, 1), -np.inf)
+    top = mean == mean[ok].max()
+    first = int(np.flatnonzero(top & (kept == kept[top].max()))[0])
+    return float(mean[first]), first // 2, first % 2, float(bound[first])
+
+
+def _distinct(x: np.ndarray) -> np.ndarray:
+    """The number of distinct values in each column of ``x`` (NaN counted once, as
+    ``np.unique`` counts it)."""
+    if not len(x):
+        return np.zeros(x.shape[1], dtype=int)
+    srt = np.sort(x, axis=0)
+    out = 1 + (np.diff(srt, axis=0) != 0).sum(axis=0)
+    for j in np.flatnonzero(np.isnan(srt[-1])):
+        out[j] = len(np.unique(x[:, j]))
+    return out  # type: ignore[no-any-return]
 
 
 def _inside(x: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
