@@ -197,3 +197,20 @@ def test_set_can_create_an_estimate_of_another_actor() -> None:
     with pytest.raises(alliancelab.AllianceLabError, match="unknown actor"):
         apply_changes(case, [Change(target="actors.B.perceptions.estimates.Zed.positions.troops",
                                     op="set", value=1)])
+
+
+def test_interventions_applied_one_after_another_to_one_case_give_each_its_own_case() -> None:
+    """The case's dump is shared by the interventions applied to it (it is only read): each
+    intervened case equals the one built with nothing shared, and the case is untouched."""
+    from alliancelab.scenarios import interventions
+
+    case = alliancelab.read_case(resolve_case("us_rok_2025"))
+    names = [*(s.name for s in case.shocks), *(lv.name for lv in case.levers)]
+    before = case.model_dump()
+    shared = [interventions.apply_interventions(case, [n]) for n in names]
+    alone = []
+    for n in names:
+        interventions._DUMPS.clear()
+        alone.append(interventions.apply_interventions(case, [n]))
+    assert shared == alone
+    assert case.model_dump() == before

@@ -102,7 +102,7 @@ def apply_interventions(case: Case, names: Sequence[str]) -> Case:
 def apply_changes(case: Case, changes: Iterable[Change], *, label: str = "change") -> Case:
     """Apply ``changes`` to ``case`` (see the module docstring) and validate the result."""
     data = case.model_dump()
-    before = case.model_dump()  # to tell the parts the changes touched from the rest
+    before = _pristine(case)  # to tell the parts the changes touched from the rest
     scales = {i["name"]: (i["scale"]["min"], i["scale"]["max"]) for i in data["issues"]}
     caps = [a["capability"]["value"] for a in data["actors"]]
     for change in changes:
@@ -125,6 +125,23 @@ def apply_changes(case: Case, changes: Iterable[Change], *, label: str = "change
             _write(leaf, old, change, mean, scales, label)
     return validate(_untouched_as_models(case, data, before),
                     file=f"{case.name} (after {label})")
+
+
+#: the last cases' dumps, by identity (a case is immutable): the shocks and levers of one
+#: variant are applied to the same case one after another
+_DUMPS: dict[int, tuple[Case, dict[str, Any]]] = {}
+
+
+def _pristine(case: Case) -> dict[str, Any]:
+    """``case.model_dump()``, shared by the calls on the same case: read it, never write."""
+    hit = _DUMPS.get(id(case))
+    if hit is not None and hit[0] is case:
+        return hit[1]
+    dump = case.model_dump()
+    if len(_DUMPS) >= 8:
+        _DUMPS.pop(next(iter(_DUMPS), 0), None)
+    _DUMPS[id(case)] = (case, dump)
+    return dump
 
 
 def _untouched_as_models(case: Case, data: dict[str, Any],
