@@ -31,6 +31,7 @@ the same bits as the NumPy formulation here).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import Any
@@ -201,6 +202,22 @@ class SMP(Engine):
 
     # ------------------------------------------------------------------ inputs
     def _solve(self, problem: Problem, rng: np.random.Generator) -> Outcome:
+        return self._model(problem, rng, record=True)
+
+    def _solve_batch(
+        self, problems: Sequence[Problem], rngs: Sequence[np.random.Generator]
+    ) -> np.ndarray:
+        """The forecasts only: :meth:`_solve`'s model problem by problem, without the
+        rounds and diagnostics nobody reads here (the same numbers)."""
+        d = problems[0].n_issues if problems else 0
+        out = np.empty((len(problems), d))
+        for k, (problem, rng) in enumerate(zip(problems, rngs, strict=True)):
+            out[k] = self._model(problem, rng, record=False).forecast
+        return out
+
+    def _model(self, problem: Problem, rng: np.random.Generator, record: bool) -> Outcome:
+        """The model; without ``record``, the forecast alone (the rounds are round 0 and
+        there are no diagnostics)."""
         n, d = problem.position.shape
         if n > MAX_ACTORS:
             raise AllianceLabError(
@@ -210,7 +227,7 @@ class SMP(Engine):
         self.check(problem)
         taking_part = problem.standing.any(axis=1)
         if not taking_part.all():  # actors without standing on any issue are left out
-            return self._participants(problem, np.flatnonzero(taking_part), rng)
+            return self._participants(problem, np.flatnonzero(taking_part), rng, record)
         # the arena (docs/arenas.md): saliences times the arena weights; coordinates without
         # standing are no one's position (see _Run.pin), so nobody misperceives them
         arena_mask = problem.standing if problem.has_arena else None
@@ -238,13 +255,15 @@ class SMP(Engine):
         run = _Run(self, x0, sal, cap, psal, pcap, offset, perceived, rng, arena_mask)
         states = run.run()
 
-        xs = np.array([s["x"] for s in states])  # (S, n, d)
-        rounds = arena.hold(xs * width + lo, problem)
-        rounds[0] = problem.position
         expected, modal, outcome_dist = run.outcome(states[-1])
         # KTAB rounds bargains to 4 decimals of the scale, which can step up to 5e-5 of the
         # scale outside the inputs' range; the forecast is kept within it.
         forecast = np.clip(expected * width + lo, *arena.hull(problem.position, problem.standing))
+        if not record:
+            return Outcome(rounds=problem.position[None], forecast=forecast)
+        xs = np.array([s["x"] for s in states])  # (S, n, d)
+        rounds = arena.hold(xs * width + lo, problem)
+        rounds[0] = problem.position
         diagnostics: dict[str, Any] = {
             "states": len(states),
             "victory_probabilities": np.array([s["actor_prob"] for s in states]),
@@ -266,7 +285,7 @@ class SMP(Engine):
         return Outcome(rounds=rounds, forecast=forecast, diagnostics=diagnostics)
 
     def _participants(
-        self, problem: Problem, idx: np.ndarray, rng: np.random.Generator
+        self, problem: Problem, idx: np.ndarray, rng: np.random.Generator, record: bool = True
     ) -> Outcome:
         """The model among the actors ``idx`` (those with standing somewhere); the others
         hold their positions and appear in no diagnostic (NaN in the per-actor arrays)."""
@@ -288,7 +307,9 @@ class SMP(Engine):
             weight=problem.weight[idx],
             veto=problem.veto[idx],
         )
-        out = self._solve(sub, rng)
+        out = self._model(sub, rng, record)
+        if not record:
+            return Outcome(rounds=problem.position[None], forecast=out.forecast)
         rounds = np.repeat(problem.position[None], out.rounds.shape[0], axis=0)
         rounds[:, idx] = out.rounds
         return Outcome(rounds=rounds, forecast=out.forecast,
