@@ -17,7 +17,9 @@ nodes with one payoff per player. Two solvers:
   given by Bayes' rule from the profile (off the path, from the logit limit). Points of the
   traced branch are *polished* (:func:`_polish`): the equilibrium with the traced support is
   solved exactly from the indifference conditions, so the returned profile is usually an
-  exact PBE (``Solution.exact``; deviation gains below 1e-9).
+  exact PBE (``Solution.exact``; deviation gains below 1e-9). :func:`solve_pbe_many` traces
+  many games of one shape (the same tree, other chance probabilities) in lockstep, each with
+  the numbers it gets alone.
 
 Payoffs are normalised per player to [0, 1] inside the solver, so ``lambda`` has one scale.
 """
