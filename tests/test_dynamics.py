@@ -346,3 +346,7 @@ def test_a_batch_of_runs_gives_each_run_bit_for_bit(model: str) -> None:
             assert _arrays(got) == _arrays(alone)
             assert (got.parameters, got.schedule, got.seed, got.groups, got.interventions) == (
                 alone.parameters, alone.schedule, alone.seed, alone.groups, alone.interventions)
+        bare = simulate_batch(runs, model=model, rounds=rounds, indicators=False)
+        for got, full in zip(bare, batch, strict=True):  # the same runs, no indicators
+            assert got.indicators == {}
+            assert _arrays(got) == _arrays(dataclasses.replace(full, indicators={}))

@@ -311,7 +311,8 @@ def dynamics_states(cases: Sequence[Case]) -> list[State]:
     (:func:`~alliancelab.models.dynamics.simulate_batch`: the same numbers)."""
     for case in cases:
         _check_issues(case)
-    sims = simulate_batch([Run(case, rng=0) for case in cases], model=DYNAMICS_MODEL)
+    sims = simulate_batch([Run(case, rng=0) for case in cases], model=DYNAMICS_MODEL,
+                          indicators=False)  # the models read trajectories, not indicators
     return [_state(case, sim) for case, sim in zip(cases, sims, strict=True)]
 
 

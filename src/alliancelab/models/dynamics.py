@@ -253,10 +253,12 @@ def simulate(
 
 
 def simulate_batch(runs: Sequence[Run], *, model: str = "compromise",
-                   rounds: int | None = None) -> list[Simulation]:
+                   rounds: int | None = None, indicators: bool = True) -> list[Simulation]:
     """:func:`simulate` of every run. Runs with the same actors, issues, perceptions and
     number of rounds are stepped together, on arrays with a leading run axis (the engine's
-    ``solve_batch`` for the bargaining); each run gives what it gives alone, bit for bit."""
+    ``solve_batch`` for the bargaining); each run gives what it gives alone, bit for bit.
+    ``indicators=False`` leaves the case's indicators out (an empty ``indicators``), for a
+    caller that reads only the trajectories."""
     arrays: dict[tuple[int, tuple[str, ...]], _Arrays] = {}  # a case shared by runs: once
     prepared = [_Prepared.of(run, rounds, arrays) for run in runs]
     engine = _engine(model)
@@ -275,7 +277,7 @@ def simulate_batch(runs: Sequence[Run], *, model: str = "compromise",
             checkpoint()
             paths.advance(t)
         for j, k in enumerate(members):
-            out[k] = paths.simulation(j, model, generators[k][1])
+            out[k] = paths.simulation(j, model, generators[k][1], indicators)
     return out  # type: ignore[return-value]
 
 
@@ -434,8 +436,10 @@ class _Paths:
         self.F[:, t] = self.engine.solve_batch(problems, self.generators)
         self.Y[:, t] = self.Y[:, t - 1] + lam[:, None] * (self.F[:, t] - self.Y[:, t - 1])
 
-    def simulation(self, j: int, model: str, seed: int | None) -> Simulation:
-        """Run ``j``'s :class:`Simulation`, its indicators evaluated on the trajectory."""
+    def simulation(self, j: int, model: str, seed: int | None, with_indicators: bool = True
+                   ) -> Simulation:
+        """Run ``j``'s :class:`Simulation`, its indicators evaluated on the trajectory (none
+        without ``with_indicators``)."""
         prep, cur = self.runs[j], self.cur[j]
         rounds, keys, p0 = prep.rounds, prep.keys, prep.compiled[0].problem
         reached = max(r for r in prep.stage_cases if r <= rounds)
@@ -444,7 +448,7 @@ class _Paths:
         indicators = {
             ind.name: sum((_term(term, state) for term in ind.terms), np.zeros(rounds + 1))
             for ind in prep.stage_cases[reached].indicators
-        }
+        } if with_indicators else {}
         schedule = prep.run.schedule
         return Simulation(
             case_name=prep.run.case.name,
