@@ -181,8 +181,10 @@ def test_a_store_being_written_is_read_by_another_process(tmp_path: Path) -> Non
     writer is refused in one line. Then the writer is killed with SIGKILL and the store
     still opens verified."""
     store = tmp_path / "live"
+    # 60,000 experiments: the writer must still be writing (and holding DuckDB's lock) when
+    # the reader and the second writer come, however fast the engines get
     writer = subprocess.Popen(
-        [sys.executable, "-m", "alliancelab", "explore", str(CASE), "--n", "6000",
+        [sys.executable, "-m", "alliancelab", "explore", str(CASE), "--n", "30000",
          "--lever", "sustained_presence", "--models", "compromise,bdm-scholz", "--seed", "3",
          "--batch-size", "40", "--store", str(store)],
         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
@@ -198,9 +200,9 @@ def test_a_store_being_written_is_read_by_another_process(tmp_path: Path) -> Non
         assert reader.returncode == 0, reader.stderr
         assert writer.poll() is None, "the writer must still be running"
         page = out.read_text(encoding="utf-8")
-        assert "of 12,000 experiments stored" in page
+        assert "of 60,000 experiments stored" in page
         assert not list(private_tmp.iterdir())  # the reader's copy is gone
-        second = cli("explore", str(CASE), "--n", "6000", "--store", str(store), timeout=300)
+        second = cli("explore", str(CASE), "--n", "30000", "--store", str(store), timeout=300)
         one_line_error(second, "the store is in use by another process (pid ")
         assert writer.poll() is None, "the writer must still be running"
     finally:
@@ -209,7 +211,7 @@ def test_a_store_being_written_is_read_by_another_process(tmp_path: Path) -> Non
         writer.wait(timeout=30)
     assert writer.returncode == -signal.SIGKILL
     ex = Exploration(store)  # consistent after the kill: checksum and results agree
-    assert 0 < ex.n_stored < 12000
+    assert 0 < ex.n_stored < 60000
 
 
 def test_explore_api_resumes_and_checks(tmp_path: Path) -> None:
