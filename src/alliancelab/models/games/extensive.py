@@ -361,11 +361,11 @@ _SHAPES: dict[tuple[Any, ...], tuple[_FastQ, _CondQ]] = {}
 _MAX_SHAPES = 64
 
 
-def _action_values(game: Game, ev: _Evaluator) -> tuple[_FastQ, _CondQ]:
-    """:class:`_FastQ` and :class:`_CondQ` of ``game``: built once per shape
-    (:func:`_shape_key`), then copied with this game's chance log-probabilities (the same
-    numbers as building them, without walking the tree again)."""
-    key = _shape_key(game)
+def _action_values(game: Game, ev: _Evaluator, key: tuple[Any, ...]
+                   ) -> tuple[_FastQ, _CondQ]:
+    """:class:`_FastQ` and :class:`_CondQ` of ``game`` of shape ``key``
+    (:func:`_shape_key`): built once per shape, then copied with this game's chance
+    log-probabilities (the same numbers as building them, without walking the tree again)."""
     shared = _SHAPES.get(key)
     if shared is None:
         fq, cq = _FastQ(game, ev), _CondQ(game, ev)
@@ -825,9 +825,9 @@ class _Trace:
     def __init__(self, game: Game, exact: bool) -> None:
         self.game = game
         self.ev = _Evaluator(game)
-        self.fq, cq = _action_values(game, self.ev)
-        self.cq = cq if exact else None
         self.shape = _shape_key(game)
+        self.fq, cq = _action_values(game, self.ev, self.shape)
+        self.cq = cq if exact else None
         sizes, offs = self.ev.sizes, self.fq.offs
         self.sizes, self.offs = sizes, offs
         self.first = offs[:-1]
