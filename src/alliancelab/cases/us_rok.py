@@ -365,21 +365,6 @@ _SOLVED: dict[tuple[str, tuple[Any, ...]], tuple[tuple[float, ...], tuple[str, s
 _MAX_SOLVED = 4096
 
 
-def _aeg(p_ch: float, p_def: tuple[float, float, float, float]
-         ) -> tuple[tuple[float, ...], tuple[str, str]]:
-    """AEG indicators (p_challenge, p_concede, p_limited, p_escalation, p_war) and labels
-    (Zagare & Kilgour's family and the path-based type); NaNs and
-    ``("solver failed", ...)`` when no equilibrium."""
-    return _solved([("aeg", (p_ch, p_def))])[0]
-
-
-def _tcg(p_ch: float, p_def: float, p_pro: float
-         ) -> tuple[tuple[float, ...], tuple[str, str]]:
-    """Tripartite-game indicators (p_challenge, p_support, p_war, p_realign) and labels
-    (Zagare & Kilgour-style family and the path-based type)."""
-    return _solved([("tcg", (p_ch, p_def, p_pro))])[0]
-
-
 def _solved(keys: Sequence[tuple[str, tuple[Any, ...]]]
             ) -> list[tuple[tuple[float, ...], tuple[str, str]]]:
     """The games at ``keys`` (``("aeg", (p_ch, p_def))`` or ``("tcg", (p_ch, p_def,

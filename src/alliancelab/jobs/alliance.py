@@ -15,7 +15,7 @@ random numbers: the effect in a draw is the difference on the same drawn case.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -41,7 +41,7 @@ from .effects import (
 )
 
 __all__ = ["ALLIANCE_COLUMNS", "LABEL_COLUMNS", "AllianceTables", "PendingAlliance",
-           "alliance_label_table", "alliance_tables", "load_plugin", "plugin_evaluate",
+           "alliance_label_table", "alliance_tables", "load_plugin",
            "submit_alliance", "submit_variants", "variant_task"]
 
 #: the alliance table: the effect columns, the 5/50/95% of the value over the draws, and the
@@ -49,7 +49,6 @@ __all__ = ["ALLIANCE_COLUMNS", "LABEL_COLUMNS", "AllianceTables", "PendingAllian
 ALLIANCE_COLUMNS = [*EFFECT_COLUMNS, "p5", "p50", "p95", "draws"]
 LABEL_COLUMNS = ["scenario", "kind", "item", "label", "share", "draws", "stated", "modal"]
 
-Evaluate = Callable[[Case], tuple[Mapping[str, Any], Mapping[str, Any]]]
 #: one scenario's (indicators, labels, error or None).
 AllianceEval = tuple[dict[str, float], dict[str, str], str | None]
 #: games whose solver may fail, by the indicator that flags it.
@@ -84,12 +83,6 @@ def load_plugin(case: Case) -> ModuleType | None:
         raise AllianceLabError(f"the plug-in {case.plugin!r} has no evaluate(case) -> "
                                "(indicators, labels)", field="plugin")
     return module
-
-
-def plugin_evaluate(case: Case) -> Evaluate | None:
-    """The ``evaluate`` of the case's plug-in, or None when the case names none."""
-    module = load_plugin(case)
-    return None if module is None else module.evaluate  # type: ignore[no-any-return]
 
 
 def _alliance_task(case: Case, params: tuple[Uncertain, ...], sample: np.ndarray | None,
