@@ -82,29 +82,21 @@ def variant_case(case: Case, params: tuple[Uncertain, ...], sample: np.ndarray |
     return case if sample is None or not params else with_values(case, params, sample)
 
 
-def measure(scen: Scenario, models: tuple[str, ...], seeds: VariantSeeds,
-            forecast: frozenset[str], sim: Simulation | None = None,
-            solved: dict[str, np.ndarray | str] | None = None,
+def measure(scen: Scenario, solved: dict[str, np.ndarray | str], sim: Simulation
             ) -> tuple[Metrics, dict[str, str]]:
     """Every metric of one scenario, and the parts that failed on it (``{part: error}``):
-    the forecast of each engine in ``forecast`` (``solved[model]``, solved here when not
-    given), the dynamics' final outcomes and indicators (``sim``, likewise), and the
-    perception gap of the intervened case."""
+    the forecast of each engine (``solved``: engine -> forecast or the failure's message),
+    the dynamics' final outcomes and indicators (``sim``), and the perception gap of the
+    intervened case."""
     out: Metrics = {}
     failed: dict[str, str] = {}
     issues = scen.case.issue_names
-    for model, seq in zip(models, seeds.models, strict=True):
-        if model not in forecast:
-            continue
-        result = solved[model] if solved is not None else solve_chunk(
-            [(scen.problem(), seq)], model)[0]
+    for model, result in solved.items():
         if isinstance(result, str):
             failed[f"{model} forecast"] = result
             result = np.full(len(issues), np.nan)
         for issue, v in zip(issues, result, strict=True):
             out[("forecast", model, issue)] = float(v)
-    if sim is None:
-        sim = scen.simulate(model=DYNAMICS_MODEL, rng=_dynamics_rng(seeds))
     for issue, v in sim.final_outcomes().items():
         out[("dynamics outcome", DYNAMICS_MODEL, issue)] = float(v)
     for name, v in sim.final_indicators().items():
@@ -146,8 +138,7 @@ def measure_all(scenarios: Sequence[Scenario], task: EffectTask
     solved = {model: solve_chunk([(p, seq) for p in problems], model)
               for model, seq in zip(task.models, task.seeds.models, strict=True)
               if model in task.forecast}
-    return [measure(sc, task.models, task.seeds, task.forecast, sim,
-                    {model: results[k] for model, results in solved.items()})
+    return [measure(sc, {model: results[k] for model, results in solved.items()}, sim)
             for k, (sc, sim) in enumerate(zip(scenarios, sims, strict=True))]
 
 
