@@ -324,14 +324,14 @@ def test_exploration_charts_use_the_report_theme():
 
     from alliancelab.analysis.discovery import prim
     from alliancelab.report import figures_explore as FE
-    from alliancelab.report.theme import TEMPLATE
+    from alliancelab.report.theme import plotly_template
 
     rng = np.random.default_rng(0)
     X = pd.DataFrame(rng.uniform(size=(200, 3)), columns=["a", "b", "c"])
     res = prim(X, (X["a"] > 0.7).to_numpy())
     regret = pd.DataFrame(rng.uniform(size=(20, 2)), columns=["none", "lever"])
     for fig in (FE.prim_figure(res, res.select(0.5), "a high"), FE.regret_figure(regret)):
-        assert fig.layout.template == TEMPLATE
+        assert fig.layout.template == plotly_template()
         assert fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
 
 
@@ -353,3 +353,16 @@ def test_most_robust_names_every_tied_policy():
     one = pd.DataFrame({"none": base, "lever_a": base + 1})
     assert "most robust policy for this outcome is lever_a" in _robust_item(
         robustness(one, scen))
+
+
+def test_the_plain_template_is_what_plotly_makes_of_it():
+    """The reports write the template as plain JSON (no plotly objects loaded); it is, key
+    order included, what plotly writes for the same template."""
+    import json
+
+    from alliancelab.report.theme import plotly_template, template_json, template_layout
+
+    template = plotly_template()
+    assert json.dumps(template_json()) == json.dumps(template.to_plotly_json())
+    assert json.dumps(template_layout()) == json.dumps(template.layout.to_plotly_json())
+    assert template_json() is not template_json()  # fresh copies: a figure may edit its own

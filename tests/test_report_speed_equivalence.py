@@ -22,7 +22,7 @@ from alliancelab.jobs.run import run_job
 from alliancelab.report import figures as F
 from alliancelab.report import figures_explore as FE
 from alliancelab.report import render
-from alliancelab.report.theme import FONT, TEMPLATE
+from alliancelab.report.theme import FONT, plotly_template
 from alliancelab.report.widgets import Figure, _typed_array, fig_html
 
 MODELS = ["compromise", "smp"]
@@ -222,7 +222,7 @@ def test_figure_is_plotly_json_and_a_graph_object(results):
     emb = _embedded(html)["fig-m"]
     assert _plain(emb["data"][0]["z"]) == _plain(z.tolist())
     # attributes are those of the validated graph object of the same JSON
-    assert isinstance(fig.figure, go.Figure) and fig.layout.template == TEMPLATE
+    assert isinstance(fig.figure, go.Figure) and fig.layout.template == plotly_template()
     assert list(fig.data[0].y) == list(results.scenario.actor_names)
     assert _plain(json.loads(fig.to_json())) == _plain(_validated(emb))
 
@@ -250,7 +250,7 @@ def test_exploration_figures_are_fixed_points_of_validation():
         emb = _embedded(fig_html(fig, "e"))["fig-e"]
         assert _plain(_validated(emb)) == _plain({"data": emb["data"],
                                                   "layout": emb["layout"]})
-        assert emb["layout"]["template"] == TEMPLATE.to_plotly_json()
+        assert emb["layout"]["template"] == plotly_template().to_plotly_json()
         assert emb["layout"]["xaxis"]["title"]["text"] or emb["data"][0]["type"] == "heatmap"
     assert [len(f["data"]) for f in figs[:2]] == [2, 1]
     assert figs[3]["data"][-1]["marker"]["symbol"] == "star"

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..core.errors import AllianceLabError
 from . import alliances
@@ -112,6 +111,8 @@ def exploitation_test(group: str, year: int, share: pd.DataFrame | None = None,
     tab, missing = members_table(codes, year, share, gdp_table)
     if len(tab) < 3:
         raise AllianceLabError(f"too few members with data for {group} in {year}")
+    from scipy import stats  # imported here: the main job reads the slices, not this test
+
     res = stats.spearmanr(tab.gdp, tab.burden)
     return ExploitationTest(group, year, len(tab), float(res.statistic), float(res.pvalue),
                             tuple(tab.iso3), tuple(missing))

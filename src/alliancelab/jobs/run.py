@@ -175,6 +175,9 @@ def run_job(
                                         sense=explore_sense, notes=explore_notes, progress=tick)
         with _timed(timings, "monte_carlo"):
             runs = _collect_monte_carlo(pending_mc, points, opts, tick, notes)
+        # the tables of what is in already, while the pool finishes the variants
+        movement, interactions = movement_table(runs, sim, scen.case), interaction_table(runs)
+        inputs = inputs_table(case)
         with _timed(timings, "effects"):
             effects = pending_effects.result(tick, notes)
         notes += explore_notes
@@ -191,8 +194,8 @@ def run_job(
         alliance_draws=opts.alliance_draws if alliance.table is not None else 0,
         distribution=distribution, draws=mc, runs=runs, simulation=sim,
         baseline_simulation=base_sim, gaps=gaps, effects=effects, alliance=alliance.table,
-        movement=movement_table(runs, sim, scen.case), interactions=interaction_table(runs),
-        inputs=inputs_table(case), versions=versions(*REPORT_PACKAGES), notes=notes,
+        movement=movement, interactions=interactions, inputs=inputs,
+        versions=versions(*REPORT_PACKAGES), notes=notes,
         timings=timings, exploration=exploration, alliance_labels=alliance.labels,
         alliance_headlines=alliance.headlines,
     )

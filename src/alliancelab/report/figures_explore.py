@@ -3,7 +3,7 @@ chart of sensitivity indices, the Morris screening heat map, PRIM's coverage-den
 trade-off, the regret of the policies. Frames and analysis results in, figures out, each a
 :class:`~alliancelab.report.widgets.Figure` (plotly JSON built as plain data; attributes such
 as ``fig.data`` are those of its ``plotly.graph_objects.Figure``); every figure in the report's
-theme (:data:`alliancelab.report.theme.TEMPLATE`, its colour-blind-safe palette and scales),
+theme (:func:`alliancelab.report.theme.template_json`, its colour-blind-safe palette and scales),
 with labelled axes."""
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 the engines, one colour scale per kind of map, and a colour (with a line dash and a marker)
 per actor that stays distinct for readers with a colour-vision deficiency.
 
-* :data:`TEMPLATE` -- the plotly template of every chart (font, white background, light
-  grid, left-aligned titles, :data:`PALETTE` as colour way); registered as
+* :func:`template_json` -- the plotly template of every chart (font, white background,
+  light grid, left-aligned titles, :data:`PALETTE` as colour way) as plotly JSON;
+  :func:`plotly_template` is it as a plotly object, registered as
   ``plotly.io.templates["alliancelab"]``; the web app gets its layout from ``/api/info``.
 * :data:`PALETTE` -- Okabe & Ito's eight colours ("Color Universal Design", 2008; also
   B. Wong, "Points of view: Color blindness", *Nature Methods* 8 (2011) 441), chosen to stay
@@ -33,18 +34,18 @@ differences (Delta E 76, D65 white).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
-import plotly.io as pio
 
 __all__ = ["COUNT_SCALE", "EFFECT_SCALE", "FONT", "GROUP_HUES", "MIN_DELTA_E",
-           "MODEL_COLOURS", "MOVEMENT_SCALE", "PALETTE", "TEMPLATE", "ActorStyle",
-           "actor_colours", "actor_styles", "min_distance", "shade", "template_json",
-           "template_layout"]
+           "MODEL_COLOURS", "MOVEMENT_SCALE", "PALETTE", "ActorStyle",
+           "actor_colours", "actor_styles", "min_distance", "plotly_template", "shade",
+           "template_json", "template_layout"]
 
 FONT = "Inter, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 
@@ -83,29 +84,42 @@ MIN_DELTA_E = 12.0
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
 SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "star")
 
-_AXIS = {"showgrid": True, "gridcolor": "#eeeeee", "zeroline": False, "linecolor": "#999999",
-         "showline": True, "automargin": True, "title": {"standoff": 8}}
-TEMPLATE = go.layout.Template(layout={
-    "font": {"family": FONT, "size": 12, "color": "#222222"},
-    "title": {"x": 0, "xanchor": "left", "font": {"size": 15}},
-    "paper_bgcolor": "white", "plot_bgcolor": "white",
-    "colorway": list(PALETTE[1:]) + [PALETTE[0]],
-    "hoverlabel": {"font": {"family": FONT}},
-    "xaxis": _AXIS, "yaxis": _AXIS,
-    "legend": {"font": {"size": 11}},
+_AXIS = {"automargin": True, "gridcolor": "#eeeeee", "linecolor": "#999999", "showgrid": True,
+         "showline": True, "title": {"standoff": 8}, "zeroline": False}
+#: the template's layout, keys sorted at every level as plotly writes them
+_LAYOUT: dict[str, Any] = {
     "colorscale": {"diverging": EFFECT_SCALE, "sequential": COUNT_SCALE},
-})
-pio.templates["alliancelab"] = TEMPLATE
+    "colorway": list(PALETTE[1:]) + [PALETTE[0]],
+    "font": {"color": "#222222", "family": FONT, "size": 12},
+    "hoverlabel": {"font": {"family": FONT}},
+    "legend": {"font": {"size": 11}},
+    "paper_bgcolor": "white", "plot_bgcolor": "white",
+    "title": {"font": {"size": 15}, "x": 0, "xanchor": "left"},
+    "xaxis": _AXIS, "yaxis": _AXIS,
+}
 
 
 def template_layout() -> dict[str, Any]:
-    """The template's layout as JSON-ready data (for the web app's charts)."""
-    return TEMPLATE.layout.to_plotly_json()  # type: ignore[no-any-return]
+    """The template's layout as JSON-ready data (for the web app's charts; a fresh copy)."""
+    return copy.deepcopy(_LAYOUT)
 
 
 def template_json() -> dict[str, Any]:
-    """The template as a figure's ``layout.template`` in plotly JSON (a fresh copy)."""
-    return TEMPLATE.to_plotly_json()  # type: ignore[no-any-return]
+    """The template as a figure's ``layout.template`` in plotly JSON (a fresh copy): what
+    ``TEMPLATE.to_plotly_json()`` gives, without importing plotly's figure classes."""
+    return {"layout": template_layout()}
+
+
+@cache
+def plotly_template() -> Any:
+    """The template as a plotly object, registered as ``plotly.io.templates["alliancelab"]``
+    (built when first asked for: the reports write plain JSON and need no plotly objects)."""
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    template = go.layout.Template(layout=template_layout())
+    pio.templates["alliancelab"] = template
+    return template
 
 
 # -- colour-vision deficiency --------------------------------------------------------------
