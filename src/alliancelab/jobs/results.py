@@ -8,6 +8,7 @@ Tables are tidy pandas frames: one row per observation, ready for CSV
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -118,6 +119,11 @@ class RunResults:
     def trajectory_table(self) -> pd.DataFrame:
         """Positions per round: one row per (source, round, actor, issue). ``source`` is an
         engine (its own rounds) or ``dynamics`` (the perception-driven simulation)."""
+        return self._trajectories.copy()
+
+    @cached_property
+    def _trajectories(self) -> pd.DataFrame:
+        """:meth:`trajectory_table`, built once (the report reads it once per figure)."""
         frames = []
         for model, run in self.runs.items():
             df = run.point.to_frame().drop(columns="model")

@@ -537,15 +537,13 @@ def _constant_alliance_items(results: Any, info: PluginInfo) -> list[str]:
     a = results.alliance
     if a is None or a.empty:
         return []
-    constant = []
-    for item, grp in a.groupby("item", sort=False):
-        base = grp[grp["kind"] == "baseline"]
-        if base.empty or not np.isfinite(base["value"].iloc[0]):
-            continue
-        spread = np.nanmax(grp[["value", "p5", "p95"]].to_numpy()) - \
-            np.nanmin(grp[["value", "p5", "p95"]].to_numpy())
-        if spread < 1e-9 and not str(item).startswith(("solver.",)):
-            constant.append(f"{item} = {num(float(base['value'].iloc[0]))}")
+    # per item: the stated baseline value, and the spread of value and bands over the rows
+    base = a[a["kind"] == "baseline"].drop_duplicates("item").set_index("item")["value"]
+    numbers = a.groupby("item", sort=False)[["value", "p5", "p95"]]
+    spread = numbers.max().max(axis=1) - numbers.min().min(axis=1)
+    constant = [f"{item} = {num(float(base[item]))}" for item, s in spread.items()
+                if item in base.index and np.isfinite(base[item]) and s < 1e-9
+                and not str(item).startswith(("solver.",))]
     items = []
     if constant:
         items.append("Constant across the draws and every shock and lever, so never a "

@@ -365,13 +365,18 @@ def alliance_family_table(results: Any) -> pd.DataFrame:
     lab = getattr(results, "alliance_labels", None)
     if lab is None or lab.empty:
         return pd.DataFrame()
+    # each (scenario, item) in order of appearance, its labels modal first, then by share
+    lab = lab.assign(group=lab.groupby(["scenario", "item"], sort=False).ngroup())
+    lab = lab.sort_values(["group", "modal", "share"], ascending=[True, False, False])
     rows: dict[str, dict[str, str]] = {}
-    for (scen, item), sub in lab.groupby(["scenario", "item"], sort=False):
-        sub = sub.sort_values(["modal", "share"], ascending=False, kind="stable")
-        parts = [f"{r.label}{'*' if r.stated and not r.modal else ''} ({100 * r.share:.0f}%)"
-                 for r in sub.itertuples()]
+    for (scen, item), parts in zip(
+            zip(lab["scenario"], lab["item"], strict=True),
+            (f"{label}{'*' if stated and not modal else ''} ({100 * share:.0f}%)"
+             for label, stated, modal, share in zip(lab["label"], lab["stated"], lab["modal"],
+                                                    lab["share"], strict=True)),
+            strict=True):
         row = rows.setdefault(scen, {"scenario": scen})
-        row[item] = "; ".join(parts)
+        row[item] = parts if item not in row else f"{row[item]}; {parts}"
     return pd.DataFrame(list(rows.values())).fillna("")
 
 
