@@ -30,7 +30,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import integrate
 
 from ...core.errors import AllianceLabError
 
@@ -66,6 +65,8 @@ class Richardson:
 
     def simulate(self, x0: float, y0: float, t: np.ndarray) -> np.ndarray:
         """Exact solution of eq. (1) at times ``t`` (rows: t; columns: x, y)."""
+        from scipy import integrate  # here: the models that read the ratios do not need it
+
         def rhs(_: float, z: np.ndarray) -> np.ndarray:
             return self.matrix() @ z + np.array([self.g, self.h])
 
