@@ -3,7 +3,7 @@
 The third parties' votes in every actor's best challenge (:meth:`.smp._Run.best_challenges`,
 KTAB ``Actor::vProbLittle`` then ``thirdPartyVoteSU``) are the model's one loop of size
 n^3 per step. This module runs it fused, element by element with the arithmetic of the NumPy
-formulation in the same order (:meth:`.smp._Run._third_party` and ``_add_third``), so the
+formulation in the same order (:func:`.smp._third_party` and ``_add_third``), so the
 results are identical to the last bit (``tests/test_smp.py``); only the passes over memory
 are gone. Imported only for cases of at least :data:`.smp.JIT_MIN_ACTORS` actors.
 """
@@ -48,7 +48,7 @@ def _little(
     c_j: float,
 ) -> float:  # pragma: no cover
     """Third party n's vote in the contest i:j (KTAB ``vProbLittle``, ``thirdPartyVoteSU``),
-    as :meth:`.smp._Run._third_party` computes it."""
+    as :func:`.smp._third_party` computes it."""
     v = _vote(rule, w, uni, unj)
     cni = max(v, 0.0) + c_i
     cnj = max(-v, 0.0) + c_j

@@ -91,7 +91,8 @@ def _vp_terms(model: str, s1: np.ndarray, s2: np.ndarray) -> tuple[np.ndarray, n
 def coalitions(rule: str, w: np.ndarray, u: np.ndarray) -> np.ndarray:
     """KTAB ``Model::coalitions``: ``c[a, b]`` = strength of the coalition preferring option a
     to option b, ``u`` being ``(actors, options)`` utilities (or a batch of them,
-    ``(G, actors, options)``) and ``w`` the actors' weights.
+    ``(G, actors, options)``) and ``w`` the actors' weights (with a batch, also one row of
+    weights per member, ``(G, actors)``: the Monte Carlo draws of :class:`.smp._Lockstep`).
 
     KTAB scans the lower triangle only: for a > b it adds ``v_k(a:b)`` to ``c[a, b]`` when
     positive and ``-v_k(a:b)`` to ``c[b, a]`` when negative (this matters for asymmetric
@@ -106,7 +107,8 @@ def coalitions(rule: str, w: np.ndarray, u: np.ndarray) -> np.ndarray:
         g, n_act, n_opt = u.shape
         step = max(1, CHUNK_ELEMENTS // max(1, (n_act + 1) * n_opt * n_opt))
         return np.concatenate(
-            [_coalitions_batch(rule, w, u[g0:g0 + step]) for g0 in range(0, g, step)]
+            [_coalitions_batch(rule, w[g0:g0 + step] if w.ndim == 2 else w, u[g0:g0 + step])
+             for g0 in range(0, g, step)]
         )
     n_act, n_opt = u.shape
     odd = rule in ODD_RULES
@@ -135,9 +137,10 @@ def coalitions(rule: str, w: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 
 def _coalitions_batch(rule: str, w: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """:func:`coalitions` for a batch ``u`` of shape ``(G, actors, options)``."""
+    """:func:`coalitions` for a batch ``u`` of shape ``(G, actors, options)``, weights ``w``
+    ``(actors,)`` or ``(G, actors)``."""
     g, n_act, n_opt = u.shape
-    v = vote(rule, w[None, :, None, None], u[:, :, :, None], u[:, :, None, :])  # (G, k, a, b)
+    v = vote(rule, w[..., :, None, None], u[:, :, :, None], u[:, :, None, :])  # (G, k, a, b)
     buf = np.empty((g, n_act + 1, n_opt, n_opt))
     buf[:, 0] = MIN_COALITION
     np.maximum(v, 0.0, out=buf[:, 1:])
@@ -228,18 +231,23 @@ def scalar_pce(
 
 def big_r(p: np.ndarray, rng: str) -> np.ndarray:
     """KTAB ``Model::bigRfromProb``: risk attitudes from the probabilities of the actors'
-    positions; Min maps to [0, 1], Mid (default) to [-1/2, 1], Max to [-1, 1]. When every
-    probability is equal KTAB divides by zero; we return risk neutrality (0)."""
-    p_min, p_max = p.min(), p.max()
-    if not p_max > p_min:
+    positions (last axis; leading axes are separate states); Min maps to [0, 1], Mid
+    (default) to [-1/2, 1], Max to [-1, 1]. When every probability is equal KTAB divides by
+    zero; we return risk neutrality (0)."""
+    p_min, p_max = p.min(axis=-1, keepdims=True), p.max(axis=-1, keepdims=True)
+    flat = ~(p_max > p_min)
+    if flat.all():
         return np.zeros_like(p)
-    if rng == "min":
-        return (p - p_min) / (p_max - p_min)
-    if rng == "mid":
-        return (3 * p - (p_max + 2 * p_min)) / (2 * (p_max - p_min))
-    if rng == "max":
-        return (2 * p - (p_max + p_min)) / (p_max - p_min)
-    raise ValueError(f"unknown risk range {rng!r}")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if rng == "min":
+            r = (p - p_min) / (p_max - p_min)
+        elif rng == "mid":
+            r = (3 * p - (p_max + 2 * p_min)) / (2 * (p_max - p_min))
+        elif rng == "max":
+            r = (2 * p - (p_max + p_min)) / (p_max - p_min)
+        else:
+            raise ValueError(f"unknown risk range {rng!r}")
+    return np.where(flat, 0.0, r) if flat.any() else r
 
 
 def est_nra(r_h: np.ndarray, r_i: np.ndarray, adjust: str) -> np.ndarray:
@@ -270,8 +278,14 @@ def bs_util(sd: np.ndarray, r: np.ndarray) -> np.ndarray:
 def weighted_distance(x_from: np.ndarray, x_to: np.ndarray, sal: np.ndarray) -> np.ndarray:
     """KTAB ``SMPModel::bvDiff``: sqrt(sum_k (s_k d_k)^2 / sum_k s_k^2); broadcasts over
     leading axes, last axis = issues. All-zero saliences give distance 0 (KTAB throws)."""
-    ds = (x_from - x_to) * sal
-    num = (ds * ds).sum(axis=-1)
+    ds = x_from - x_to
+    if ds.shape == np.broadcast_shapes(ds.shape, sal.shape):  # in place: the same products
+        ds *= sal
+        ds *= ds
+    else:
+        ds = ds * sal
+        ds = ds * ds
+    num = ds.sum(axis=-1)
     den = (sal * sal).sum(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = np.sqrt(num / den)

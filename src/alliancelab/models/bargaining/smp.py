@@ -32,7 +32,7 @@ the same bits as the NumPy formulation here).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from types import ModuleType
 from typing import Any
 
@@ -62,6 +62,12 @@ CAP_SCALE = 100.0
 #: loops costs about 0.25 s of CPU; the loops save 0.14 s on 50 actors, 0.15 s on 60 and
 #: 0.31 s on 70 (0.5 s on 80, 3.5 s on 160).
 JIT_MIN_ACTORS = 70
+#: runs step together (:class:`_Lockstep`) in chunks of at most this many elements of their
+#: (runs, i, a, b, issues) arrays (perceived distances, 8 MB); a run whose own array is
+#: larger runs by itself (:class:`_Run` chunks its initiators). The Monte Carlo of the
+#: shipped case (9 actors with standing, 13 issues) is one chunk of 100 draws; smaller chunks
+#: were not faster.
+LOCKSTEP_ELEMENTS = 1_000_000
 
 # option name -> accepted spellings (ours, then KTAB's enum names), compared lower-case
 # with "-", "_" and spaces removed.
@@ -207,27 +213,85 @@ class SMP(Engine):
     def _solve_batch(
         self, problems: Sequence[Problem], rngs: Sequence[np.random.Generator]
     ) -> np.ndarray:
-        """The forecasts only: :meth:`_solve`'s model problem by problem, without the
-        rounds and diagnostics nobody reads here (the same numbers)."""
+        """The forecasts only, without the rounds and diagnostics nobody reads here: the
+        runs of the same numbers of actors (with standing) and issues, arena use and
+        perception flag step together (:class:`_Lockstep`), the others (and options the
+        lockstep does not take) run one by one; the same numbers as :meth:`_model`."""
         d = problems[0].n_issues if problems else 0
         out = np.empty((len(problems), d))
+        together: dict[tuple[int, int, bool, bool], list[tuple[int, Problem, _Run]]] = {}
         for k, (problem, rng) in enumerate(zip(problems, rngs, strict=True)):
-            out[k] = self._model(problem, rng, record=False).forecast
+            self._admit(problem)
+            taking_part = problem.standing.any(axis=1)
+            sub = problem if taking_part.all() else self._among(
+                problem, np.flatnonzero(taking_part))
+            run = self._start(sub, rng)[0]
+            if _Lockstep.takes(run):
+                key = (run.n, run.d, run.mask is None, run.perceived)
+                together.setdefault(key, []).append((k, sub, run))
+            else:
+                out[k] = _forecast(sub, run.outcome(run.run()[-1])[0])
+        for (n, d, _, _), group in together.items():
+            size = LOCKSTEP_ELEMENTS // (n**3 * d)
+            for c0 in range(0, len(group), size):
+                chunk = group[c0:c0 + size]
+                finals = _Lockstep([run for _, _, run in chunk]).run()
+                for (k, sub, run), final in zip(chunk, finals, strict=True):
+                    out[k] = _forecast(sub, run.outcome(final)[0])
         return out
 
-    def _model(self, problem: Problem, rng: np.random.Generator, record: bool) -> Outcome:
-        """The model; without ``record``, the forecast alone (the rounds are round 0 and
-        there are no diagnostics)."""
-        n, d = problem.position.shape
+    def _admit(self, problem: Problem) -> None:
+        """Raise the one-line error for a problem of too many or too few actors."""
+        n = problem.n_actors
         if n > MAX_ACTORS:
             raise AllianceLabError(
                 f"model 'smp' takes at most {MAX_ACTORS} actors (KTAB's limit), the case has {n}",
                 field="actors",
             )
         self.check(problem)
+
+    def _model(self, problem: Problem, rng: np.random.Generator, record: bool) -> Outcome:
+        """The model; without ``record``, the forecast alone (the rounds are round 0 and
+        there are no diagnostics)."""
+        self._admit(problem)
         taking_part = problem.standing.any(axis=1)
         if not taking_part.all():  # actors without standing on any issue are left out
             return self._participants(problem, np.flatnonzero(taking_part), rng, record)
+        run, factor = self._start(problem, rng)
+        states = run.run()
+
+        expected, modal, outcome_dist = run.outcome(states[-1])
+        forecast = _forecast(problem, expected)
+        if not record:
+            return Outcome(rounds=problem.position[None], forecast=forecast)
+        lo, width = problem.lower, problem.upper - problem.lower
+        xs = np.array([s["x"] for s in states])  # (S, n, d)
+        rounds = arena.hold(xs * width + lo, problem)
+        rounds[0] = problem.position
+        diagnostics: dict[str, Any] = {
+            "states": len(states),
+            "victory_probabilities": np.array([s["actor_prob"] for s in states]),
+            "risk_attitudes": np.array([s["risk"] for s in states]),
+            "position_probabilities": [
+                {"actors": [list(map(int, np.flatnonzero(s["group"] == m)))
+                            for m in range(len(s["uniq"]))],
+                 "probability": s["prob"].tolist()}
+                for s in states
+            ],
+            "challenges": run.challenges,
+            "expected_outcome": forecast,
+            "modal_outcome": modal * width + lo,
+            "outcome_distribution": outcome_dist,
+            "stop_ratio": run.ratios,
+            "converged": run.converged,
+            "capability_factor": factor,
+        }
+        return Outcome(rounds=rounds, forecast=forecast, diagnostics=diagnostics)
+
+    def _start(self, problem: Problem, rng: np.random.Generator) -> tuple[_Run, float]:
+        """The run of a problem whose actors all have standing somewhere, before its first
+        state, and the factor its capabilities were scaled by."""
+        n = problem.n_actors
         # the arena (docs/arenas.md): saliences times the arena weights; coordinates without
         # standing are no one's position (see _Run.pin), so nobody misperceives them
         arena_mask = problem.standing if problem.has_arena else None
@@ -253,49 +317,30 @@ class SMP(Engine):
             np.any(offset != 0) or np.any(psal != sal[None]) or np.any(pcap != cap[None])
         )
         run = _Run(self, x0, sal, cap, psal, pcap, offset, perceived, rng, arena_mask)
-        states = run.run()
-
-        expected, modal, outcome_dist = run.outcome(states[-1])
-        # KTAB rounds bargains to 4 decimals of the scale, which can step up to 5e-5 of the
-        # scale outside the inputs' range; the forecast is kept within it.
-        forecast = np.clip(expected * width + lo, *arena.hull(problem.position, problem.standing))
-        if not record:
-            return Outcome(rounds=problem.position[None], forecast=forecast)
-        xs = np.array([s["x"] for s in states])  # (S, n, d)
-        rounds = arena.hold(xs * width + lo, problem)
-        rounds[0] = problem.position
-        diagnostics: dict[str, Any] = {
-            "states": len(states),
-            "victory_probabilities": np.array([s["actor_prob"] for s in states]),
-            "risk_attitudes": np.array([s["risk"] for s in states]),
-            "position_probabilities": [
-                {"actors": [list(map(int, np.flatnonzero(s["group"] == m)))
-                            for m in range(len(s["uniq"]))],
-                 "probability": s["prob"].tolist()}
-                for s in states
-            ],
-            "challenges": run.challenges,
-            "expected_outcome": forecast,
-            "modal_outcome": modal * width + lo,
-            "outcome_distribution": outcome_dist,
-            "stop_ratio": run.ratios,
-            "converged": run.converged,
-            "capability_factor": factor,
-        }
-        return Outcome(rounds=rounds, forecast=forecast, diagnostics=diagnostics)
+        return run, factor
 
     def _participants(
         self, problem: Problem, idx: np.ndarray, rng: np.random.Generator, record: bool = True
     ) -> Outcome:
         """The model among the actors ``idx`` (those with standing somewhere); the others
         hold their positions and appear in no diagnostic (NaN in the per-actor arrays)."""
+        out = self._model(self._among(problem, idx), rng, record)
+        if not record:
+            return Outcome(rounds=problem.position[None], forecast=out.forecast)
+        rounds = np.repeat(problem.position[None], out.rounds.shape[0], axis=0)
+        rounds[:, idx] = out.rounds
+        return Outcome(rounds=rounds, forecast=out.forecast,
+                       diagnostics=_widen(out.diagnostics, idx, problem.n_actors))
+
+    def _among(self, problem: Problem, idx: np.ndarray) -> Problem:
+        """The problem of the actors ``idx`` alone (at least :attr:`min_actors` of them)."""
         if len(idx) < self.min_actors:
             raise AllianceLabError(
                 f"model 'smp' needs at least {self.min_actors} actors with standing on some "
                 f"issue, the case has {len(idx)}",
                 field="actors",
             )
-        sub = replace(
+        return replace(
             problem,
             actors=tuple(problem.actors[i] for i in idx),
             capability=problem.capability[idx],
@@ -307,13 +352,14 @@ class SMP(Engine):
             weight=problem.weight[idx],
             veto=problem.veto[idx],
         )
-        out = self._model(sub, rng, record)
-        if not record:
-            return Outcome(rounds=problem.position[None], forecast=out.forecast)
-        rounds = np.repeat(problem.position[None], out.rounds.shape[0], axis=0)
-        rounds[:, idx] = out.rounds
-        return Outcome(rounds=rounds, forecast=out.forecast,
-                       diagnostics=_widen(out.diagnostics, idx, problem.n_actors))
+
+
+def _forecast(problem: Problem, expected: np.ndarray) -> np.ndarray:
+    """The forecast of ``problem`` from the expected outcome of its final state on [0, 1]:
+    KTAB rounds bargains to 4 decimals of the scale, which can step up to 5e-5 of the scale
+    outside the inputs' range; the forecast is kept within it."""
+    lo, width = problem.lower, problem.upper - problem.lower
+    return np.clip(expected * width + lo, *arena.hull(problem.position, problem.standing))  # type: ignore[no-any-return]
 
 
 def _widen(diag: dict[str, Any], idx: np.ndarray, n: int) -> dict[str, Any]:
@@ -384,6 +430,15 @@ class _Run:
         self.ratios: list[float] = []
         self.converged = False
         self.jit = _jit(self.n)
+        # fill's weights: c*s where an actor has standing, 1 on an issue where these are all 0
+        self.fill_w: np.ndarray | None = None
+        self.fill_sum: np.ndarray | None = None
+        if mask is not None:
+            self.fill_w = np.where(mask, cap[:, None] * sal, 0.0)
+            dead = self.fill_w.sum(axis=0) <= 0
+            if dead.any():
+                self.fill_w[:, dead] = np.where(mask[:, dead], 1.0, 0.0)
+            self.fill_sum = self.fill_w.sum(axis=0)
 
     # -------------------------------------------------------------- one state
     def assess(self, x: np.ndarray) -> dict[str, Any]:
@@ -420,13 +475,8 @@ class _Run:
     def fill(self, x: np.ndarray) -> np.ndarray:
         """Per issue, the c*s-weighted mean position (saliences times the arena weights) of
         the actors with standing there, ``(d,)``: where an outsider's coordinate is put."""
-        mask = self.mask
-        assert mask is not None
-        w = np.where(mask, self.cap[:, None] * self.sal, 0.0)
-        dead = w.sum(axis=0) <= 0
-        if dead.any():
-            w[:, dead] = np.where(mask[:, dead], 1.0, 0.0)
-        return (w * np.where(mask, x, 0.0)).sum(axis=0) / w.sum(axis=0)  # type: ignore[no-any-return]
+        assert self.mask is not None and self.fill_w is not None and self.fill_sum is not None
+        return (self.fill_w * np.where(self.mask, x, 0.0)).sum(axis=0) / self.fill_sum  # type: ignore[no-any-return]
 
     def pin(self, x: np.ndarray) -> np.ndarray:
         """``x`` with every coordinate of an actor without standing on that issue set to
@@ -552,7 +602,7 @@ class _Run:
         unj = np.take_along_axis(u, j[:, None, None], axis=2)[:, :, 0]
         unn = np.diagonal(u, axis1=1, axis2=2)
         w_n = self.w_est[h]  # (B, n)
-        v_t = self._third_party(w_n, uni, unj, unn, c_ij[:, None], c_ji[:, None])
+        v_t = _third_party(e, w_n, uni, unj, unn, c_ij[:, None], c_ji[:, None])
         mask = np.ones(v_t.shape, dtype=bool)
         mask[b, i] = False
         mask[b, j] = False
@@ -564,50 +614,6 @@ class _Run:
         eu_contest = p_ij * u_kij + p_ji * u_kji
         eu_chlg = (1 - s_j) * u_kij + s_j * eu_contest
         return p_ij, eu_chlg - eu_sq
-
-    def _third_party(
-        self,
-        w_n: np.ndarray,
-        uni: np.ndarray,
-        unj: np.ndarray,
-        unn: np.ndarray,
-        c_i: np.ndarray,
-        c_j: np.ndarray,
-    ) -> np.ndarray:
-        """KTAB ``Actor::vProbLittle`` then ``Actor::thirdPartyVoteSU``: third party n's
-        vote in the contest i:j, after judging the "little conflict" of i, j and n.
-        (In-place NumPy; every operation is KTAB's, in KTAB's order.)"""
-        rule = self.e.voting
-        v_n = K.vote(rule, w_n, uni, unj)
-        # cni = c_i + v if v > 0 else c_i, cnj = c_j - v if v < 0 else c_j
-        cni = np.maximum(v_n, 0.0)
-        cni += c_i
-        np.negative(v_n, out=v_n)
-        cnj = np.maximum(v_n, 0.0, out=v_n)
-        cnj += c_j
-        pin = cni
-        tot = cni + cnj
-        np.divide(cni, tot, out=pin)
-        pjn = np.subtract(1.0, pin, out=tot)
-        tpc = self.e.third_party
-        if tpc == "full":
-            a_ikj, a_iji = uni + uni + uni, uni + uni + uni  # u_ik_def_j, u_i_def_jk
-            two = unj + unj
-            b_jik = two + unj  # u_j_def_ik
-            b_jki = b_jik  # u_jk_def_i
-        else:
-            a_ikj = uni + uni + unn
-            a_iji = uni + uni + (unn if tpc == "none" else uni)
-            two = unj + unj
-            b_jik = two + (unn if tpc == "none" else unj)
-            b_jki = np.add(two, unn, out=two)
-        u_ik_j = pin * a_ikj
-        b_jik = np.multiply(pjn, b_jik, out=b_jik if b_jik is not b_jki else None)
-        u_ik_j += b_jik
-        u_i_jk = np.multiply(pin, a_iji, out=cnj)
-        b_jki = np.multiply(pjn, b_jki, out=b_jki if b_jki.shape == pjn.shape else None)
-        u_i_jk += b_jki
-        return K.vote(rule, w_n, u_ik_j, u_i_jk)
 
     # ------------------------------------------------------------ challenges
     def best_challenges(self, st: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -677,7 +683,8 @@ class _Run:
         """The principals' coalitions ``(c, j)`` plus the third parties' votes (NumPy; the
         compiled :func:`._smp_jit.third_party_sums` gives the same bits)."""
         n = self.n
-        v_t = self._third_party(
+        v_t = _third_party(
+            self.e,
             w_est.T[:, :, None],
             uji.T[:, :, None],  # u[c, t, i_c]
             u.transpose(1, 0, 2),  # u[c, t, j]
@@ -807,6 +814,256 @@ class _Run:
         return x_new
 
 
+@dataclass
+class _Draws:
+    """The fixed inputs of the runs stepped together, one row per run (see :class:`_Run`)."""
+
+    sal: np.ndarray  # (B, n, d)
+    cap: np.ndarray  # (B, n)
+    psal: np.ndarray  # (B, n, n, d)
+    offset: np.ndarray  # (B, n, n, d)
+    w_est: np.ndarray  # (B, n, n)
+    s_est: np.ndarray  # (B, n, n)
+    mask: np.ndarray | None  # (B, n, d)
+    fill_w: np.ndarray | None  # (B, n, d)
+    fill_sum: np.ndarray | None  # (B, d)
+
+    def take(self, keep: np.ndarray) -> _Draws:
+        """The runs ``keep`` (a boolean row mask)."""
+        def rows(v: np.ndarray | None) -> Any:
+            return None if v is None else v[keep]
+
+        return _Draws(**{f.name: rows(getattr(self, f.name)) for f in fields(self)})
+
+
+class _Lockstep:
+    """Runs of the same numbers of actors and issues, arena use and perception flag (the
+    Monte Carlo draws of a case), stepped together on arrays with a leading run axis, for
+    their final states only (KTAB ``SMPState::stepBCN`` without its log).
+
+    Every run gets :meth:`_Run.run`'s arithmetic: the same elementwise operations, and every
+    sum along the same kind of axis (a leading axis, added in order; or the last axis,
+    NumPy's pairwise sum of the same elements), so each final state equals its run's to the
+    last bit (tests/test_smp_batch.py). Each run stops at its own step (``smpStopFn``) and
+    leaves the arrays; the actors' queues of all runs are resolved together, grouped by
+    length as in :meth:`_Run.step`; stochastic transitions draw from each run's own
+    Generator in :meth:`_Run.step`'s order. The distinct positions' probabilities of every
+    state (diagnostics) are not computed."""
+
+    def __init__(self, runs: Sequence[_Run]) -> None:
+        first = runs[0]
+        self.e, self.n, self.perceived = first.e, first.n, first.perceived
+        self.rngs = [r.rng for r in runs]
+        self.x0 = np.stack([r.x0 for r in runs])
+
+        def rows(name: str) -> Any:  # the runs' attribute, stacked (None: no arena)
+            v = getattr(first, name)
+            return None if v is None else np.stack([getattr(r, name) for r in runs])
+
+        self.draws = _Draws(**{f.name: rows(f.name) for f in fields(_Draws)})
+
+    @staticmethod
+    def takes(run: _Run) -> bool:
+        """Whether the lockstep gives ``run``'s results: NumPy loops (not the compiled
+        ones) on at most :data:`LOCKSTEP_ELEMENTS` elements, initiator-only bargains and the
+        conditional Condorcet election (the Markov elections iterate state by state)."""
+        e = run.e
+        return (run.jit is None and run.n**3 * run.d <= LOCKSTEP_ELEMENTS
+                and e.bargain == "init-only" and e.pce == "conditional")
+
+    def run(self) -> list[dict[str, np.ndarray]]:
+        """The final state of every run: ``x`` and ``own`` (what :meth:`_Run.outcome` reads)."""
+        e = self.e
+        dr = self.draws
+        x = self._pin(dr, self.x0)
+        dist, risk, own = self._assess(dr, x)
+        live = np.arange(len(x))
+        finals: list[dict[str, np.ndarray]] = [{} for _ in live]
+        d01 = np.zeros(len(x))
+        for it in range(1, e.rounds + 1):
+            checkpoint()
+            x_new = self._pin(dr, self._step(dr, live, x, dist, risk, own))
+            dist, risk, own = self._assess(dr, x_new)
+            moved = self._moved(dr, x_new, x)
+            x = x_new
+            if it == 1:
+                d01 = moved + MIN_SIG_DELTA
+            stop = moved / d01 < e.tolerance if it >= e.min_rounds else np.zeros(len(x), bool)
+            if it == e.rounds:
+                stop[:] = True
+            for b in np.flatnonzero(stop):
+                finals[live[b]] = {"x": x[b], "own": own[b]}
+            if stop.any():
+                keep = ~stop
+                live, x, dist, risk, own, d01 = (
+                    live[keep], x[keep], dist[keep], risk[keep], own[keep], d01[keep])
+                dr = dr.take(keep)
+            if not live.size:
+                break
+        return finals
+
+    # ---------------------------------------------------------- one state
+    def _assess(self, dr: _Draws, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`_Run.assess`: distances, risk attitudes and utilities (the distinct
+        positions' probabilities are diagnostics only)."""
+        e = self.e
+        dist = K.weighted_distance(x[:, :, None, :], x[:, None, :, :], dr.sal[:, :, None, :])
+        rn_util = K.bs_util(dist, np.zeros((len(x), self.n, 1)))
+        p_act = K.pce(e.pce, e.victory, K.coalitions(e.voting, dr.cap, rn_util))[0]
+        risk = K.big_r(p_act, e.risk_range)
+        own = K.bs_util(dist, K.est_nra(risk, risk, e.risk_adjust)[:, :, None])
+        return dist, risk, own
+
+    def _fill(self, dr: _Draws, x: np.ndarray) -> np.ndarray:
+        """:meth:`_Run.fill` of every run, ``(B, d)``."""
+        assert dr.mask is not None and dr.fill_w is not None
+        return (dr.fill_w * np.where(dr.mask, x, 0.0)).sum(axis=1) / dr.fill_sum  # type: ignore[no-any-return]
+
+    def _pin(self, dr: _Draws, x: np.ndarray) -> np.ndarray:
+        """:meth:`_Run.pin` of every run."""
+        if dr.mask is None:
+            return x
+        return np.where(dr.mask, x, self._fill(dr, x)[:, None, :])  # type: ignore[no-any-return]
+
+    @staticmethod
+    def _moved(dr: _Draws, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """:meth:`_Run._moved` of every run, ``(B,)``."""
+        diff = (a - b) ** 2
+        if dr.mask is not None:
+            diff = np.where(dr.mask, diff, 0.0)
+        return np.sqrt(diff.sum(axis=2)).sum(axis=1)  # type: ignore[no-any-return]
+
+    # ---------------------------------------------------------- one step
+    def _challenges(
+        self, dr: _Draws, x: np.ndarray, dist: np.ndarray, risk: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_Run.best_challenges` of every run: (target or -1, P[i beats it]),
+        ``(B, n)``; arrays ``(B, i, a, b)``, the third parties' ``(t, B, i, j)``."""
+        e, n = self.e, self.n
+        if self.perceived:  # _Run._dist_h
+            px = np.clip(x[:, None, :, :] + dr.offset, 0.0, 1.0)  # (B, h, a, d)
+            dh = K.weighted_distance(
+                px[:, :, :, None, :], px[:, :, None, :, :], dr.psal[:, :, :, None, :])
+        else:
+            dh = dist[:, None]
+        rh = K.est_nra(risk[:, :, None], risk[:, None, :], e.risk_adjust)  # (B, h, a)
+        u = K.bs_util(dh, rh[..., None])  # (B, i, a, b) = aUtil[i](a, b)
+        ujj = np.diagonal(u, axis1=2, axis2=3)  # u[b, i, j, j]
+        uji = np.diagonal(u, axis1=1, axis2=3).swapaxes(1, 2)  # u[b, i, j, i]
+        uij = np.diagonal(u, axis1=1, axis2=2).swapaxes(1, 2)  # u[b, i, i, j]
+        uii = np.diagonal(ujj, axis1=1, axis2=2)[:, :, None]  # u[b, i, i, i]
+        eu_sq = uii + uij
+        u_kij = uii + uii
+        u_kji = uij + uij
+        w_est = dr.w_est  # (B, i, a)
+        v_i = K.vote(e.voting, np.diagonal(w_est, axis1=1, axis2=2)[:, :, None], uii, uij)
+        v_j = K.vote(e.voting, w_est, uji, ujj)
+        c_ij = K.MIN_CONTEST + np.maximum(v_i, 0) + np.maximum(v_j, 0)
+        c_ji = K.MIN_CONTEST + np.maximum(-v_i, 0) + np.maximum(-v_j, 0)
+        v_t = _third_party(
+            e,
+            w_est.transpose(2, 0, 1)[..., None],  # w_est[b, i, t]
+            uji.transpose(2, 0, 1)[..., None],  # u[b, i, t, i]
+            u.transpose(2, 0, 1, 3),  # u[b, i, t, j]
+            ujj.transpose(2, 0, 1)[..., None],  # u[b, i, t, t]
+            c_ij[None],
+            c_ji[None],
+        )  # (t, B, i, j)
+        buf = np.empty((n + 1, *c_ij.shape))
+        c_ij = self._add_third(buf, c_ij, v_t)
+        np.negative(v_t, out=v_t)
+        c_ji = self._add_third(buf, c_ji, v_t)
+        p_ij = c_ij / (c_ij + c_ji)
+        p_ji = c_ji / (c_ij + c_ji)
+        s_j = dr.s_est
+        eu_chlg = (1 - s_j) * u_kij + s_j * (p_ij * u_kij + p_ji * u_kji)
+        gain = eu_chlg - eu_sq
+        everyone = np.arange(n)
+        gain[:, everyone, everyone] = -np.inf
+        best = np.argmax(gain, axis=2)[..., None]
+        ok = np.take_along_axis(gain, best, axis=2)[..., 0] > MIN_SIG_EDU
+        prob = np.take_along_axis(p_ij, best, axis=2)[..., 0]
+        return np.where(ok, best[..., 0], -1), np.where(ok, prob, 0.0)
+
+    @staticmethod
+    def _add_third(buf: np.ndarray, start: np.ndarray, v_t: np.ndarray) -> np.ndarray:
+        """:meth:`_Run._add_third` of every run: ``start`` plus the positive third-party
+        votes, t in order, skipping t = i, j."""
+        n = v_t.shape[0]
+        buf[0] = start
+        np.maximum(v_t, 0.0, out=buf[1:])
+        everyone = np.arange(n)
+        buf[1 + everyone, :, everyone, :] = 0.0  # t == i
+        buf[1 + everyone, :, :, everyone] = 0.0  # t == j
+        return buf.sum(axis=0)  # type: ignore[no-any-return]
+
+    def _step(
+        self,
+        dr: _Draws,
+        live: np.ndarray,
+        x: np.ndarray,
+        dist: np.ndarray,
+        risk: np.ndarray,
+        own: np.ndarray,
+    ) -> np.ndarray:
+        """:meth:`_Run.step` of every run: challenges, bargains (:meth:`_Run.bargains`,
+        one flat list, run by run in initiator order) and each actor's choice among its
+        queue's, ``(B, n, d)``; ``live`` are the runs' places in :attr:`rngs`."""
+        e, n = self.e, self.n
+        target, prob = self._challenges(dr, x, dist, risk)
+        bd, ii = np.nonzero(target >= 0)  # a bargain's run and initiator
+        x_new = x.copy()
+        if not bd.size:
+            return x_new
+        jj = target[bd, ii]
+        p = prob[bd, ii][:, None]
+        sal = dr.sal
+        p_init, p_rcvr = K.interpolate(
+            e.interpolation, x[bd, ii], sal[bd, ii], p, x[bd, jj], sal[bd, jj], 1 - p)
+        if dr.mask is not None:  # a bargain moves nobody where it has no standing
+            fill = self._fill(dr, x)[bd]
+            p_init = np.where(dr.mask[bd, ii], p_init, fill)
+            p_rcvr = np.where(dr.mask[bd, jj], p_rcvr, fill)
+        # posUtil: utility to every actor a of each bargain's two positions, (m, a)
+        xb, sb, rb = x[bd], sal[bd], risk[bd]
+        pu_i = K.bs_util(K.weighted_distance(xb, p_init[:, None, :], sb), rb)
+        pu_j = K.bs_util(K.weighted_distance(xb, p_rcvr[:, None, :], sb), rb)
+        u_sq = K.seq_sum(own, axis=2) / n  # (B, a)
+        m = len(bd)
+        mm = np.arange(m)
+        buf = np.empty((n + 2, m, n))  # (term, bargain, a), as _bargain_utility
+        buf[0] = pu_i
+        buf[1] = pu_j
+        buf[2:] = own[bd].transpose(2, 0, 1)
+        buf[2 + ii, mm, :] = 0.0
+        buf[2 + jj, mm, :] = 0.0
+        u_brg = buf.sum(axis=0) / n  # (m, a)
+        # the queues: actor k of run b holds its bargains (b*n + k), bargains ascending
+        owner = np.concatenate([bd * n + ii, bd * n + jj])
+        order = np.lexsort((np.concatenate([mm, mm]), owner))
+        queued = np.concatenate([mm, mm])[order]
+        sizes = np.bincount(owner, minlength=len(x) * n)
+        first = np.cumsum(sizes) - sizes
+        for size in sorted(set(sizes[sizes > 0].tolist())):
+            ks = np.flatnonzero(sizes == size)
+            idx = queued[first[ks][:, None] + np.arange(size)]  # (G, size)
+            runs = ks // n
+            u = np.concatenate(
+                [u_sq[runs][:, :, None], u_brg[idx].transpose(0, 2, 1)], axis=2
+            )  # (G, actors, 1 + size)
+            pv = K.pce(e.pce, e.victory, K.coalitions(e.voting, dr.cap[runs], u))[0]
+            if e.transitions == "deterministic":
+                pick = np.argmax(pv, axis=1)
+            else:
+                pick = np.array([rng_choice(self.rngs[live[b]], pv[g])
+                                 for g, b in enumerate(runs)])
+            moves = np.flatnonzero(pick > 0)
+            bid = idx[moves, pick[moves] - 1]
+            b, k = runs[moves], ks[moves] % n
+            x_new[b, k] = np.where((ii[bid] == k)[:, None], p_init[bid], p_rcvr[bid])
+        return x_new
+
+
 def _jit(n: int) -> ModuleType | None:
     """The compiled third-party loop (:mod:`._smp_jit`) for ``n`` >= :data:`JIT_MIN_ACTORS`
     actors, else ``None`` (NumPy, the same bits; no Numba import for small cases)."""
@@ -815,6 +1072,51 @@ def _jit(n: int) -> ModuleType | None:
     from . import _smp_jit
 
     return _smp_jit
+
+
+def _third_party(
+    e: SMP,
+    w_n: np.ndarray,
+    uni: np.ndarray,
+    unj: np.ndarray,
+    unn: np.ndarray,
+    c_i: np.ndarray,
+    c_j: np.ndarray,
+) -> np.ndarray:
+    """KTAB ``Actor::vProbLittle`` then ``Actor::thirdPartyVoteSU``: third party n's
+    vote in the contest i:j, after judging the "little conflict" of i, j and n.
+    (In-place NumPy; every operation is KTAB's, in KTAB's order.)"""
+    rule = e.voting
+    v_n = K.vote(rule, w_n, uni, unj)
+    # cni = c_i + v if v > 0 else c_i, cnj = c_j - v if v < 0 else c_j
+    cni = np.maximum(v_n, 0.0)
+    cni += c_i
+    np.negative(v_n, out=v_n)
+    cnj = np.maximum(v_n, 0.0, out=v_n)
+    cnj += c_j
+    pin = cni
+    tot = cni + cnj
+    np.divide(cni, tot, out=pin)
+    pjn = np.subtract(1.0, pin, out=tot)
+    tpc = e.third_party
+    if tpc == "full":
+        a_ikj, a_iji = uni + uni + uni, uni + uni + uni  # u_ik_def_j, u_i_def_jk
+        two = unj + unj
+        b_jik = two + unj  # u_j_def_ik
+        b_jki = b_jik  # u_jk_def_i
+    else:
+        a_ikj = uni + uni + unn
+        a_iji = uni + uni + (unn if tpc == "none" else uni)
+        two = unj + unj
+        b_jik = two + (unn if tpc == "none" else unj)
+        b_jki = np.add(two, unn, out=two)
+    u_ik_j = pin * a_ikj
+    b_jik = np.multiply(pjn, b_jik, out=b_jik if b_jik is not b_jki else None)
+    u_ik_j += b_jik
+    u_i_jk = np.multiply(pin, a_iji, out=cnj)
+    b_jki = np.multiply(pjn, b_jki, out=b_jki if b_jki.shape == pjn.shape else None)
+    u_i_jk += b_jki
+    return K.vote(rule, w_n, u_ik_j, u_i_jk)
 
 
 def _bargain_utility(
