@@ -156,3 +156,56 @@ def test_morris_mu_star_of_all_outcomes_at_once_is_salibs(seed: int) -> None:
                                     num_levels=MORRIS_LEVELS, seed=0)["mu_star"]
         assert np.asarray(want, dtype=float).tobytes() == got[:, j].tobytes()
     assert got[0].tolist() == [0.0, 0.0, 0.0]
+
+
+def _assert_same(a: object, b: object, path: str = "analysis") -> None:
+    """``a`` and ``b`` hold the same numbers, frames and arrays bit for bit."""
+    if isinstance(a, pd.DataFrame):
+        pd.testing.assert_frame_equal(a, b, check_exact=True, obj=path)
+    elif isinstance(a, pd.Series):
+        pd.testing.assert_series_equal(a, b, check_exact=True, obj=path)
+    elif isinstance(a, np.ndarray):
+        assert np.array_equal(a, b, equal_nan=True), path
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys(), path  # type: ignore[attr-defined]
+        for k in a:
+            _assert_same(a[k], b[k], f"{path}[{k!r}]")  # type: ignore[index]
+    elif isinstance(a, list | tuple):
+        assert len(a) == len(b), path  # type: ignore[arg-type]
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):  # type: ignore[call-overload]
+            _assert_same(x, y, f"{path}[{i}]")
+    elif hasattr(a, "__dict__"):
+        _assert_same(vars(a), vars(b), path)
+    else:
+        assert a == b or (a != a and b != b), (path, a, b)  # NaN equals NaN here
+
+
+def test_an_exploration_held_in_memory_is_analysed_as_a_stored_one(case, tmp_path):
+    """explore_in_memory (the sweep of ``alliancelab run``): the same manifest (design's
+    SHA-256 included), results and analysis, number for number, as explore with a store."""
+    from alliancelab.analysis.exploration import analyse
+    from alliancelab.explore.runner import explore_in_memory
+
+    opts = {"levers": ["sustained_presence", "common_vision"], "shocks": ["china_retaliation"],
+            "models": ("compromise",)}
+    stored = explore(case, n=60, sampler="lhs", seed=4, store=tmp_path / "lhs", **opts)
+    held = explore_in_memory(case, n=60, sampler="lhs", seed=4, **opts)
+    m_stored = explore(case, n=4, sampler="morris", seed=5, store=tmp_path / "morris",
+                       shocks=opts["shocks"], models=opts["models"])
+    m_held = explore_in_memory(case, n=4, sampler="morris", seed=5, shocks=opts["shocks"],
+                               models=opts["models"])
+    for a, b in ((stored, held), (m_stored, m_held)):
+        assert {k: v for k, v in a.manifest.items() if k != "created"} == {
+            k: v for k, v in b.manifest.items() if k != "created"}
+        pd.testing.assert_frame_equal(a.results(), b.results(), check_exact=True)
+        pd.testing.assert_frame_equal(a.summary(), b.summary(), check_exact=True)
+        assert np.array_equal(a.design(), b.design())
+    for outcome, sense in (("compromise.troops", "max"), ("compromise.troops", "min")):
+        want = analyse(stored, outcome=outcome, sense=sense, screening=m_stored)
+        got = analyse(held, outcome=outcome, sense=sense, screening=m_held)
+        for f in ("manifest", "sensitivity_manifest"):
+            for m in (getattr(want, f), getattr(got, f)):
+                m.pop("created")
+        for name in vars(want):
+            if name != "store":
+                _assert_same(getattr(want, name), getattr(got, name), name)

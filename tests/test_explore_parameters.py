@@ -296,3 +296,18 @@ def test_the_morris_design_is_salibs_bit_for_bit(n_params: int, seed: int) -> No
     steps = np.diff(got.reshape(5, n_params + 1, n_params), axis=1)
     assert ((steps != 0).sum(axis=2) == 1).all()
     assert np.allclose(np.abs(steps).sum(axis=2), 2.0 / 3.0)
+
+
+def test_the_design_in_memory_is_the_written_one(case, tmp_path):
+    """samplers.sample and design_sha256 (the sweep held in memory): the numbers and the
+    SHA-256 of the file write_design writes, for every sampler."""
+    from alliancelab.explore.samplers import design_sha256
+    from alliancelab.explore.store import file_sha256
+
+    params = uncertainties(case, ["china_retaliation"])
+    for sampler, n in (("lhs", 40), ("mc", 30), ("morris", 4), ("sobol", 8)):
+        path = tmp_path / f"{sampler}.npy"
+        write_design(path, sampler, params, n, root_sequence(3))
+        got = sample(sampler, params, n, root_sequence(3))
+        assert np.array_equal(got, np.load(path))
+        assert design_sha256(got) == file_sha256(path)

@@ -160,3 +160,24 @@ def test_the_best_peel_is_chosen_as_candidate_by_candidate(seed: int) -> None:
         min_kept = float(g.integers(1, 6))
         assert _best_peel(xi, ti, few, 0.05, min_kept) == _peel_one_by_one(
             xi, ti, few, 0.05, min_kept)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_quantiles_of_sorted_columns_are_numpys(seed: int) -> None:
+    """PRIM's candidate bounds (``_quantiles`` of the sorted columns) are ``np.quantile``'s
+    bit for bit: any size, ties (0.0 and -0.0 too), infinities, NaN columns, any alpha."""
+    rng = np.random.default_rng(seed)
+    for _ in range(500):
+        k, d = int(rng.integers(1, 120)), int(rng.integers(1, 5))
+        x = rng.normal(0, 10.0 ** rng.integers(-3, 4), (k, d))
+        if rng.random() < 0.3:
+            x = np.round(x)  # ties
+        for value in (np.nan, np.inf, -np.inf):
+            if rng.random() < 0.2:
+                x[rng.random((k, d)) < 0.05] = value
+        alpha = float(rng.uniform(0.001, 0.499))
+        with np.errstate(invalid="ignore"):
+            want = np.quantile(x, [alpha, 1 - alpha], axis=0)
+            got = discovery._quantiles(x, np.sort(x, axis=0), np.array([alpha, 1 - alpha]))
+        assert np.array_equal(want, got, equal_nan=True)
+        assert np.array_equal(np.signbit(want), np.signbit(got))

@@ -55,7 +55,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..core.display import html_card, names, short
 from ..core.errors import AllianceLabError
@@ -160,6 +159,8 @@ class PrimResult:
         """The quasi-p-value of each restricted dimension of ``box`` (module docstring):
         the one-sided binomial probability of a box of the same size at the density of the
         box without that restriction being at least as dense. Indexed by dimension."""
+        from scipy import stats  # here, not at import: ~0.4 s the sweep does not need
+
         b = self.boxes[box]
         size, hits = self.counts(box)
         out = {}
@@ -267,13 +268,13 @@ def prim(X: pd.DataFrame, y: np.ndarray, *, alpha: float = 0.05, mass_min: float
     n = len(t)
     cols = list(X.columns)
     lo_all, hi_all = x.min(axis=0), x.max(axis=0)
-    few = _distinct(x) <= _FEW
+    srt: np.ndarray | None = np.sort(x, axis=0)  # the first box's: for _distinct and its peel
+    few = _distinct(x, srt) <= _FEW
 
     def make(lower: np.ndarray, upper: np.ndarray, inside: np.ndarray, pasted: bool) -> Box:
         k = int(inside.sum())
         hits = int(t[inside].sum())
-        restricted = tuple(c for j, c in enumerate(cols)
-                           if lower[j] > lo_all[j] or upper[j] < hi_all[j])
+        restricted = tuple(cols[j] for j in np.flatnonzero((lower > lo_all) | (upper < hi_all)))
         return Box(lower.copy(), upper.copy(), hits / max(int(t.sum()), 1),
                    hits / k if k else 0.0, k / n, restricted, pasted)
 
@@ -281,7 +282,8 @@ def prim(X: pd.DataFrame, y: np.ndarray, *, alpha: float = 0.05, mass_min: float
     inside = np.ones(n, dtype=bool)
     boxes = [make(lower, upper, inside, False)]
     while True:
-        best = _best_peel(x[inside], t[inside], few, alpha, mass_min * n)
+        best = _best_peel(x[inside], t[inside], few, alpha, mass_min * n, srt)
+        srt = None
         if best is None or best[0] < t[inside].mean() - 1e-12:
             break
         m_new, j, side, bound = best
@@ -305,17 +307,21 @@ def prim(X: pd.DataFrame, y: np.ndarray, *, alpha: float = 0.05, mass_min: float
 
 
 def _best_peel(xi: np.ndarray, ti: np.ndarray, few: np.ndarray, alpha: float,
-               min_kept: float) -> tuple[float, int, int, float] | None:
+               min_kept: float, srt: np.ndarray | None = None
+               ) -> tuple[float, int, int, float] | None:
     """The peel of the box holding points ``xi`` (targets ``ti``) that leaves the highest
     mean, as (mean, dimension, side 0 = lower / 1 = upper, new bound); ties go to the peel
-    that keeps more points. None when no peel keeps at least ``min_kept`` points."""
+    that keeps more points. None when no peel keeps at least ``min_kept`` points. ``srt`` is
+    ``np.sort(xi, axis=0)`` when the caller has it."""
     k = len(ti)
     # candidate bounds of every dimension at once: quantiles of the continuous ones,
     # the second value from either end of the few-valued ones (nan: no candidate)
     bounds = np.full((2, xi.shape[1]), np.nan)
     cont = np.flatnonzero(~few)
     if len(cont):
-        bounds[:, cont] = np.quantile(xi[:, cont], [alpha, 1 - alpha], axis=0)
+        xc = xi[:, cont]
+        srt = np.sort(xc, axis=0) if srt is None else srt[:, cont]
+        bounds[:, cont] = _quantiles(xc, srt, np.array([alpha, 1 - alpha]))
     for jf in np.flatnonzero(few):
         vals = np.unique(xi[:, jf])
         if len(vals) > 1:
@@ -337,12 +343,39 @@ def _best_peel(xi: np.ndarray, ti: np.ndarray, few: np.ndarray, alpha: float,
     return float(mean[first]), first // 2, first % 2, float(bound[first])
 
 
-def _distinct(x: np.ndarray) -> np.ndarray:
+def _quantiles(x: np.ndarray, srt: np.ndarray, qs: np.ndarray) -> np.ndarray:
+    """``np.quantile(x, qs, axis=0)`` (method ``linear``, Hyndman & Fan's definition 7) from
+    ``srt = np.sort(x, axis=0)``: NumPy's index arithmetic and interpolation (``_quantile``,
+    ``_get_indexes``, ``_lerp``: ``a + (b - a) g``, or ``b - (b - a) (1 - g)`` for ``g >=
+    0.5``; a column holding NaN gives NaN) on the sorted columns, the same numbers without a
+    partition per quantile. Equal numbers are the same bits except 0.0 and -0.0 (which of
+    them a partition picks depends on the layout of ``x``, and NumPy's sort may turn -0.0
+    into 0.0): ``x`` holding -0.0 goes to ``np.quantile`` itself."""
+    if ((x == 0) & np.signbit(x)).any():
+        return np.quantile(x, qs, axis=0)  # type: ignore[no-any-return]
+    k = len(srt)
+    virtual = (k - 1) * qs
+    prev = np.floor(virtual)
+    nxt = prev + 1
+    top = virtual >= k - 1  # at the last point: the largest value
+    prev[top], nxt[top] = -1, -1
+    prev_i, next_i = prev.astype(np.intp), nxt.astype(np.intp)
+    gamma = (virtual - prev_i)[:, None]
+    a, b = srt[prev_i], srt[next_i]
+    diff = b - a
+    out = a + diff * gamma
+    np.subtract(b, diff * (1 - gamma), out=out, where=gamma >= 0.5)
+    nan = np.isnan(srt[-1])  # NaN sorts last
+    out[:, nan] = srt[-1, nan]
+    return out  # type: ignore[no-any-return]
+
+
+def _distinct(x: np.ndarray, srt: np.ndarray | None = None) -> np.ndarray:
     """The number of distinct values in each column of ``x`` (NaN counted once, as
-    ``np.unique`` counts it)."""
+    ``np.unique`` counts it); ``srt`` is ``np.sort(x, axis=0)`` when the caller has it."""
     if not len(x):
         return np.zeros(x.shape[1], dtype=int)
-    srt = np.sort(x, axis=0)
+    srt = np.sort(x, axis=0) if srt is None else srt
     out = 1 + (np.diff(srt, axis=0) != 0).sum(axis=0)
     for j in np.flatnonzero(np.isnan(srt[-1])):
         out[j] = len(np.unique(x[:, j]))
@@ -365,7 +398,8 @@ def _paste(x: np.ndarray, t: np.ndarray, lower: np.ndarray, upper: np.ndarray,
         best: tuple[float, int, int, float] | None = None
         inb = (x >= lower) & (x <= upper)
         count = inb.sum(axis=1)
-        for j in range(x.shape[1]):
+        # only a restricted bound can be widened
+        for j in map(int, np.flatnonzero((lower > lo_all) | (upper < hi_all))):
             others = (count - inb[:, j]) == x.shape[1] - 1
             for side in (0, 1):
                 if side == 0 and lower[j] <= lo_all[j] or side == 1 and upper[j] >= hi_all[j]:

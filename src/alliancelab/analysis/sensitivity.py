@@ -21,7 +21,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from SALib.analyze import morris, sobol
 
 #: levels of the Morris grid (the sampler's and the analysis').
 MORRIS_LEVELS = 4
@@ -38,6 +37,8 @@ def sobol_indices(names: Sequence[str], y: np.ndarray, *, conf_level: float = 0.
                   seed: int = 0) -> pd.DataFrame:
     """S1, S1_conf, ST, ST_conf per parameter (``conf`` = half-width of the interval;
     its bootstrap is seeded by ``seed``)."""
+    from SALib.analyze import sobol  # here, not at import: SALib loads scipy.stats (~0.4 s)
+
     # SALib's sobol.analyze ignores a seed of 0 (``if seed:``) and then bootstraps from
     # NumPy's global state; seed + 1 makes every seed, 0 included, reproducible
     si = sobol.analyze(salib_problem(names), np.asarray(y, dtype=float),
@@ -50,6 +51,8 @@ def sobol_indices(names: Sequence[str], y: np.ndarray, *, conf_level: float = 0.
 def morris_indices(names: Sequence[str], X: np.ndarray, y: np.ndarray, *,
                    conf_level: float = 0.95, seed: int = 0) -> pd.DataFrame:
     """mu, mu_star, mu_star_conf, sigma per parameter."""
+    from SALib.analyze import morris  # here, not at import (as in sobol_indices)
+
     si = morris.analyze(salib_problem(names), np.asarray(X, dtype=float),
                         np.asarray(y, dtype=float), conf_level=conf_level,
                         num_levels=MORRIS_LEVELS, seed=seed)

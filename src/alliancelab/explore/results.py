@@ -16,11 +16,12 @@ and frames to :mod:`alliancelab.analysis`. Everything a report shows is
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,9 @@ from ..core.display import html_card, number, short
 from ..core.errors import AllianceLabError
 from .samplers import DesignReader
 from .store import DESIGN_NAME, FIXED_COLUMNS, Store, _q
+
+if TYPE_CHECKING:
+    import duckdb
 
 #: quantiles of :meth:`Exploration.summary` (a box: whiskers 5-95%, box 25-75%, median).
 SUMMARY_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -94,6 +98,12 @@ class Exploration:
     def _store(self) -> Store:
         """The store, opened for reading (or the copy taken when this object was made)."""
         return Store(self.directory, read_only=True, db_dir=self._db_dir)
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A DuckDB connection with the table ``results`` (for the queries run in DuckDB)."""
+        with self._store() as st:
+            yield st.con
 
     # -- metadata ------------------------------------------------------------------------
     @property
@@ -255,8 +265,8 @@ class Exploration:
         cols = ["outcome", "policy", "n", "mean", *qcols]
         if not parts:
             return pd.DataFrame(columns=cols)
-        with self._store() as st:
-            df = st.con.execute(" UNION ALL ".join(parts)).df()
+        with self._connection() as con:
+            df = con.execute(" UNION ALL ".join(parts)).df()
         order = {p: i for i, p in enumerate(self.policies)}
         rank = {o: i for i, o in enumerate(names)}
         df = df.sort_values(["outcome", "policy"], key=lambda s: s.map(
@@ -265,8 +275,8 @@ class Exploration:
 
     def failures(self) -> pd.DataFrame:
         """The failed experiments: experiment_id, scenario, policy, error."""
-        with self._store() as st:
-            return st.con.execute(
+        with self._connection() as con:
+            return con.execute(
                 "SELECT experiment_id, scenario, policy, error FROM results WHERE NOT ok "
                 "ORDER BY experiment_id").df()
 
@@ -333,8 +343,8 @@ class Exploration:
         self.check_direction(direction)
         q = 0.75 if direction == "above" else 0.25
         where = "ok" + ("" if policy is None else " AND policy = ?")
-        with self._store() as st:
-            row = st.con.execute(
+        with self._connection() as con:
+            row = con.execute(
                 f"SELECT quantile_cont({_q(self.check_outcome(outcome))}, {q}) "
                 f"FROM results WHERE {where}", [] if policy is None else [policy]).fetchone()
         if row is None or row[0] is None:
@@ -385,8 +395,8 @@ class Exploration:
         op = ">" if direction == "above" else "<"
         where = "ok" + ("" if policy is None else " AND policy = ?")
         col = _q(outcome)
-        with self._store() as st:
-            n, hits, lo, hi = st.con.execute(
+        with self._connection() as con:
+            n, hits, lo, hi = con.execute(
                 f"SELECT count({col}), count({col}) FILTER (WHERE {col} {op} ?), "
                 f"min({col}), max({col}) FROM results WHERE {where}",
                 [threshold, *([] if policy is None else [policy])]).fetchone()  # type: ignore[misc]
@@ -438,3 +448,56 @@ class Exploration:
             raise AllianceLabError(f"direction must be 'above' or 'below', got {direction!r}",
                                    field="direction")
         return direction
+
+
+class MemoryExploration(Exploration):
+    """A finished exploration held in this process's memory, never stored
+    (:func:`~alliancelab.explore.runner.explore_in_memory`): the methods of
+    :class:`Exploration` on its design and, per experiment in id order, ``ok``, ``error``
+    and ``outcomes`` ``(experiments, K)``. The queries a store answers in DuckDB run in
+    DuckDB here too, on the same rows (an in-memory database), so every table equals the
+    stored exploration's."""
+
+    def __init__(self, manifest: dict[str, Any], design: np.ndarray, ids: np.ndarray,
+                 ok: np.ndarray, error: Sequence[str | None], outcomes: np.ndarray) -> None:
+        self.directory = Path("(in memory)")
+        self.run_stats = {}
+        self._db_dir = None
+        self.manifest = manifest
+        self._design = design
+        n_pol = len(manifest["policies"])
+        ok = np.asarray(ok, dtype=bool)
+        # the columns of the results table as a store's results() returns them
+        self._columns: dict[str, Any] = {
+            "experiment_id": np.asarray(ids, dtype=np.int64),
+            "scenario": np.asarray(ids // n_pol, dtype=np.int64),
+            "policy": pd.array(np.asarray(self.policies, dtype=object)[ids % n_pol],
+                               dtype="str"),
+            "ok": ok,
+            # DuckDB returns a column of NULLs only as objects (None)
+            "error": (pd.array(list(error), dtype="str") if any(e is not None for e in error)
+                      else np.array(list(error), dtype=object)),
+            **{name: outcomes[:, k] for k, name in enumerate(self.outcomes)},
+        }
+        self.n_stored, self.n_failed = len(ids), int((~ok).sum())
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    def _store(self) -> Store:
+        raise AllianceLabError("this exploration is held in memory: it has no store",
+                               field="store")
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        if self._con is None:
+            import duckdb
+
+            self._con = duckdb.connect()
+            self._con.register("results", self.results())
+        yield self._con
+
+    def design(self) -> np.ndarray:
+        return np.array(self._design, order="C")
+
+    def results(self, columns: list[str] | None = None) -> pd.DataFrame:
+        names = [*FIXED_COLUMNS, *self.outcomes] if columns is None else columns
+        return pd.DataFrame({c: self._columns[c] for c in names})

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import hashlib
+import json
 import math
 import os
 import tempfile
@@ -48,7 +49,7 @@ from ..scenarios.uncertainty import Uncertain, check_distribution, uncertainties
 from . import samplers
 from .model import DEFAULT_MODELS, ExperimentModel, Policy
 from .model import policies as make_policies
-from .results import Exploration
+from .results import Exploration, MemoryExploration
 from .store import Store
 
 #: manifest keys that identify an exploration (a rerun must agree on all of them).
@@ -194,13 +195,10 @@ def explore(
     if sum(x is not None for x in (executor, scheduler)) + (workers not in (None, 1)) > 1:
         raise AllianceLabError("give only one of executor, workers and scheduler",
                                field="workers")
-    check_distribution(distribution)
     if progress is True:
         progress = ProgressLines().explore
-    params = uncertainties(case, shocks, include=include, exclude=exclude)
-    pols = make_policies(case, levers)
-    n_scen = samplers.n_scenarios(sampler, n, len(params))
-    limits.at_most("experiments", n_scen * len(pols), field="n")
+    params, pols, n_scen = _plan(case, sampler, distribution, n, levers, shocks, include,
+                                 exclude)
     if store is None:
         store = tempfile.mkdtemp(prefix="alliancelab-explore-")
     st = Store(store)
@@ -246,26 +244,95 @@ def explore(
     return ex
 
 
+def _plan(case: Case, sampler: str, distribution: str, n: int, levers: Sequence[str],
+          shocks: Sequence[str], include: Sequence[str], exclude: Sequence[str]
+          ) -> tuple[list[Uncertain], list[Policy], int]:
+    """(uncertainties, policies, scenarios) of an exploration, its options checked."""
+    check_distribution(distribution)
+    params = uncertainties(case, shocks, include=include, exclude=exclude)
+    pols = make_policies(case, levers)
+    n_scen = samplers.n_scenarios(sampler, n, len(params))
+    limits.at_most("experiments", n_scen * len(pols), field="n")
+    return params, pols, n_scen
+
+
+def explore_in_memory(case: Case, *, n: int, sampler: str, seed: int,
+                      levers: Sequence[str] = (), shocks: Sequence[str] = (),
+                      models: Sequence[str] = DEFAULT_MODELS,
+                      progress: Progress | None = None) -> MemoryExploration:
+    """:func:`explore` (default distribution and rounds) run in this process without a
+    store, for a caller that analyses the exploration and discards it (the sweep of
+    ``alliancelab run``): the same design, manifest (the design's SHA-256 included), batches
+    and numbers, the results kept in arrays (:class:`~alliancelab.explore.results.
+    MemoryExploration`)."""
+    distribution = "triangular"
+    params, pols, n_scen = _plan(case, sampler, distribution, n, levers, shocks, (), ())
+    entropy = samplers.entropy_of(samplers.root_sequence(seed))
+    model = ExperimentModel.build(case, params, pols, shocks=tuple(shocks),
+                                  models=tuple(models), entropy=entropy)
+    manifest = _manifest(case, sampler, distribution, n, params, pols, shocks, model,
+                         n_scen, entropy, seed)
+    design = samplers.sample(sampler, params, n, np.random.SeedSequence(entropy), distribution)
+    manifest.update(include=[], exclude=[], design_sha256=samplers.design_sha256(design))
+    # as a store returns it: every value through its JSON
+    manifest = {k: json.loads(json.dumps(v, sort_keys=True)) for k, v in manifest.items()}
+    batches: list[BatchResult] = []
+    t0 = time.perf_counter()
+    stats = _evaluate(model, np.arange(n_scen * len(pols)), len(pols),
+                      lambda start, stop: design[start:stop], batches.append,
+                      (None, None, None, None), progress, (0, 0, n_scen * len(pols)),
+                      "(in memory)")
+    stats["wall_seconds"] = time.perf_counter() - t0
+    ids = np.concatenate([b.ids for b in batches])
+    order = np.argsort(ids, kind="stable")
+    errors = [e for b in batches for e in b.error]
+    ex = MemoryExploration(manifest, design, ids[order],
+                           np.concatenate([b.ok for b in batches])[order],
+                           [errors[i] for i in order],
+                           np.concatenate([b.outcomes for b in batches])[order])
+    ex.run_stats = stats
+    return ex
+
+
 def _run(st: Store, model: ExperimentModel, n_scen: int, pols: Sequence[Any],
          executor: cf.Executor | None, workers: int | None, scheduler: str | None,
          batch_size: int | None, progress: Progress | None) -> dict[str, float]:
     """Run the pending experiments; returns run statistics (experiments run, batches,
     seconds spent inside the model summed over workers)."""
     n_pol = len(pols)
-    stats: dict[str, float] = {"experiments": 0, "batches": 0, "compute_seconds": 0.0,
-                               "cpu_seconds": 0.0, "workers": 1}
-    total = n_scen * n_pol
     done = st.done_ids()
-    mask = np.ones(total, dtype=bool)
+    mask = np.ones(n_scen * n_pol, dtype=bool)
     mask[done] = False
     pending = np.flatnonzero(mask)
     del mask
-    stored, failed = st.count()
+
+    def write(res: BatchResult) -> None:
+        st.write(res.ids, res.ids // n_pol, [pols[j].name for j in res.ids % n_pol],
+                 res.ok, res.error, res.outcomes, model.outcome_names)
+
+    design = samplers.DesignReader(st.design_path)
+    return _evaluate(model, pending, n_pol, design.rows, write,
+                     (executor, workers, scheduler, batch_size), progress,
+                     (*st.count(), n_scen * n_pol), str(st.directory))
+
+
+def _evaluate(model: ExperimentModel, pending: np.ndarray, n_pol: int,
+              rows: Callable[[int, int], np.ndarray], write: Callable[[BatchResult], None],
+              how: tuple[cf.Executor | None, int | None, str | None, int | None],
+              progress: Progress | None, counts: tuple[int, int, int], where: str
+              ) -> dict[str, float]:
+    """Run experiments ``pending`` (design rows ``rows(start, stop)``) in batches on the
+    executor ``how`` = (executor, workers, scheduler, batch size), handing each finished
+    batch to ``write``; ``counts`` are (stored, failed) experiments before and the total.
+    Returns the run statistics of :func:`_run`."""
+    executor, workers, scheduler, batch_size = how
+    stats: dict[str, float] = {"experiments": 0, "batches": 0, "compute_seconds": 0.0,
+                               "cpu_seconds": 0.0, "workers": 1}
+    stored, failed, total = counts
     if progress:
         progress(stored, total, failed)
     if len(pending) == 0:
         return stats
-    design = samplers.DesignReader(st.design_path)
     with Evaluator(workers, executor=executor, scheduler=scheduler, shared=model) as ev:
         stats["workers"] = ev.workers
         size = batch_size or int(min(MAX_BATCH,
@@ -274,16 +341,15 @@ def _run(st: Store, model: ExperimentModel, n_scen: int, pols: Sequence[Any],
         def tasks() -> Iterator[tuple[Any, ...]]:
             for ids in _batches(pending, size):
                 scen = ids // n_pol
-                yield ev.ref, ids, design.rows(int(scen[0]), int(scen[-1]) + 1)[scen - scen[0]]
+                yield ev.ref, ids, rows(int(scen[0]), int(scen[-1]) + 1)[scen - scen[0]]
 
         def executor_failed(exc: BaseException) -> AllianceLabError:
             return AllianceLabError(
                 f"the executor failed ({type(exc).__name__}: {exc}); finished batches "
-                "are stored - run the same command again to resume", file=str(st.directory))
+                "are stored - run the same command again to resume", file=where)
 
         for res in ev.stream(run_batch, tasks(), failed=executor_failed):
-            st.write(res.ids, res.ids // n_pol, [pols[j].name for j in res.ids % n_pol],
-                     res.ok, res.error, res.outcomes, model.outcome_names)
+            write(res)
             stored += len(res.ids)
             stats["experiments"] += len(res.ids)
             stats["batches"] += 1

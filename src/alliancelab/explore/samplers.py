@@ -28,18 +28,21 @@ their uniform number). The stored design is in parameter units.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
-from SALib.sample import sobol as salib_sobol
 
 from ..analysis.sensitivity import MORRIS_LEVELS, salib_problem
 from ..core.errors import AllianceLabError
 from ..scenarios.uncertainty import Uncertain, check_distribution, sample_unit
 
 SAMPLERS = ("lhs", "sobol", "mc", "morris")
+#: rows of the unit design mapped to parameter values at once by :func:`sample`
+SAMPLE_ROWS = 256
 
 
 def root_sequence(seed: int | None) -> np.random.SeedSequence:
@@ -108,6 +111,8 @@ def _salib(sampler: str, P: int, n: int, entropy: int) -> np.ndarray:
     seed = int(np.random.SeedSequence(entropy, spawn_key=(0,)).generate_state(1)[0])
     problem = salib_problem([f"x{p}" for p in range(P)])
     if sampler == "sobol":
+        from SALib.sample import sobol as salib_sobol  # here: it loads scipy.stats (~0.4 s)
+
         return np.asarray(salib_sobol.sample(problem, base_samples(sampler, n),
                                              calc_second_order=False, seed=seed))
     return morris_design(P, int(n), seed)
@@ -130,14 +135,27 @@ def morris_design(P: int, trajectories: int, seed: int, levels: int = MORRIS_LEV
     rows = np.arange(P + 1)[:, None]
     out = np.empty((trajectories, P + 1, P))
     for t in range(trajectories):
-        order = np.eye(P)
-        rng.shuffle(order)  # P*: row i is the unit vector of the i-th parameter to move
-        pi = np.argmax(order, axis=1)  # the step at which each parameter moves
+        # P*: row i is the unit vector of parameter pi[i]; shuffling the rows of the identity
+        # draws what shuffling arange(P) draws (one Fisher-Yates swap per row)
+        pi = np.arange(P)
+        rng.shuffle(pi)
         up = rng.choice([-1, 1], P) == 1
         start = rng.choice(grid, P)
         moved = (pi[None, :] < rows) == up[None, :]
         out[t] = start[None, :] + (delta / 2.0) * np.where(moved, 2.0, 0.0)
     return out.reshape(trajectories * (P + 1), P)
+
+
+def unit_design(sampler: str, P: int, n: int, entropy: int) -> np.ndarray:
+    """The design on the unit interval, ``(rows, P)`` in memory: the columns of
+    :func:`unit_columns`."""
+    rows = n_scenarios(sampler, n, P)
+    if sampler not in ("lhs", "mc"):
+        return _salib(sampler, P, n, entropy)
+    out = np.empty((rows, P))
+    for p in range(P):
+        out[:, p] = _column(sampler, p, rows, entropy)
+    return out
 
 
 def unit_columns(sampler: str, P: int, n: int, entropy: int) -> Iterator[tuple[int, np.ndarray]]:
@@ -163,11 +181,31 @@ def _columns(sampler: str, params: Sequence[Uncertain], n: int, entropy: int,
 
 def sample(sampler: str, params: Sequence[Uncertain], n: int, root: np.random.SeedSequence,
            distribution: str = "triangular") -> np.ndarray:
-    """The design ``(n_scenarios, P)`` in parameter units, in memory."""
-    out = np.empty((n_scenarios(sampler, n, len(params)), len(params)), order="F")
-    for p, col in _columns(sampler, params, n, entropy_of(root), distribution):
-        out[:, p] = col
+    """The design ``(n_scenarios, P)`` in parameter units, in memory: the numbers of
+    :func:`write_design` (:func:`sample_unit` maps each number on its own)."""
+    check_distribution(distribution)
+    out = unit_design(sampler, len(params), n, entropy_of(root))
+    for start in range(0, len(out), SAMPLE_ROWS):  # blocks that stay in the cache
+        block = out[start:start + SAMPLE_ROWS]
+        block[:] = sample_unit(block, list(params), distribution)
     return out
+
+
+def _header(rows: int, P: int) -> bytes:
+    """The ``.npy`` header of a column-major float64 design ``(rows, P)``."""
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_2_0(
+        buf, {"descr": "<f8", "fortran_order": True, "shape": (rows, P)})
+    return buf.getvalue()
+
+
+def design_sha256(design: np.ndarray) -> str:
+    """SHA-256 of the file :func:`write_design` writes for ``design`` (what a store's
+    manifest records)."""
+    h = hashlib.sha256(_header(*design.shape))
+    for p in range(design.shape[1]):  # column by column, as written
+        h.update(np.ascontiguousarray(design[:, p], dtype="<f8").tobytes())
+    return h.hexdigest()
 
 
 def write_design(path: Path, sampler: str, params: Sequence[Uncertain], n: int,
@@ -177,8 +215,7 @@ def write_design(path: Path, sampler: str, params: Sequence[Uncertain], n: int,
     rows = n_scenarios(sampler, n, len(params))
     tmp = path.with_name(path.name + ".part")
     with open(tmp, "wb") as fh:
-        np.lib.format.write_array_header_2_0(
-            fh, {"descr": "<f8", "fortran_order": True, "shape": (rows, len(params))})
+        fh.write(_header(rows, len(params)))
         for _, col in _columns(sampler, params, n, entropy_of(root), distribution):
             fh.write(np.ascontiguousarray(col, dtype="<f8").tobytes())
         fh.flush()

@@ -47,15 +47,17 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 
 from ..core.errors import AllianceLabError
 from ..core.io import atomic_write_text, check_regular, os_reason
 from .samplers import DesignReader
+
+if TYPE_CHECKING:  # DuckDB (~0.1 s to import) loads when a store is opened
+    import duckdb
 
 DB_NAME = "explore.duckdb"
 WAL_NAME = DB_NAME + ".wal"
@@ -219,6 +221,7 @@ class Store:
                 check_regular(path, "store file")
 
     def _connect(self, db: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+        import duckdb
         try:
             return duckdb.connect(str(db), read_only=read_only)
         except duckdb.Error as exc:
@@ -231,6 +234,7 @@ class Store:
             raise self.damaged(f"cannot open {DB_NAME} ({msg})") from None
 
     def _open_reader(self) -> duckdb.DuckDBPyConnection:
+        import duckdb
         db = self.directory / DB_NAME
         if not db.exists():
             raise self.error(f"no exploration in this directory (no {DB_NAME})")
@@ -247,6 +251,7 @@ class Store:
 
     def _open_copy(self) -> duckdb.DuckDBPyConnection:
         """A verified private copy of a store another process holds open for writing."""
+        import duckdb
         tmp = Path(tempfile.mkdtemp(prefix="alliancelab-store-copy-"))
         self.snapshot = tmp
         why = ""
@@ -280,6 +285,7 @@ class Store:
     def _guard(self, output: str | None = None) -> Iterator[None]:
         """DuckDB's and the OS's failures as the one-line error (naming ``output`` when
         that is the file being written, else the store)."""
+        import duckdb
         try:
             yield
         except duckdb.Error as exc:
@@ -464,6 +470,7 @@ class Store:
               outcome_names: Sequence[str]) -> None:
         """Append one batch, and its rows' digests to the checksum, in one transaction;
         ids already stored are skipped."""
+        import duckdb
         columns: dict[str, Any] = {
             "experiment_id": np.asarray(ids, dtype=np.int64),
             "scenario": np.asarray(scenario, dtype=np.int64),
@@ -580,6 +587,7 @@ class Store:
                 "USING (scenario) ORDER BY r.experiment_id")
 
     def close(self) -> None:
+        import duckdb
         with contextlib.suppress(duckdb.Error):
             self.con.close()
         self._drop_snapshot()

@@ -5,15 +5,14 @@ Latin-hypercube scenarios over every ranged number of the case and its shocks (o
 each under no lever and under every lever alone, with the compromise model (Thomson et al.
 2006, eq. 4.1, vectorised over a batch); and a Morris screening (Campolongo et al. 2007) of
 :func:`morris_trajectories` trajectories under no lever, for the sensitivity indices. Both
-run in this process in a temporary store that is removed again; what the report shows is
-kept in an :class:`~alliancelab.analysis.exploration.ExplorationAnalysis`. The scenarios
-sample the case's ranges as ``alliancelab run`` draws them (triangular, mode at the stated
-value).
+run in this process and are held in memory, never stored
+(:func:`~alliancelab.explore.runner.explore_in_memory`); what the report shows is kept in
+an :class:`~alliancelab.analysis.exploration.ExplorationAnalysis`. The scenarios sample
+the case's ranges as ``alliancelab run`` draws them (triangular, mode at the stated value).
 """
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -61,10 +60,11 @@ def explore_sweep(case: Case, n: int, seq: np.random.SeedSequence, *,
     """Run the sweep (module docstring) seeded from ``seq`` and analyse it for ``outcome``
     (``sense`` ``"max"``: more is better). Returns the analysis, or ``None`` with a note in
     ``notes`` when the case has nothing to sample."""
-    # here, not at import: the explorer and the analysis (SALib, scipy.stats: ~0.45 s) load
-    # while the run's workers are already busy
+    # here, not at import: the explorer and the analysis load while the run's workers are
+    # already busy (SALib, and with it scipy.stats, only when the Morris indices are computed)
     from ..analysis.exploration import analyse
-    from ..explore import explore, uncertainties
+    from ..explore import uncertainties
+    from ..explore.runner import explore_in_memory
 
     outcome = check_options(case, n, outcome, sense)
     shocks = [s.name for s in case.shocks]
@@ -86,9 +86,8 @@ def explore_sweep(case: Case, n: int, seq: np.random.SeedSequence, *,
                 progress("exploration", offset + stored, total)
         return cb
 
-    with tempfile.TemporaryDirectory(prefix="alliancelab-run-explore-") as tmp:
-        ex = explore(case, n=n, sampler="lhs", levers=levers, shocks=shocks, models=(MODEL,),
-                     seed=s_lhs, store=f"{tmp}/lhs", progress=step(0))
-        screen = explore(case, n=r, sampler="morris", shocks=shocks, models=(MODEL,),
-                         seed=s_morris, store=f"{tmp}/morris", progress=step(ex.n_stored))
-        return analyse(ex, outcome=outcome, sense=sense, screening=screen)
+    ex = explore_in_memory(case, n=n, sampler="lhs", levers=levers, shocks=shocks,
+                           models=(MODEL,), seed=s_lhs, progress=step(0))
+    screen = explore_in_memory(case, n=r, sampler="morris", shocks=shocks, models=(MODEL,),
+                               seed=s_morris, progress=step(ex.n_stored))
+    return analyse(ex, outcome=outcome, sense=sense, screening=screen)
