@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import alliancelab
 from alliancelab.cases import resolve_case
 from alliancelab.core.case import Change
+from alliancelab.formats import yaml_case
 from alliancelab.scenarios.interventions import (
     apply_changes,
     apply_interventions,
     intervention_names,
 )
+from alliancelab.scenarios.uncertainty import uncertain_values, with_values
 
 
 def toy(**extra: Any) -> alliancelab.Case:
@@ -202,15 +208,81 @@ def test_set_can_create_an_estimate_of_another_actor() -> None:
 def test_interventions_applied_one_after_another_to_one_case_give_each_its_own_case() -> None:
     """The case's dump is shared by the interventions applied to it (it is only read): each
     intervened case equals the one built with nothing shared, and the case is untouched."""
-    from alliancelab.scenarios import interventions
-
     case = alliancelab.read_case(resolve_case("us_rok_2025"))
     names = [*(s.name for s in case.shocks), *(lv.name for lv in case.levers)]
     before = case.model_dump()
-    shared = [interventions.apply_interventions(case, [n]) for n in names]
+    shared = [apply_interventions(case, [n]) for n in names]
     alone = []
     for n in names:
-        interventions._DUMPS.clear()
-        alone.append(interventions.apply_interventions(case, [n]))
+        yaml_case._DUMPS.clear()
+        alone.append(apply_interventions(case, [n]))
     assert shared == alone
     assert case.model_dump() == before
+
+
+# -- the validation of an edit is the whole case's ------------------------------------------
+
+#: targets of every kind: numbers of actors, issues, rules, dynamics, links, indicators and
+#: interventions, numbers ``set`` creates (some where the case has no such actor, issue or
+#: parameter) and paths that match nothing
+EDIT_TARGETS = [
+    "actors.*.perceptions.threats.dprk", "actors.group:US.positions.usfk_troops",
+    "actors.group:ROK+US.saliences.missile_defence", "actors.PRC.capability",
+    "actors.Japan.perceptions.partner_reliability", "actors.Japan.perceptions.threats.russia",
+    "actors.DPRK.perceptions.estimates.US Congress.positions.china_stance",
+    "actors.Japan.perceptions.estimates.PRC.positions.china_stance",
+    "actors.Japan.perceptions.estimates.Nobody.saliences.china_stance",
+    "actors.Japan.positions.no_such_issue", "issues.usfk_troops.status_quo",
+    "issues.*.status_quo", "issues.usfk_troops.floor", "issues.usfk_troops.scale.max",
+    "issues.sma_cost_sharing.scale.min", "issues.industrial_cooperation.arena.influence.PRC",
+    "dynamics.threat_convergence", "dynamics.rounds", "dynamics.no_such_parameter",
+    "links.0.weight", "feedback.*.weight", "indicators.0.terms.0.power", "shocks.0.at_round",
+    "levers.1.changes.0.value", "meta.nothing",
+]
+
+
+@pytest.fixture(scope="module")
+def us_rok() -> alliancelab.Case:
+    return alliancelab.read_case(resolve_case("us_rok_2025"))
+
+
+def _outcome(make: Callable[[], alliancelab.Case]) -> tuple[str, str]:
+    """What ``make`` gives: the case's dump (repr: a -0.0 differs from 0.0) or its error."""
+    try:
+        return "case", repr(make().model_dump())
+    except alliancelab.AllianceLabError as exc:
+        return type(exc).__name__, str(exc)
+
+
+def _as_validated_whole(make: Callable[[], alliancelab.Case]) -> tuple[str, str]:
+    """:func:`_outcome` with every edit validated as a whole case (no part reused)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(yaml_case, "_reused", lambda obj, new, old: new)
+        return _outcome(make)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(changes=st.lists(st.builds(
+    Change, target=st.sampled_from(EDIT_TARGETS),
+    op=st.sampled_from(["set", "add", "scale", "converge"]),
+    value=st.sampled_from([-3.0, -1.0, -0.5, -0.0, 0.0, 0.05, 0.5, 1.0, 1.5, 2.5, 9.0, 5e4])),
+    min_size=1, max_size=3))
+def test_an_edit_validates_as_the_whole_case(us_rok: alliancelab.Case,
+                                             changes: list[Change]) -> None:
+    """apply_changes (validating the changed parts only) gives the case, or the error, that
+    validating the whole edited case gives; the case's shared dump stays as it was."""
+    make = lambda: apply_changes(us_rok, changes, label="edit")  # noqa: E731
+    assert _outcome(make) == _as_validated_whole(make)
+    assert yaml_case.dumped(us_rok) == us_rok.model_dump()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_a_draw_validates_as_the_whole_case(us_rok: alliancelab.Case,
+                                            data: st.DataObject) -> None:
+    """with_values likewise: values inside, at and outside their domains."""
+    params = uncertain_values(us_rok)
+    values = [data.draw(st.sampled_from([p.value, p.low, p.high, -0.0, -1.0, 1.5, 2e4]))
+              if data.draw(st.booleans()) else p.value for p in params]
+    make = lambda: with_values(us_rok, params, np.array(values))  # noqa: E731
+    assert _outcome(make) == _as_validated_whole(make)

@@ -406,8 +406,9 @@ class Case(_Frozen):
                 raise _located(
                     f"status quo {sq.value:g} lies outside the scale", "issues", i_idx, "status_quo"
                 )
+        select = ActorSelection(self)
         for i_idx in range(len(self.issues)):
-            _check_issue_rules(self, i_idx)
+            _check_issue_rules(self, i_idx, select)
         return self
 
     # -- convenience -------------------------------------------------------------------
@@ -612,14 +613,29 @@ def select_actors(case: Case, selector: str) -> list[int]:
     raise ValueError(f"unknown actor {selector!r} (a group is written group:NAME)")
 
 
-def _selected(case: Case, selector: str, *loc: str | int) -> set[int]:
+class ActorSelection:
+    """:func:`select_actors` on one case as sets, each selector's answer remembered (a
+    case's arenas and veto players name the same few selectors many times)."""
+
+    def __init__(self, case: Case) -> None:
+        self.case = case
+        self.known: dict[str, frozenset[int]] = {}
+
+    def __call__(self, selector: str) -> frozenset[int]:
+        hit = self.known.get(selector)
+        if hit is None:
+            hit = self.known[selector] = frozenset(select_actors(self.case, selector))
+        return hit
+
+
+def _selected(select: ActorSelection, selector: str, *loc: str | int) -> frozenset[int]:
     try:
-        return set(select_actors(case, selector))
+        return select(selector)
     except ValueError as exc:
         raise _located(str(exc), *loc) from None
 
 
-def _check_issue_rules(case: Case, i_idx: int) -> None:
+def _check_issue_rules(case: Case, i_idx: int, select: ActorSelection) -> None:
     """An issue's arena, veto players and legal bounds name real actors and fit together."""
     issue = case.issues[i_idx]
     at: tuple[str | int, ...] = ("issues", i_idx)
@@ -627,10 +643,10 @@ def _check_issue_rules(case: Case, i_idx: int) -> None:
     if arena is not None:
         standing: set[int] = set()
         for s_idx, sel in enumerate(arena.standing or []):
-            standing |= _selected(case, sel, *at, "arena", "standing", s_idx)
+            standing |= _selected(select, sel, *at, "arena", "standing", s_idx)
         influencers: set[int] = set()
         for who in arena.influence:
-            hit = _selected(case, who, *at, "arena", "influence", who)
+            hit = _selected(select, who, *at, "arena", "influence", who)
             both = sorted(hit & standing)
             if both:
                 raise _located(
@@ -641,7 +657,7 @@ def _check_issue_rules(case: Case, i_idx: int) -> None:
         if arena.standing is None and len(influencers) == len(case.actors):
             raise _located("no actor has standing (every actor is an influencer)", *at, "arena")
     for v_idx, vp in enumerate(issue.veto):
-        _selected(case, vp.actor, *at, "veto", v_idx)
+        _selected(select, vp.actor, *at, "veto", v_idx)
     if issue.veto and issue.status_quo is None:
         raise _located(
             "veto players need a status quo: a veto blocks a change from it (Tsebelis 2002); "

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from .case import Case, select_actors
+from .case import ActorSelection, Case
 
 
 @dataclass(frozen=True)
@@ -204,8 +205,8 @@ def capability_shift(*caps: np.ndarray) -> int:
     changes no ratio by a single bit (for normal numbers), and capabilities inside the range
     (every reference input of the parity tests) are left untouched, so those results stay
     bit for bit."""
-    top = max((float(np.max(c)) for c in caps if np.size(c)), default=0.0)
-    if not np.isfinite(top) or top <= 0.0 or 1.0 / CAPABILITY_RANGE <= top <= CAPABILITY_RANGE:
+    top = max((float(np.asarray(c).max()) for c in caps if np.size(c)), default=0.0)
+    if not math.isfinite(top) or top <= 0.0 or 1.0 / CAPABILITY_RANGE <= top <= CAPABILITY_RANGE:
         return 0
     _, exponent = np.frexp(top)  # top = m * 2**exponent, 0.5 <= m < 1
     return -int(exponent)
@@ -227,27 +228,17 @@ def normalise_all(problems: Sequence[Problem]) -> list[Problem]:
 def _rules(case: Case) -> dict[str, Any]:
     """The arrays of the issues' arenas, veto players and legal bounds (``None`` where the
     case has none, i.e. the defaults)."""
-    n, d = len(case.actors), len(case.issues)
+    select = ActorSelection(case)
     out: dict[str, Any] = {"weight": None, "veto": None, "floor": None, "ceiling": None}
     if any(i.arena is not None for i in case.issues):
-        weight = np.ones((n, d))
-        for k, issue in enumerate(case.issues):
-            arena = issue.arena
-            if arena is None:
-                continue
-            if arena.standing is not None:
-                weight[:, k] = 0.0
-                for sel in arena.standing:
-                    weight[select_actors(case, sel), k] = 1.0
-            for who, w in arena.influence.items():
-                weight[select_actors(case, who), k] = w.value
-        out["weight"] = weight
+        out["weight"] = _arena_weights(case, select)
     if any(i.veto for i in case.issues):
-        veto = np.zeros((n, d), dtype=bool)
+        veto = [[False] * len(case.issues) for _ in case.actors]
         for k, issue in enumerate(case.issues):
             for vp in issue.veto:
-                veto[select_actors(case, vp.actor), k] = True
-        out["veto"] = veto
+                for i in select(vp.actor):
+                    veto[i][k] = True
+        out["veto"] = np.array(veto)
     for kind, empty in (("floor", -np.inf), ("ceiling", np.inf)):
         if any(getattr(i, kind) is not None for i in case.issues):
             out[kind] = np.array(
@@ -255,3 +246,23 @@ def _rules(case: Case) -> dict[str, Any]:
                  for i in case.issues]
             )
     return out
+
+
+def _arena_weights(case: Case, select: ActorSelection) -> np.ndarray:
+    """``weight`` ``(n, d)``: 1 where an actor has standing, its influence weight where it
+    is an influencer, 0 elsewhere on an issue with an arena (1 on one without)."""
+    weight = [[1.0] * len(case.issues) for _ in case.actors]
+    for k, issue in enumerate(case.issues):
+        arena = issue.arena
+        if arena is None:
+            continue
+        if arena.standing is not None:
+            for row in weight:
+                row[k] = 0.0
+            for sel in arena.standing:
+                for i in select(sel):
+                    weight[i][k] = 1.0
+        for who, w in arena.influence.items():
+            for i in select(who):
+                weight[i][k] = w.value
+    return np.array(weight)

@@ -15,7 +15,7 @@ from typing import Any
 from .case import DYNAMICS_PARAMETERS, Case, Change
 from .errors import AllianceLabError
 
-__all__ = ["Leaf", "resolve", "target_problem"]
+__all__ = ["Leaf", "names_item", "resolve", "target_problem"]
 
 
 @dataclass
@@ -106,6 +106,13 @@ def _match_item(seg: str, rest: list[str], idx: int, name: str | None,
         if ".".join(segs[:j]) == name:
             return True, segs[j:]
     return False, rest
+
+
+def names_item(segs: list[str], idx: int, item: Any) -> bool:
+    """Whether the path ``segs`` into a list (its first segment(s)) matches the list's item
+    ``idx`` (:func:`resolve` descends into exactly these items)."""
+    name = item.get("name") if isinstance(item, dict) else None
+    return _match_item(segs[0], segs[1:], idx, name, item)[0]
 
 
 def _numeric_slot(trail: tuple[str, ...]) -> bool:

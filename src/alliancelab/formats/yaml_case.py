@@ -86,6 +86,62 @@ def validate(data: dict[str, Any], *, file: str, lines: dict[Loc, int] | None = 
         raise CaseError(message, file=file, line=line, field=_render(loc, data)) from None
 
 
+def validate_edit(case: Case, data: dict[str, Any], *, file: str) -> Case:
+    """``validate(data, file=file)`` for ``data``, an edited ``case.model_dump()`` that wrote
+    no -0.0 where a 0.0 was (equal to it, so not seen as a change): the parts the edit left
+    as they were are passed as ``case``'s own (valid) objects, so only the validators of the
+    changed parts, of everything holding them and :class:`Case`'s own run, and the result
+    is the same case. A problem is reported as validating the whole ``data`` reports it."""
+    try:
+        return validate(_reused(case, data, dumped(case)), file=file)
+    except CaseError:
+        return validate(data, file=file)
+
+
+#: the last cases' dumps, by identity (a case is immutable; an entry keeps its case alive):
+#: the shocks and levers of a variant are applied to the same case one after another
+_DUMPS: dict[int, tuple[Case, dict[str, Any]]] = {}
+
+
+def dumped(case: Case) -> dict[str, Any]:
+    """``case.model_dump()``, shared by the calls on the same case: read it, never write."""
+    hit = _DUMPS.pop(id(case), None)
+    if hit is not None and hit[0] is case:
+        _DUMPS[id(case)] = hit  # the most recent last
+        return hit[1]
+    dump = case.model_dump()
+    if len(_DUMPS) >= 8:
+        _DUMPS.pop(next(iter(_DUMPS), 0), None)
+    _DUMPS[id(case)] = (case, dump)
+    return dump
+
+
+def _reused(obj: Any, new: Any, old: Any) -> Any:
+    """``new`` (an edit of ``old``, the dump of ``obj``) with every model, list and mapping
+    it left as it was replaced by ``obj``'s own one (:func:`validate_edit`); veto players
+    stay plain data (their validator takes no model)."""
+    if not isinstance(obj, BaseModel | dict | list) or _selectors(obj):
+        return new
+    if new == old:
+        return obj
+    if isinstance(obj, Value):
+        return new  # a changed number: validating its dump is cheaper than comparing parts
+    if isinstance(obj, list):
+        if not isinstance(new, list) or not isinstance(old, list) or len(new) != len(old):
+            return new
+        return [_reused(o, n, b) for o, n, b in zip(obj, new, old, strict=True)]
+    if not isinstance(new, dict) or not isinstance(old, dict):
+        return new
+    parts = obj if isinstance(obj, dict) else obj.__dict__
+    return {k: _reused(parts[k], v, old[k]) if k in old else v for k, v in new.items()}
+
+
+def _selectors(obj: Any) -> bool:
+    """Whether ``obj`` is a veto player or a list of them."""
+    return isinstance(obj, VetoPlayer) or (
+        isinstance(obj, list) and any(isinstance(x, VetoPlayer) for x in obj))
+
+
 #: clearer words for pydantic's error types (``{got}`` describes the offending input).
 _MESSAGES = {
     "extra_forbidden": "unknown field",

@@ -33,8 +33,9 @@ Everything runs on numpy arrays; the pydantic case is read once per call.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -165,6 +166,23 @@ def _perception_keys(cases: Sequence[Case]) -> tuple[str, ...]:
     return tuple(keys)
 
 
+#: the cases compiled last, by identity and perception keys (a case is immutable; an entry
+#: keeps its case alive): the scenarios of a variant are simulated more than once
+_COMPILED: dict[tuple[int, tuple[str, ...]], tuple[Case, _Arrays]] = {}
+
+
+def _compiled(case: Case, keys: tuple[str, ...]) -> _Arrays:
+    """``_compile(case, keys)``, shared by the calls on the same case: read it, never write."""
+    hit = _COMPILED.get((id(case), keys))
+    if hit is not None and hit[0] is case:
+        return hit[1]
+    arrays = _compile(case, keys)
+    if len(_COMPILED) >= 64:  # forget the oldest (a web app's threads share the cache)
+        _COMPILED.pop(next(iter(_COMPILED), (0, ())), None)
+    _COMPILED[(id(case), keys)] = (case, arrays)
+    return arrays
+
+
 def _compile(case: Case, keys: tuple[str, ...]) -> _Arrays:
     problem = Problem.from_case(case).normalised()  # capability weights cannot overflow
     n, d, m = problem.n_actors, problem.n_issues, len(keys)
@@ -259,8 +277,7 @@ def simulate_batch(runs: Sequence[Run], *, model: str = "compromise",
     ``solve_batch`` for the bargaining); each run gives what it gives alone, bit for bit.
     ``indicators=False`` leaves the case's indicators out (an empty ``indicators``), for a
     caller that reads only the trajectories."""
-    arrays: dict[tuple[int, tuple[str, ...]], _Arrays] = {}  # a case shared by runs: once
-    prepared = [_Prepared.of(run, rounds, arrays) for run in runs]
+    prepared = [_Prepared.of(run, rounds) for run in runs]
     engine = _engine(model)
     for prep in prepared:
         engine.check(prep.compiled[0].problem)
@@ -293,18 +310,11 @@ class _Prepared:
     rounds: int
 
     @classmethod
-    def of(cls, run: Run, rounds: int | None,
-           arrays: dict[tuple[int, tuple[str, ...]], _Arrays]) -> _Prepared:
-        """``run`` prepared; ``arrays`` holds the cases compiled so far (by identity; the
-        caller keeps them alive)."""
+    def of(cls, run: Run, rounds: int | None) -> _Prepared:
+        """``run`` prepared (a case shared by runs compiled once: :func:`_compiled`)."""
         stage_cases = _stage_cases(run.case, run.stages)
         keys = _perception_keys(list(stage_cases.values()))
-        compiled = {}
-        for r, c in stage_cases.items():
-            key = (id(c), keys)
-            if key not in arrays:
-                arrays[key] = _compile(c, keys)
-            compiled[r] = arrays[key]
+        compiled = {r: _compiled(c, keys) for r, c in stage_cases.items()}
         for stage in compiled.values():
             _check_params(stage.params)
         if rounds is None:
@@ -430,8 +440,7 @@ class _Paths:
         self.caps[:, t] = now["capability"]
         perceived = np.clip(self.X[:, t][:, None] + self.E[:, t], lo[:, None], hi[:, None])
         perceived_sal = np.clip(now["salience"][:, None] + self.est_sal, 0.0, 1.0)
-        problems = [replace(c.problem, position=self.X[j, t], perceived_position=perceived[j],
-                            perceived_salience=perceived_sal[j])
+        problems = [_moved(c.problem, self.X[j, t], perceived[j], perceived_sal[j])
                     for j, c in enumerate(self.cur)]
         self.F[:, t] = self.engine.solve_batch(problems, self.generators)
         self.Y[:, t] = self.Y[:, t - 1] + lam[:, None] * (self.F[:, t] - self.Y[:, t - 1])
@@ -466,6 +475,17 @@ class _Paths:
             parameters={k: float(v) for k, v in prep.compiled[reached].params.items()},
             schedule=dict(schedule or {}),
         )
+
+
+def _moved(problem: Problem, position: np.ndarray, perceived_position: np.ndarray,
+           perceived_salience: np.ndarray) -> Problem:
+    """``replace(problem, position=..., perceived_position=..., perceived_salience=...)``
+    without building the other arrays again (they are ``problem``'s own, already checked):
+    every round bargains on one per run."""
+    out = copy.copy(problem)
+    out.__dict__.update(position=position, perceived_position=perceived_position,
+                        perceived_salience=perceived_salience)
+    return out
 
 
 def _stage_cases(case: Case, stages: Mapping[int, Case] | None) -> dict[int, Case]:

@@ -36,8 +36,9 @@ from typing import Any
 from ..core.case import Case, Change, Intervention
 from ..core.errors import AllianceLabError
 from ..core.targets import Leaf as _Leaf
+from ..core.targets import names_item
 from ..core.targets import resolve as _resolve
-from ..formats.yaml_case import validate
+from ..formats.yaml_case import dumped, validate, validate_edit
 
 __all__ = [
     "apply_changes",
@@ -101,10 +102,19 @@ def apply_interventions(case: Case, names: Sequence[str]) -> Case:
 
 def apply_changes(case: Case, changes: Iterable[Change], *, label: str = "change") -> Case:
     """Apply ``changes`` to ``case`` (see the module docstring) and validate the result."""
-    data = case.model_dump()
-    before = _pristine(case)  # to tell the parts the changes touched from the rest
-    scales = {i["name"]: (i["scale"]["min"], i["scale"]["max"]) for i in data["issues"]}
-    caps = [a["capability"]["value"] for a in data["actors"]]
+    data, signed_zero = _edited(case, dumped(case), list(changes), label)
+    file = f"{case.name} (after {label})"
+    return validate(data, file=file) if signed_zero else validate_edit(case, data, file=file)
+
+
+def _edited(case: Case, before: dict[str, Any], changes: list[Change],
+            label: str) -> tuple[dict[str, Any], bool]:
+    """``case.model_dump()`` (``before``, not changed) with ``changes`` applied, and whether
+    a -0.0 was written (see :func:`~alliancelab.formats.yaml_case.validate_edit`)."""
+    data = _copy_for(case, before, [change.target.split(".") for change in changes])
+    scales = {i["name"]: (i["scale"]["min"], i["scale"]["max"]) for i in before["issues"]}
+    caps = [a["capability"]["value"] for a in before["actors"]]
+    signed_zero = False
     for change in changes:
         leaves = list(_resolve(data, change.target.split("."), change.op == "set"))
         if not leaves:
@@ -122,45 +132,24 @@ def apply_changes(case: Case, changes: Iterable[Change], *, label: str = "change
         for leaf, old in zip(leaves, current, strict=True):
             if old is None and change.op != "set":
                 continue  # nothing to add to / scale / converge (e.g. an unset reliability)
-            _write(leaf, old, change, mean, scales, label)
-    return validate(_untouched_as_models(case, data, before),
-                    file=f"{case.name} (after {label})")
+            new = _write(leaf, old, change, mean, scales, label)
+            signed_zero |= new == 0.0 and math.copysign(1.0, new) < 0.0
+    return data, signed_zero
 
 
-#: the last cases' dumps, by identity (a case is immutable): the shocks and levers of one
-#: variant are applied to the same case one after another
-_DUMPS: dict[int, tuple[Case, dict[str, Any]]] = {}
-
-
-def _pristine(case: Case) -> dict[str, Any]:
-    """``case.model_dump()``, shared by the calls on the same case: read it, never write."""
-    hit = _DUMPS.get(id(case))
-    if hit is not None and hit[0] is case:
-        return hit[1]
-    dump = case.model_dump()
-    if len(_DUMPS) >= 8:
-        _DUMPS.pop(next(iter(_DUMPS), 0), None)
-    _DUMPS[id(case)] = (case, dump)
-    return dump
-
-
-def _untouched_as_models(case: Case, data: dict[str, Any],
-                         before: dict[str, Any]) -> dict[str, Any]:
-    """``data`` with every top-level field, and every item of a list field, that the
-    changes left as it was replaced by the case's own (already valid) object, so that
-    validating it checks the changed parts and the case-wide rules (:class:`Case`'s own
-    validator always runs) without validating the untouched actors and issues again."""
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        old = before.get(key)
-        if value == old:
-            out[key] = getattr(case, key)
-        elif isinstance(value, list) and isinstance(old, list) and len(value) == len(old):
-            items = getattr(case, key)
-            out[key] = [items[i] if item == old[i] else item for i, item in enumerate(value)]
-        else:
-            out[key] = value
-    return out
+def _copy_for(case: Case, before: dict[str, Any], targets: list[list[str]]) -> dict[str, Any]:
+    """``before`` (``case.model_dump()``) with fresh dumps of the parts ``targets`` may
+    edit: the fields they start with, and of ``actors`` only the actors they name."""
+    heads = {segs[0] for segs in targets}
+    if "*" in heads:
+        return case.model_dump()
+    data = {**before, **case.model_dump(include=(heads - {"actors"}) & before.keys())}
+    if "actors" in heads:
+        named = {i for segs in targets if segs[0] == "actors" and len(segs) > 1
+                 for i, item in enumerate(before["actors"]) if names_item(segs[1:], i, item)}
+        data["actors"] = [case.actors[i].model_dump() if i in named else item
+                          for i, item in enumerate(before["actors"])]
+    return data
 
 
 def _number(leaf: _Leaf) -> float | None:
@@ -185,7 +174,8 @@ def _bounds(kind: str, scales: dict[str, tuple[float, float]]) -> tuple[float, f
 
 
 def _write(leaf: _Leaf, old: float | None, change: Change, mean: float,
-           scales: dict[str, tuple[float, float]], label: str) -> None:
+           scales: dict[str, tuple[float, float]], label: str) -> float:
+    """Write the changed number (clipped, its range and note updated); return it."""
     lo, hi = _bounds(leaf.kind, scales)
     raw = leaf.parent[leaf.key] if not isinstance(leaf.parent, dict) else leaf.parent.get(leaf.key)
     entry: dict[str, Any] = dict(raw) if isinstance(raw, dict) else {"value": old}
@@ -207,9 +197,10 @@ def _write(leaf: _Leaf, old: float | None, change: Change, mean: float,
         rng = (min(r0, new), max(r1, new))
     if isinstance(raw, int | float):  # a plain float field (e.g. a scale end), not a Value
         leaf.parent[leaf.key] = new
-        return
+        return new
     entry["value"] = new
     entry["range"] = rng
     stamp = f"{label}: {change.op} {x:g}" + (f" ({change.source})" if change.source else "")
     entry["note"] = f"{entry['note']}; {stamp}" if entry.get("note") else stamp
     leaf.parent[leaf.key] = entry
+    return new
