@@ -166,3 +166,96 @@ def test_games_traced_together_get_what_each_gets_alone() -> None:
         want = [alone(g, **opts) for g in games]
         assert [shown(s) for s in solve_pbe_many(games, **opts)] == want  # type: ignore[arg-type]
         assert [shown(s) for s in solve_pbe_many(games[::-1], **opts)] == want[::-1]  # type: ignore[arg-type]
+
+
+def _walked(game: Game, sig: list[list[float]]) -> tuple[list[float], list[list[float]]]:
+    """Log reach and values of every node, node by node down and up the tree (the
+    definition the solver's compiled walks must reproduce exactly)."""
+    import numpy as np
+
+    from alliancelab.models.games.extensive import _normalised_payoffs
+
+    lo, scale = _normalised_payoffs(game)
+    lr = np.full(len(game.nodes), -np.inf)
+    lr[game.root] = 0.0
+    v = np.zeros((len(game.nodes), len(game.players)))
+    for k in game.order():
+        n = game.nodes[k]
+        moves = n.probs if n.kind == "chance" else sig[n.infoset] if n.kind == "decision" else []
+        for p, c in zip(moves, n.children, strict=True):
+            with np.errstate(divide="ignore"):
+                lr[c] = lr[k] + np.log(p)
+    for k in reversed(game.order()):
+        n = game.nodes[k]
+        if n.kind == "terminal":
+            v[k] = (np.asarray(n.payoff) - lo) / scale
+        else:
+            moves = n.probs if n.kind == "chance" else sig[n.infoset]
+            v[k] = sum(p * v[c] for p, c in zip(moves, n.children, strict=True))
+    return lr.tolist(), v.tolist()
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_compiled_tree_walks_equal_the_walk_node_by_node(seed: int) -> None:
+    """The solver's per-shape index arrays (reach, values, chance log-probabilities) give
+    every number the walk node by node gives, and the lockstep Newton's residuals and
+    Jacobians (belief sums included) every number one game gets alone, for deterrence games
+    at random priors (copied per tree) and random profiles."""
+    import numpy as np
+
+    from alliancelab.models.games import extensive
+    from alliancelab.models.games.deterrence import aeg_game, tcg_game
+
+    rng = np.random.default_rng(seed)
+    pd = rng.dirichlet(np.ones(4)) * (rng.random(4) > 0.2)
+    pd = pd / pd.sum() if pd.sum() > 0 else np.array([1.0, 0.0, 0.0, 0.0])
+    games = [aeg_game(float(rng.random()), tuple(pd.tolist())),  # type: ignore[arg-type]
+             tcg_game(*rng.random(3).tolist()), signalling_game()]
+    for game in games:
+        tr = extensive._Trace(game, True)
+        fresh = extensive._Evaluator(game)
+        assert tr.ev.lpc.tolist() == fresh.lpc.tolist()
+        sig = [rng.dirichlet(np.ones(m)) * (rng.random(m) > 0.3) for m in tr.sizes]
+        sig = [s / s.sum() if s.sum() > 0 else np.eye(len(s))[0] for s in sig]
+        p = np.concatenate(sig)
+        with np.errstate(divide="ignore"):
+            lr = tr.ev.log_reach(np.log(p))
+        assert (lr.tolist(), tr.ev.values(p).tolist()) == _walked(game, sig)  # type: ignore[arg-type]
+        fq = tr.fq
+        z = rng.normal(size=(2, len(tr.free))) * 3
+        f, jac = extensive._resid_jac_all([tr, tr], z, 50.0, fq.cT[None].repeat(2, 0),
+                                          fq.cD[None].repeat(2, 0))
+        for i in range(2):  # every number as the game gets it alone
+            f1, jac1 = tr.resid_jac(z[i], 50.0)
+            assert f[i].tolist() == f1.tolist() and jac[i].tolist() == jac1.tolist()
+
+
+def test_deterrence_games_copied_per_tree_equal_games_built_afresh() -> None:
+    """A deterrence game copied from the one built before for its tree (the types that
+    occur, the payoffs) is the game built afresh, node by node, and a game of its own."""
+    from alliancelab.models.games import deterrence, extensive
+
+    def built(make: object) -> tuple[object, ...]:
+        deterrence._TREES.clear()
+        g = make()  # type: ignore[operator]
+        return extensive._shape_key(g), [n.probs for n in g.nodes], [n.label for n in g.nodes]
+
+    makes = [lambda: deterrence.aeg_game(0.3, (0.1, 0.2, 0.3, 0.4)),
+             lambda: deterrence.aeg_game(0.6, (0.0, 0.5, 0.25, 0.25)),
+             lambda: deterrence.tcg_game(0.2, 0.7, 0.4), lambda: deterrence.tcg_game(0.5, 0.1, 0.9)]
+    fresh = [built(m) for m in makes]
+    deterrence.aeg_game(0.9, (0.4, 0.3, 0.2, 0.1))
+    deterrence.aeg_game(0.1, (0.0, 0.1, 0.1, 0.8))
+    deterrence.tcg_game(0.9, 0.9, 0.9)
+    copied = []
+    for m in makes:
+        g = m()
+        copied.append((extensive._shape_key(g), [n.probs for n in g.nodes],
+                       [n.label for n in g.nodes]))
+    assert copied == fresh
+    a, b = (deterrence.aeg_game(0.3, (0.1, 0.2, 0.3, 0.4)) for _ in range(2))
+    a.nodes[1].children.append(99)
+    assert b.nodes[1].children != a.nodes[1].children
+    with pytest.raises(AllianceLabError):
+        extensive._with_chance(a, 0, [0.5, 0.6] + [0.0] * 6)

@@ -42,12 +42,12 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from functools import partial
 from typing import Any
 
 from ...core.errors import AllianceLabError
-from .extensive import Game, Solution, backward_induction, solve_pbe, solve_pbe_many
+from .extensive import Game, Solution, _with_chance, backward_induction, solve_pbe, solve_pbe_many
 
 # ---------------------------------------------------------------------------------------
 # Asymmetric Escalation Game
@@ -133,6 +133,13 @@ def aeg_game(p_ch: float, p_def: Mapping[str, float] | tuple[float, float, float
     profiles = [(c, d) for c in ("H", "S") for d in DEF_TYPES]
     probs = [(p_ch if c == "H" else 1 - p_ch) * pd[d] for c, d in profiles]
     keep = [(pr, prof) for pr, prof in zip(probs, profiles, strict=True) if pr > 0]
+    return _typed_game(("aeg", tuple(prof for _, prof in keep), *cu.values(), *du.values()),
+                       [pr for pr, _ in keep], partial(_aeg_tree, keep, cu, du))
+
+
+def _aeg_tree(keep: list[tuple[float, tuple[str, str]]], cu: dict[str, float],
+              du: dict[str, float]) -> Game:
+    """The AEG with Nature drawing the type profiles ``keep`` (probability, profile)."""
     g = Game(["Ch", "Def"])
     root = g.chance([pr for pr, _ in keep], label="types")
     kids = []
@@ -158,6 +165,26 @@ def aeg_game(p_ch: float, p_def: Mapping[str, float] | tuple[float, float, float
         kids.append(n1)
     g.attach(root, kids)
     return g
+
+
+#: built games by their tree (kind, the type profiles Nature draws, the utilities), copied
+#: for games that differ in these probabilities only (:func:`_typed_game`)
+_TREES: dict[tuple[Any, ...], Game] = {}
+_MAX_TREES = 64
+
+
+def _typed_game(key: tuple[Any, ...], probs: list[float], build: Callable[[], Game]) -> Game:
+    """The game ``build`` makes, whose root is Nature's draw of the types with ``probs``:
+    built once per ``key`` (numbers by their bits: 0.0 and -0.0 differ), then copied with
+    these probabilities (the same game)."""
+    key = tuple(float(x).hex() if isinstance(x, int | float) else x for x in key)
+    tree = _TREES.get(key)
+    if tree is None:
+        g = build()
+        if len(_TREES) < _MAX_TREES:
+            _TREES[key] = _with_chance(g, g.root, probs)
+        return g
+    return _with_chance(tree, tree.root, probs)
 
 
 def _aeg_summary(sol: Solution) -> AEGResult:
@@ -328,11 +355,18 @@ def tcg_game(p_ch: float, p_def: float, p_pro: float, pay: TCGPayoffs | None = N
     for name, p in (("pCh", p_ch), ("pDef", p_def), ("pPro", p_pro)):
         if not 0.0 <= p <= 1.0:
             raise AllianceLabError(f"{name} must lie in [0, 1], got {p:g}")
-    g = Game(["Ch", "Def", "Pro"])
     profiles = [(c, d, q) for c in "HS" for d in "CU" for q in "RL"]
     pr = {"H": p_ch, "S": 1 - p_ch, "C": p_def, "U": 1 - p_def, "R": p_pro, "L": 1 - p_pro}
     keep = [(pr[c] * pr[d] * pr[q], (c, d, q)) for c, d, q in profiles
             if pr[c] * pr[d] * pr[q] > 0]
+    return _typed_game(("tcg", tuple(prof for _, prof in keep), *astuple(pay)),
+                       [x for x, _ in keep], partial(_tcg_tree, keep, pay))
+
+
+def _tcg_tree(keep: list[tuple[float, tuple[str, str, str]]], pay: TCGPayoffs) -> Game:
+    """The tripartite game with Nature drawing the type profiles ``keep`` (probability,
+    profile)."""
+    g = Game(["Ch", "Def", "Pro"])
     root = g.chance([x for x, _ in keep], label="types")
     kids = []
     for _, (c, d, q) in keep:

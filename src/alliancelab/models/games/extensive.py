@@ -38,7 +38,7 @@ from scipy.special import logsumexp
 from ...core.errors import AllianceLabError
 
 
-@dataclass
+@dataclass(slots=True)
 class _Node:
     kind: str  # "chance" | "decision" | "terminal"
     player: int = -1
@@ -50,7 +50,7 @@ class _Node:
     label: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class _Infoset:
     player: int
     key: str
@@ -84,10 +84,7 @@ class Game:
             raise AllianceLabError(f"unknown player {player!r}") from None
 
     def chance(self, probs: Sequence[float], label: str = "") -> int:
-        p = np.asarray(probs, dtype=float)
-        if (p < 0).any() or not np.isclose(p.sum(), 1.0):
-            raise AllianceLabError(f"chance probabilities must be >= 0 and sum to 1, got {probs}")
-        self.nodes.append(_Node("chance", probs=tuple(float(x) for x in p), label=label))
+        self.nodes.append(_Node("chance", probs=_chance_probs(probs), label=label))
         return len(self.nodes) - 1
 
     def decision(self, player: str, infoset: str, actions: Sequence[str], label: str = "") -> int:
@@ -107,8 +104,7 @@ class Game:
     def terminal(self, outcome: str, payoff: Sequence[float]) -> int:
         if len(payoff) != len(self.players):
             raise AllianceLabError(f"terminal {outcome!r} needs {len(self.players)} payoffs")
-        self.nodes.append(_Node("terminal", payoff=tuple(float(x) for x in payoff),
-                                outcome=outcome))
+        self.nodes.append(_Node("terminal", payoff=tuple(map(float, payoff)), outcome=outcome))
         return len(self.nodes) - 1
 
     def attach(self, node: int, children: Sequence[int]) -> None:
@@ -136,6 +132,29 @@ class Game:
             out.append(k)
             stack.extend(reversed(self.nodes[k].children))
         return out
+
+
+def _chance_probs(probs: Sequence[float]) -> tuple[float, ...]:
+    """The probabilities of a chance node, checked (>= 0, summing to 1 as ``np.isclose``)."""
+    p = np.asarray(probs, dtype=float)
+    if (p < 0).any() or not abs(p.sum() - 1.0) <= 1e-08 + 1e-05:
+        raise AllianceLabError(f"chance probabilities must be >= 0 and sum to 1, got {probs}")
+    return tuple(p.tolist())
+
+
+def _with_chance(game: Game, node: int, probs: Sequence[float]) -> Game:
+    """A copy of ``game`` (nodes and information sets of its own) with ``probs`` at its
+    chance node ``node`` (as many as before, checked as by :meth:`Game.chance`)."""
+    new = _chance_probs(probs)
+    if len(new) != len(game.nodes[node].probs):
+        raise AllianceLabError(f"node {node} needs {len(game.nodes[node].probs)} probabilities")
+    g = Game(game.players)
+    g.nodes = [_Node(n.kind, n.player, n.infoset, n.probs, list(n.children), n.payoff,
+                     n.outcome, n.label) for n in game.nodes]
+    g.infosets = [_Infoset(h.player, h.key, h.actions, list(h.nodes)) for h in game.infosets]
+    g._infoset_index = dict(game._infoset_index)
+    g.nodes[node].probs = new
+    return g
 
 
 @dataclass(frozen=True)
@@ -169,7 +188,9 @@ def _normalised_payoffs(game: Game) -> tuple[np.ndarray, np.ndarray]:
 
 
 class _Evaluator:
-    """Vectorised-enough evaluation of reach probabilities, beliefs and action values."""
+    """Reach probabilities, beliefs and action values of a behaviour profile, with the tree
+    walks compiled once into index arrays (per shape, :func:`_shaped`): every number is the
+    one the walk node by node gives (the same operations on the same operands, in order)."""
 
     def __init__(self, game: Game) -> None:
         self.g = game
@@ -178,20 +199,63 @@ class _Evaluator:
         self.lo, self.scale = lo, scale
         self.npl = len(game.players)
         self.sizes = [len(h.actions) for h in game.infosets]
-
-    def log_reach(self, logsig: list[np.ndarray]) -> np.ndarray:
-        g = self.g
-        lr = np.full(len(g.nodes), -np.inf)
-        lr[g.root] = 0.0
+        nodes, offs = game.nodes, np.cumsum([0, *self.sizes])
+        #: the chance moves (node, branch) in pre-order; their probabilities follow the
+        #: actions in the operand vectors of log_reach and values
+        self.branches = [(k, b) for k in self.order if nodes[k].kind == "chance"
+                         for b in range(len(nodes[k].probs))]
+        self.branch_pos = {kb: i for i, kb in enumerate(self.branches)}
+        src = {}  # the operand of each edge (parent, child): an action or a chance move
+        depth = {game.root: 0}
+        height: dict[int, int] = {}
         for k in self.order:
-            n = g.nodes[k]
-            if n.kind == "chance":
-                for p, c in zip(n.probs, n.children, strict=True):
-                    lr[c] = lr[k] + (np.log(p) if p > 0 else -np.inf)
-            elif n.kind == "decision":
-                ls = logsig[n.infoset]
-                for a, c in enumerate(n.children):
-                    lr[c] = lr[k] + ls[a]
+            n = nodes[k]
+            for b, c in enumerate(n.children):
+                depth[c] = depth[k] + 1
+                src[c] = (int(offs[n.infoset] + b) if n.kind == "decision"
+                          else int(offs[-1]) + self.branch_pos[k, b])
+        for k in reversed(self.order):
+            height[k] = 1 + max((height[c] for c in nodes[k].children), default=-1)
+        #: log_reach, one depth after another: (children, their parents, operands)
+        self.reach_steps = []
+        par = {c: k for k in self.order for c in nodes[k].children}
+        for d in range(1, max(depth.values()) + 1):
+            kids = [k for k in self.order if depth[k] == d]
+            self.reach_steps.append((np.array(kids), np.array([par[c] for c in kids]),
+                                     np.array([src[c] for c in kids])))
+        #: values, one height after another and by number of children: (nodes, children,
+        #: operands), the children of each node in order
+        self.value_steps = []
+        for ht in range(1, max(height.values()) + 1):
+            at = [k for k in self.order if height[k] == ht]
+            for m in sorted({len(nodes[k].children) for k in at}):
+                ks = [k for k in at if len(nodes[k].children) == m]
+                self.value_steps.append((np.array(ks), np.array([nodes[k].children for k in ks]),
+                                         np.array([[src[c] for c in nodes[k].children]
+                                                   for k in ks])))
+        self.term = np.array([k for k in self.order if nodes[k].kind == "terminal"], dtype=int)
+        self.u_term = np.array([(np.asarray(nodes[k].payoff) - lo) / scale for k in self.term]
+                               ).reshape(len(self.term), self.npl)
+        #: the terminals in node order with their outcomes (the order outcomes add up in)
+        self.outcome_of = [(k, n.outcome) for k, n in enumerate(nodes) if n.kind == "terminal"]
+        self.labels = [[nodes[k].label or str(k) for k in h.nodes] for h in game.infosets]
+        self.chance_probs(game)
+
+    def chance_probs(self, game: Game) -> None:
+        """Take ``game``'s chance probabilities (a game of this shape) and their logs."""
+        self.g = game
+        probs = [game.nodes[k].probs[b] for k, b in self.branches]
+        self.pc = np.array(probs, dtype=float)
+        self.lpc = np.array([np.log(p) if p > 0 else -np.inf for p in probs], dtype=float)
+
+    def log_reach(self, logsig: np.ndarray) -> np.ndarray:
+        """Log reach probability of every node from the flat log-probabilities ``logsig``:
+        each child's is its parent's plus the log-probability of the move."""
+        inc = np.concatenate([logsig, self.lpc])
+        lr = np.full(len(self.g.nodes), -np.inf)
+        lr[self.g.root] = 0.0
+        for kids, par, src in self.reach_steps:
+            lr[kids] = lr[par] + inc[src]
         return lr
 
     def nature_value(self, k: int, v: np.ndarray) -> bool:
@@ -206,14 +270,18 @@ class _Evaluator:
             return False
         return True
 
-    def values(self, sig: list[np.ndarray]) -> np.ndarray:
-        g = self.g
-        v = np.zeros((len(g.nodes), self.npl))
-        for k in reversed(self.order):
-            if not self.nature_value(k, v):
-                n = g.nodes[k]
-                s = sig[n.infoset]
-                v[k] = sum(s[a] * v[c] for a, c in enumerate(n.children))
+    def values(self, sig: np.ndarray) -> np.ndarray:
+        """Normalised expected payoffs at every node for the flat profile ``sig``: a node's
+        is ``0 + w_1 v_1 + w_2 v_2 + ...`` over its children in order (as Python's sum)."""
+        w = np.concatenate([sig, self.pc])
+        v = np.zeros((len(self.g.nodes), self.npl))
+        v[self.term] = self.u_term
+        for ks, kids, src in self.value_steps:
+            terms = w[src][:, :, None] * v[kids]  # (nodes, children, players)
+            acc = 0.0 + terms[:, 0]
+            for j in range(1, kids.shape[1]):
+                acc = acc + terms[:, j]
+            v[ks] = acc
         return v
 
     def beliefs(self, lr: np.ndarray) -> list[np.ndarray]:
@@ -228,9 +296,9 @@ class _Evaluator:
 
     def action_values(self, sig: list[np.ndarray], logsig: list[np.ndarray]
                       ) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray, np.ndarray]:
-        lr = self.log_reach(logsig)
+        lr = self.log_reach(_flat(logsig))
         mu = self.beliefs(lr)
-        v = self.values(sig)
+        v = self.values(_flat(sig))
         q = []
         for h, m in zip(self.g.infosets, mu, strict=True):
             qa = np.zeros(len(h.actions))
@@ -238,6 +306,29 @@ class _Evaluator:
                 qa += w * v[self.g.nodes[k].children, h.player]
             q.append(qa)
         return q, mu, v, lr
+
+    def belief_dicts(self, mu: list[np.ndarray]) -> dict[str, dict[str, float]]:
+        """:attr:`Solution.beliefs` from the beliefs per information set."""
+        return {h.key: dict(zip(lab, m.tolist(), strict=True))
+                for h, lab, m in zip(self.g.infosets, self.labels, mu, strict=True)}
+
+    def summary(self, p: np.ndarray, lr: np.ndarray, v: np.ndarray
+                ) -> tuple[dict[str, dict[str, float]], dict[str, float], dict[str, float]]:
+        """The strategy (from the flat profile ``p``), outcome distribution (from the log
+        reach ``lr``) and expected payoffs (from the values ``v``) of a :class:`Solution`."""
+        game, pl = self.g, p.tolist()
+        strategy, i = {}, 0
+        for h in game.infosets:
+            strategy[h.key] = dict(zip(h.actions, pl[i:i + len(h.actions)], strict=True))
+            i += len(h.actions)
+        outcomes: dict[str, float] = {}
+        reach = np.exp(lr).tolist()
+        for k, o in self.outcome_of:
+            if reach[k] > 0:
+                outcomes[o] = outcomes.get(o, 0.0) + reach[k]
+        expected = dict(zip(game.players, (v[game.root] * self.scale + self.lo).tolist(),
+                            strict=True))
+        return strategy, outcomes, expected
 
 
 def _split(z: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
@@ -257,21 +348,15 @@ def _pack(q: list[np.ndarray]) -> np.ndarray:
 def _solution(game: Game, ev: _Evaluator, sig: list[np.ndarray], logsig: list[np.ndarray],
               lam: float | None, tol: float) -> Solution:
     q, mu, v, lr = ev.action_values(sig, logsig)
-    strategy, beliefs = {}, {}
-    for h, s, m in zip(game.infosets, sig, mu, strict=True):
-        strategy[h.key] = {a: float(x) for a, x in zip(h.actions, s, strict=True)}
-        beliefs[h.key] = {game.nodes[k].label or str(k): float(w)
-                          for k, w in zip(h.nodes, m, strict=True)}
-    outcomes: dict[str, float] = {}
-    reach = np.exp(lr)
-    for k, n in enumerate(game.nodes):
-        if n.kind == "terminal" and reach[k] > 0:
-            outcomes[n.outcome] = outcomes.get(n.outcome, 0.0) + float(reach[k])
-    expected = {p: float(v[game.root, i] * ev.scale[i] + ev.lo[i])
-                for i, p in enumerate(game.players)}
+    strategy, outcomes, expected = ev.summary(_flat(sig), lr, v)
     viol = max((float(np.max(qa) - qa[s > tol].min()) for qa, s in zip(q, sig, strict=True)),
                default=0.0)
-    return Solution(strategy, beliefs, outcomes, expected, viol, lam)
+    return Solution(strategy, ev.belief_dicts(mu), outcomes, expected, viol, lam)
+
+
+def _flat(parts: Sequence[np.ndarray]) -> np.ndarray:
+    """Per-information-set arrays -> one flat array of floats."""
+    return np.concatenate([np.asarray(x, dtype=float) for x in parts]) if parts else np.zeros(0)
 
 
 def pbe_violation(game: Game, strategy: dict[str, dict[str, float]], tol: float = 1e-6,
@@ -284,7 +369,7 @@ def pbe_violation(game: Game, strategy: dict[str, dict[str, float]], tol: float 
     ev = _Evaluator(game)
     cq = _CondQ(game, ev)
     p = np.concatenate([[strategy[h.key][a] for a in h.actions] for h in game.infosets])
-    fallback = None if beliefs is None else _belief_arrays(game, beliefs)
+    fallback = None if beliefs is None else _flat(_belief_arrays(game, beliefs))
     q, _ = cq.q(p, fallback)
     return cq.violation(q, p, tol)
 
@@ -319,29 +404,42 @@ def backward_induction(game: Game) -> Solution:
     return _solution(game, ev, sig, logsig, None, 1e-9)
 
 
-def _group_lse(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """log-sum-exp of consecutive groups of ``x`` beginning at ``starts``."""
+def _group_lse(x: np.ndarray, starts: np.ndarray, rep: np.ndarray | None = None
+               ) -> np.ndarray:
+    """log-sum-exp of consecutive groups of ``x`` beginning at ``starts`` (``rep``: the group
+    of each element, if known)."""
     m = np.maximum.reduceat(x, starts)
-    sizes = np.diff(np.append(starts, len(x)))
+    if rep is None:
+        rep = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(x))))
     mm = np.where(np.isfinite(m), m, 0.0)
     with np.errstate(divide="ignore"):
-        return np.log(np.add.reduceat(np.exp(x - np.repeat(mm, sizes)), starts)) + mm
+        return np.log(np.add.reduceat(np.exp(x - mm[rep]), starts)) + mm
 
 
 #: a path's chance moves from the root, in order: (chance node, branch) pairs
 _Chain = tuple[tuple[int, int], ...]
 
 
-def _log_chains(game: Game, chains: Sequence[_Chain]) -> np.ndarray:
-    """For each chain, the log of the probability of its chance moves in ``game``, summed
-    along the path from 0 (``-inf`` for a move of probability 0)."""
-    out = np.zeros(len(chains))
-    for i, chain in enumerate(chains):
-        logc = 0.0
-        for k, b in chain:
-            p = game.nodes[k].probs[b]
-            logc = logc + (np.log(p) if p > 0 else -np.inf)
-        out[i] = logc
+def _chain_steps(ev: _Evaluator, chains: Sequence[_Chain]
+                 ) -> tuple[int, list[tuple[np.ndarray, np.ndarray]]]:
+    """The chains as index arrays: their number and, for each position along a path, the
+    chains that long and the place of their move there in ``ev.branches``."""
+    pos = [[ev.branch_pos[kb] for kb in chain] for chain in chains]
+    steps = []
+    for j in range(max((len(x) for x in pos), default=0)):
+        rows = [i for i, x in enumerate(pos) if len(x) > j]
+        steps.append((np.array(rows, dtype=int), np.array([pos[i][j] for i in rows], dtype=int)))
+    return len(chains), steps
+
+
+def _log_chains(ev: _Evaluator, chains: tuple[int, list[tuple[np.ndarray, np.ndarray]]]
+                ) -> np.ndarray:
+    """For each chain (:func:`_chain_steps`), the log of the probability of its chance moves
+    in ``ev``'s game, summed along the path from 0 (``-inf`` for a move of probability 0)."""
+    n, steps = chains
+    out = np.zeros(n)
+    for rows, src in steps:
+        out[rows] = out[rows] + ev.lpc[src]
     return out
 
 
@@ -355,28 +453,52 @@ def _shape_key(game: Game) -> tuple[Any, ...]:
             tuple((h.player, h.key, h.actions, tuple(h.nodes)) for h in game.infosets))
 
 
-#: built _FastQ and _CondQ by :func:`_shape_key`, reused for games that differ in their
-#: chance probabilities only (e.g. a deterrence game at other priors: issue 15)
-_SHAPES: dict[tuple[Any, ...], tuple[_FastQ, _CondQ]] = {}
+#: built _Evaluator, _FastQ, _CondQ and _Free by :func:`_shape_key`, reused for games that
+#: differ in their chance probabilities only (e.g. a deterrence game at other priors: issue 15)
+_SHAPES: dict[tuple[Any, ...], tuple[_Evaluator, _FastQ, _CondQ, _Free]] = {}
 _MAX_SHAPES = 64
 
 
-def _action_values(game: Game, ev: _Evaluator, key: tuple[Any, ...]
-                   ) -> tuple[_FastQ, _CondQ]:
-    """:class:`_FastQ` and :class:`_CondQ` of ``game`` of shape ``key``
-    (:func:`_shape_key`): built once per shape, then copied with this game's chance
-    log-probabilities (the same numbers as building them, without walking the tree again)."""
+def _shaped(game: Game, key: tuple[Any, ...]) -> tuple[_Evaluator, _FastQ, _CondQ, _Free]:
+    """:class:`_Evaluator`, :class:`_FastQ`, :class:`_CondQ` and :class:`_Free` of ``game``
+    of shape ``key`` (:func:`_shape_key`): built once per shape, then copied with this game's
+    chance probabilities (the same numbers as building them, without walking the tree
+    again)."""
     shared = _SHAPES.get(key)
     if shared is None:
-        fq, cq = _FastQ(game, ev), _CondQ(game, ev)
+        ev = _Evaluator(game)
+        built = ev, _FastQ(game, ev), _CondQ(game, ev), _Free(ev.sizes)
         if len(_SHAPES) < _MAX_SHAPES:
-            _SHAPES[key] = (fq, cq)
-        return fq, cq
-    fq, cq = copy.copy(shared[0]), copy.copy(shared[1])
-    fq.cT, fq.cD = (_log_chains(game, ch) for ch in fq.chains)
-    cq.cD, cq.c = (_log_chains(game, ch) for ch in cq.chains)
+            _SHAPES[key] = built
+        return built
+    ev, fq, cq = copy.copy(shared[0]), copy.copy(shared[1]), copy.copy(shared[2])
+    ev.chance_probs(game)
+    fq.cT, fq.cD = (_log_chains(ev, ch) for ch in fq.chains)
+    cq.cD, cq.c = (_log_chains(ev, ch) for ch in cq.chains)
     cq.g = game
-    return fq, cq
+    return ev, fq, cq, shared[3]
+
+
+class _Free:
+    """The trace's coordinates of a profile (:class:`_Trace`): the logit of every action but
+    the first of its information set against that first one, as index arrays."""
+
+    def __init__(self, sizes: list[int]) -> None:
+        offs = np.cumsum([0, *sizes])
+        self.sizes, self.offs = sizes, offs
+        self.first = offs[:-1]
+        self.free = np.setdiff1d(np.arange(offs[-1]), self.first)
+        owner = np.repeat(np.arange(len(sizes)), [m - 1 for m in sizes])
+        self.group = np.repeat(np.arange(len(sizes)), sizes)
+        self.same = self.group[:, None] == self.group[None, self.free]
+        self.eye = np.eye(len(self.free))
+        self.ref = self.first[owner]  # the first action of each free action's information set
+        self.cols = np.arange(len(self.free))
+        # the non-zero entries of d ls / d z, flattened: (action, free action) of one set,
+        # and the diagonal (free action, itself)
+        same_row, self.same_col = np.nonzero(self.same)
+        self.same_flat = same_row * len(self.free) + self.same_col
+        self.free_flat = self.free * len(self.free) + self.cols
 
 
 class _FastQ:
@@ -430,8 +552,8 @@ class _FastQ:
                 walk(c, [*path, j], chain, [*above, j])
 
         walk(game.root, [], (), [])
-        self.chains = (chains_t, chains_d)
-        self.cT, self.cD = (_log_chains(game, ch) for ch in self.chains)
+        self.chains = (_chain_steps(ev, chains_t), _chain_steps(ev, chains_d))
+        self.cT, self.cD = (_log_chains(ev, ch) for ch in self.chains)
         self.UJ = self.UT[:, self.act_player].T  # (nact, T): payoff of the acting player
         # the (action, terminal) pairs below each other, row-major, and what q_jac reads
         # from them: only these entries of the (nact, T) weight matrix are non-zero
@@ -441,6 +563,8 @@ class _FastQ:
         self.MDp = self.MD[self.h_perm]
         self.h_rep = np.repeat(np.arange(len(self.h_len)), self.h_len)
         self.diag = np.arange(nact)
+        # the same entries in the flattened (nact, T) matrix
+        self.p_flat = self.pj * len(term) + self.pt
 
     def q(self, ls: np.ndarray) -> np.ndarray:
         return self.q_jac(ls, False)[0]
@@ -448,8 +572,10 @@ class _FastQ:
     def beliefs(self, ls: np.ndarray) -> list[np.ndarray]:
         """Bayes' rule beliefs at every information set (all reached: ``ls`` finite)."""
         lrh = (self.MD @ ls + self.cD)[self.h_perm]
-        lh = _group_lse(lrh, self.h_starts)
-        return np.split(np.exp(lrh - np.repeat(lh, self.h_len)), self.h_starts[1:])
+        lh = _group_lse(lrh, self.h_starts, self.h_rep)
+        mu = np.exp(lrh - lh[self.h_rep])
+        return [mu[i:i + n] for i, n in zip(self.h_starts.tolist(), self.h_len.tolist(),
+                                            strict=True)]
 
     def q_jac(self, ls: np.ndarray, jac: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
         """Q and, if ``jac``, dQ/d(log-probabilities): with A_jt = pi(t) u(t) / (sigma_j
@@ -459,7 +585,7 @@ class _FastQ:
         lr_t = self.MT @ ls + self.cT
         lrh = (self.MD @ ls + self.cD)[self.h_perm]
         lh = (_finite_group_lse(lrh, self.h_starts, self.h_rep) if np.isfinite(lrh).all()
-              else _group_lse(lrh, self.h_starts))
+              else _group_lse(lrh, self.h_starts, self.h_rep))
         a = np.zeros(self.B.shape)
         a[self.pj, self.pt] = np.exp(lr_t[self.pt] - ls[self.pj] - lh[self.ph]) * self.pu
         q = a.sum(axis=1)
@@ -539,8 +665,8 @@ class _CondQ:
                 walk(c, [*path, j], chain)
 
         walk(game.root, [], ())
-        self.chains = (chains_d, rows_c)
-        self.cD, self.c = (_log_chains(game, ch) for ch in self.chains)
+        self.chains = (_chain_steps(ev, chains_d), _chain_steps(ev, rows_c))
+        self.cD, self.c = (_log_chains(ev, ch) for ch in self.chains)
         self.P = np.array(rows_p)
         self.r_node = np.array(rows_node, dtype=int)
         self.r_act = np.array(rows_act, dtype=int)
@@ -549,28 +675,36 @@ class _CondQ:
         self.h_len = np.array([len(h.nodes) for h in game.infosets])
         self.h_starts = np.cumsum([0, *self.h_len])[:-1]
         self.uniform = np.repeat(1.0 / self.h_len, self.h_len)
+        self.h_rep = np.repeat(np.arange(len(self.h_len)), self.h_len)
+        self.h_bounds = [(int(i), int(i + n)) for i, n in zip(self.h_starts, self.h_len,
+                                                              strict=True)]
+        at = np.zeros(len(self.h_perm), dtype=int)  # each decision node's place in h_perm
+        at[self.h_perm] = np.arange(len(self.h_perm))
+        self.r_belief = at[self.r_node]  # the belief (in h_perm order) of each row's node
+        #: the rows of each (node, action) pair (project_belief)
+        pairs = set(zip(self.r_node.tolist(), self.r_act.tolist(), strict=True))
+        self.rows_of = {(n, a): np.flatnonzero((self.r_node == n) & (self.r_act == a))
+                        for n, a in pairs}
+        self.act_starts = offs[:-1][np.asarray(ev.sizes, dtype=int) > 0]  # (violation)
+        self.h_of = np.repeat(np.arange(len(ev.sizes)), ev.sizes).tolist()  # each action's set
 
-    def q(self, p: np.ndarray, fallback: list[np.ndarray] | None = None
+    def q(self, p: np.ndarray, fallback: np.ndarray | None = None
           ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Action values (flat, per action) and beliefs (per information set) for the flat
-        behaviour profile ``p``; ``fallback`` beliefs at unreached sets (default uniform)."""
+        behaviour profile ``p``; ``fallback`` beliefs at unreached sets (flat, information
+        set after information set; default uniform)."""
         with np.errstate(divide="ignore"):
             ls = np.maximum(np.log(np.clip(p, 0.0, None)), 1.5 * _UNREACHED)
         lr = self.MD @ ls + self.cD
         lr = np.where(lr < _UNREACHED, -np.inf, lr)[self.h_perm]
-        lse = _group_lse(lr, self.h_starts)
+        lse = _group_lse(lr, self.h_starts, self.h_rep)
         reached = np.isfinite(lse)
-        rep = np.repeat(np.where(reached, lse, 0.0), self.h_len)
-        m = np.exp(lr - rep)
-        fb = (self.uniform if fallback is None
-              else np.concatenate([np.asarray(f, dtype=float) for f in fallback]))
-        m = np.where(np.repeat(reached, self.h_len), m, fb)
-        mu_node = np.zeros(len(self.cD))
-        mu_node[self.h_perm] = m
-        mus = np.split(m, self.h_starts[1:])
+        m = np.exp(lr - np.where(reached, lse, 0.0)[self.h_rep])
+        m = np.where(reached[self.h_rep], m, self.uniform if fallback is None else fallback)
+        mus = [m[i:j] for i, j in self.h_bounds]
         e = self.P @ ls + self.c
         w = np.where(e < _UNREACHED, 0.0, np.exp(np.minimum(e, 0.0)))
-        q = np.bincount(self.r_act, weights=mu_node[self.r_node] * w * self.r_u,
+        q = np.bincount(self.r_act, weights=m[self.r_belief] * w * self.r_u,
                         minlength=self.nact)
         return q, mus
 
@@ -593,9 +727,10 @@ class _CondQ:
         nodes = self.h_perm[self.h_starts[h]:self.h_starts[h] + self.h_len[h]]
         acts = self.offs[h] + support
         val = np.zeros((len(nodes), len(acts)))  # val[n, a]: value of a at node n
+        empty = np.zeros(0, dtype=int)
         for i, n in enumerate(nodes):
             for j, a in enumerate(acts):
-                val[i, j] = w[(self.r_node == n) & (self.r_act == a)].sum()
+                val[i, j] = w[self.rows_of.get((int(n), int(a)), empty)].sum()
         for keep in (mu0 > 1e-12, np.ones(len(mu0), dtype=bool)):
             a_mat = np.vstack([(val[keep, 1:] - val[keep, :1]).T, np.ones(int(keep.sum()))])
             b = np.zeros(len(a_mat))
@@ -611,12 +746,16 @@ class _CondQ:
         return None
 
     def violation(self, q: np.ndarray, p: np.ndarray, tol: float) -> float:
+        """Largest gain of a best response over the worst action used (probability above
+        ``tol``) at any information set where one is used; 0 if none."""
+        if not len(self.act_starts):
+            return 0.0
+        used = p > tol
+        hi = np.maximum.reduceat(q, self.act_starts)
+        lo = np.minimum.reduceat(np.where(used, q, np.inf), self.act_starts)
         out = 0.0
-        for h in range(len(self.sizes)):
-            qa, pa = q[self.offs[h]:self.offs[h + 1]], p[self.offs[h]:self.offs[h + 1]]
-            used = pa > tol
-            if used.any():
-                out = max(out, float(qa.max() - qa[used].min()))
+        for gain in (hi - lo)[np.logical_or.reduceat(used, self.act_starts)].tolist():
+            out = max(out, gain)
         return out
 
 
@@ -641,19 +780,22 @@ def _unstick(p: np.ndarray) -> np.ndarray:
 
 def _polish(cq: _CondQ, p_approx: np.ndarray, fallback: list[np.ndarray],
             thresholds: Sequence[float] = (1e-2, 1e-3), tol: float = 1e-9
-            ) -> tuple[np.ndarray, list[np.ndarray]] | None:
+            ) -> tuple[np.ndarray, list[np.ndarray], float] | None:
     """Exact equilibrium near an approximate one: take the support of ``p_approx`` (actions
     above a threshold), solve the indifference conditions among the support actions of every
     information set (Bayes' rule where reached, ``fallback`` beliefs elsewhere) and accept
-    the result only if no action anywhere does better than the support (within ``tol``)."""
+    the result only if no action anywhere does better than the support (within ``tol``):
+    the profile, its beliefs and its largest deviation gain."""
     offs = cq.offs
+    fb_flat = _flat(fallback)
     tried: set[tuple[int, ...]] = set()
     for thr in thresholds:
-        supports = []
-        for h in range(len(cq.sizes)):
-            pa = p_approx[offs[h]:offs[h + 1]]
-            sup = np.flatnonzero(pa > thr)
-            supports.append(sup if len(sup) else np.array([int(np.argmax(pa))]))
+        above: list[list[int]] = [[] for _ in cq.sizes]
+        for j in np.flatnonzero(p_approx > thr).tolist():
+            above[cq.h_of[j]].append(j - int(offs[cq.h_of[j]]))
+        supports = [np.array(a, dtype=np.intp) if a
+                    else np.array([int(np.argmax(p_approx[offs[h]:offs[h + 1]]))])
+                    for h, a in enumerate(above)]
         key = tuple(int(offs[h] + a) for h, sup in enumerate(supports) for a in sup)
         if key in tried:
             continue
@@ -666,35 +808,35 @@ def _polish(cq: _CondQ, p_approx: np.ndarray, fallback: list[np.ndarray],
         eqs = [h for h in mixing if reached[h]]
         theta0 = np.concatenate([_unstick(p_approx[offs[h] + supports[h]]) for h in mixing]
                                 ) if mixing else np.zeros(0)
+        pure = np.array([offs[h] + sup[0] for h, sup in enumerate(supports) if len(sup) == 1],
+                        dtype=int)
+        mixed = [(offs[h] + supports[h], len(supports[h])) for h in mixing]
 
-        def profile(theta: np.ndarray, supports: list[np.ndarray] = supports,
-                    mixing: list[int] = mixing) -> np.ndarray:
+        def profile(theta: np.ndarray, pure: np.ndarray = pure,
+                    mixed: list[tuple[np.ndarray, int]] = mixed) -> np.ndarray:
             p = np.zeros(cq.nact)
+            p[pure] = 1.0
             i = 0
-            for h, sup in enumerate(supports):
-                if h in mixing:
-                    k = len(sup)
-                    p[offs[h] + sup] = _stick(theta[i:i + k - 1], k)
-                    i += k - 1
-                else:
-                    p[offs[h] + sup[0]] = 1.0
+            for acts, k in mixed:
+                p[acts] = _stick(theta[i:i + k - 1], k)
+                i += k - 1
             return p
-
-        def resid(theta: np.ndarray, supports: list[np.ndarray] = supports,
-                  eqs: list[int] = eqs, profile=profile) -> np.ndarray:  # noqa: ANN001
-            q, _ = cq.q(profile(theta), fallback)
-            return np.concatenate([q[offs[h] + supports[h][1:]] - q[offs[h] + supports[h][0]]
-                                   for h in eqs])
 
         theta = theta0
         if eqs:
             sel = np.concatenate([np.full(len(supports[h]) - 1, h in eqs) for h in mixing])
+            # each equation: an equilibrium action's value against its set's first one
+            alt = np.concatenate([offs[h] + supports[h][1:] for h in eqs])
+            base = np.concatenate([np.full(len(supports[h]) - 1, offs[h] + supports[h][0])
+                                   for h in eqs])
 
             def square(x: np.ndarray, sel: np.ndarray = sel, theta0: np.ndarray = theta0,
-                       resid=resid) -> np.ndarray:  # noqa: ANN001
+                       profile=profile, alt: np.ndarray = alt,  # noqa: ANN001
+                       base: np.ndarray = base) -> np.ndarray:
                 th = theta0.copy()
                 th[sel] = x
-                return resid(th)
+                q, _ = cq.q(profile(th), fb_flat)
+                return q[alt] - q[base]  # type: ignore[no-any-return]
 
             sol = optimize.root(square, theta0[sel], method="hybr", options={"xtol": 1e-13})
             x = sol.x
@@ -718,9 +860,10 @@ def _polish(cq: _CondQ, p_approx: np.ndarray, fallback: list[np.ndarray],
                 fb[h] = mu
         if not ok:
             continue
-        q, mus = cq.q(p, fb)
-        if cq.violation(q, p, 1e-12) <= tol and cq.reached(p).tolist() == reached.tolist():
-            return p, mus
+        q, mus = cq.q(p, _flat(fb))
+        viol = cq.violation(q, p, 1e-12)
+        if viol <= tol and cq.reached(p).tolist() == reached.tolist():
+            return p, mus, viol
     return None
 
 
@@ -824,20 +967,13 @@ class _Trace:
 
     def __init__(self, game: Game, exact: bool) -> None:
         self.game = game
-        self.ev = _Evaluator(game)
         self.shape = _shape_key(game)
-        self.fq, cq = _action_values(game, self.ev, self.shape)
+        self.ev, self.fq, cq, fr = _shaped(game, self.shape)
         self.cq = cq if exact else None
-        sizes, offs = self.ev.sizes, self.fq.offs
-        self.sizes, self.offs = sizes, offs
-        self.first = offs[:-1]
-        self.free = np.setdiff1d(np.arange(offs[-1]), self.first)
-        owner = np.repeat(np.arange(len(sizes)), [m - 1 for m in sizes])
-        self.group = np.repeat(np.arange(len(sizes)), sizes)
-        self.same = self.group[:, None] == self.group[None, self.free]
-        self.eye = np.eye(len(self.free))
-        self.ref = self.first[owner]  # the first action of each free action's information set
-        self.cols = np.arange(len(self.free))
+        self.sizes, self.offs, self.first, self.free = fr.sizes, fr.offs, fr.first, fr.free
+        self.group, self.same, self.eye, self.ref = fr.group, fr.same, fr.eye, fr.ref
+        self.cols, self.same_flat, self.same_col = fr.cols, fr.same_flat, fr.same_col
+        self.free_flat = fr.free_flat
         self.z = np.zeros(len(self.free))
         self.z_old: np.ndarray | None = None  # the point before z on the branch
         self.prev = 0.1
@@ -849,7 +985,7 @@ class _Trace:
         logits = np.zeros(self.offs[-1])
         logits[self.free] = z
         if not np.isfinite(z).all():  # a diverging step: the guarded form
-            return logits - np.repeat(_group_lse(logits, self.first), self.sizes)
+            return logits - _group_lse(logits, self.first, self.group)[self.group]
         return logits - _finite_group_lse(logits, self.first, self.group)[self.group]
 
     def resid(self, z: np.ndarray, lam: float) -> np.ndarray:
@@ -886,23 +1022,15 @@ class _Trace:
             zz = zz - 0.05 * self.resid(zz, hi)
         return zz
 
-    def beliefs_of(self, mu: list[np.ndarray]) -> dict[str, dict[str, float]]:
-        game = self.game
-        return {h.key: {game.nodes[k].label or str(k): float(w)
-                        for k, w in zip(h.nodes, m, strict=True)}
-                for h, m in zip(game.infosets, mu, strict=True)}
-
-    def exact_solution(self, p: np.ndarray, mus: list[np.ndarray], lam: float) -> Solution:
-        cq = self.cq
-        assert cq is not None
-        offs = self.offs
-        sig = [p[offs[h]:offs[h + 1]] for h in range(len(self.sizes))]
+    def solution(self, p: np.ndarray, mus: list[np.ndarray], viol: float, lam: float,
+                 exact: bool) -> Solution:
+        """The :class:`Solution` of the flat profile ``p`` with beliefs ``mus`` and deviation
+        gain ``viol``."""
         with np.errstate(divide="ignore"):
-            logsig_p = [np.log(x) for x in sig]
-        q, _ = cq.q(p, mus)
-        out = _solution(self.game, self.ev, sig, logsig_p, lam, 1e-12)
-        return Solution(out.strategy, self.beliefs_of(mus), out.outcome_probs,
-                        out.expected_payoffs, cq.violation(q, p, 1e-12), lam, exact=True)
+            lr = self.ev.log_reach(np.log(p))
+        strategy, outcomes, expected = self.ev.summary(p, lr, self.ev.values(p))
+        return Solution(strategy, self.ev.belief_dicts(mus), outcomes, expected, viol, lam,
+                        exact)
 
     def try_polish(self, lam: float, last: bool) -> None:
         """Polish the branch point (:func:`_polish`) unless its support is the one that
@@ -915,12 +1043,12 @@ class _Trace:
         self.last_pattern = pattern
         found = _polish(self.cq, np.exp(ls), self.fq.beliefs(ls))
         if found is not None:
-            self.found = self.exact_solution(*found, lam)
+            self.found = self.solution(*found, lam, True)
 
     def finish(self, lam: float, tol: float, clean: float) -> Solution | AllianceLabError:
         """The traced profile at the last precision, cleaned (or polished once more);
         the error when it is no equilibrium within ``tol``."""
-        ev, offs, game = self.ev, self.offs, self.game
+        ev, offs = self.ev, self.offs
         ls = self.logprobs(self.z)
         logsig = [ls[offs[h]:offs[h + 1]] for h in range(len(self.sizes))]
         sig = [np.exp(x) for x in logsig]
@@ -934,16 +1062,12 @@ class _Trace:
         if self.cq is not None:  # last chance: polish the cleaned profile
             found = _polish(self.cq, np.concatenate(cleaned), mu)
             if found is not None:
-                return self.exact_solution(*found, lam)
+                return self.solution(*found, lam, True)
         if viol > tol:
             return AllianceLabError(
                 f"solver did not reach an equilibrium (deviation gain {viol:.2g})")
-        with np.errstate(divide="ignore"):
-            logsig_c = [np.log(s) for s in cleaned]
-        out = _solution(game, ev, cleaned, logsig_c, lam, clean)
         # beliefs from the logit limit (defined off the path too)
-        return Solution(out.strategy, self.beliefs_of(mu), out.outcome_probs,
-                        out.expected_payoffs, viol, lam)
+        return self.solution(np.concatenate(cleaned), mu, viol, lam, False)
 
 
 def _advance_all(traces: list[_Trace], lam: float) -> None:
@@ -972,12 +1096,13 @@ def _advance_all(traces: list[_Trace], lam: float) -> None:
         tr.z_old, tr.z = tr.z, x
 
 
-def _resid_jac_all(traces: list[_Trace], z: np.ndarray, lam: float
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def _resid_jac_all(traces: list[_Trace], z: np.ndarray, lam: float, c_t: np.ndarray,
+                   c_d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:meth:`_Trace.resid_jac` of every trace (games of one shape) at its row of ``z``,
     on arrays with a leading game axis: elementwise the same operations, the matrix
     products and sums per game as alone (stacked ``matmul``), so every number is the one
-    the game gets alone. A row that is not finite is computed alone."""
+    the game gets alone. ``c_t``, ``c_d``: the traces' ``fq.cT``, ``fq.cD`` stacked. A row
+    that is not finite is computed alone."""
     t0, fq = traces[0], traces[0].fq
     free, ref, first, group = t0.free, t0.ref, t0.first, t0.group
     g_n = len(traces)
@@ -989,8 +1114,6 @@ def _resid_jac_all(traces: list[_Trace], z: np.ndarray, lam: float
     m = np.maximum.reduceat(logits, first, axis=1)
     lse = np.log(np.add.reduceat(np.exp(logits - m[:, group]), first, axis=1)) + m
     ls = logits - lse[:, group]
-    c_t = np.stack([tr.fq.cT for tr in traces])
-    c_d = np.stack([tr.fq.cD for tr in traces])
     lr_t = np.matmul(fq.MT[None], ls[:, :, None])[:, :, 0] + c_t
     lrh = (np.matmul(fq.MD[None], ls[:, :, None])[:, :, 0] + c_d)[:, fq.h_perm]
     if not np.isfinite(lrh).all():
@@ -999,17 +1122,21 @@ def _resid_jac_all(traces: list[_Trace], z: np.ndarray, lam: float
     mh = np.maximum.reduceat(lrh, fq.h_starts, axis=1)
     lh = np.log(np.add.reduceat(np.exp(lrh - mh[:, fq.h_rep]), fq.h_starts, axis=1)) + mh
     a = np.zeros((g_n, *fq.B.shape))
-    a[:, fq.pj, fq.pt] = np.exp(lr_t[:, fq.pt] - ls[:, fq.pj] - lh[:, fq.ph]) * fq.pu
+    take = np.take  # x[:, idx], faster
+    a.reshape(g_n, -1)[:, fq.p_flat] = np.exp(take(lr_t, fq.pt, 1) - take(ls, fq.pj, 1)
+                                              - take(lh, fq.ph, 1)) * fq.pu
     q = a.sum(axis=2)
-    mu = np.exp(lrh - lh[:, fq.h_rep])
-    gsum = np.add.reduceat(mu[:, :, None] * fq.MDp[None], fq.h_starts, axis=1)
     dq = a @ fq.MT
-    dq[:, fq.diag, fq.diag] -= q
-    dq -= q[:, :, None] * gsum[:, fq.act_h]
-    dls = np.where(t0.same[None], (-np.exp(ls)[:, free])[:, None, :], -0.0)
-    dls[:, free, t0.cols] += 1.0
-    dd = (dq[:, free] - dq[:, ref]) @ dls
-    return z - lam * (q[:, free] - q[:, ref]), t0.eye[None] - lam * dd
+    diag = dq.reshape(g_n, -1)[:, ::dq.shape[1] + 1]  # a view (matmul output: contiguous)
+    diag -= q
+    mu = np.exp(lrh - lh[:, fq.h_rep])
+    dq -= q[:, :, None] * np.add.reduceat(mu[:, :, None] * fq.MDp[None], fq.h_starts,
+                                          axis=1)[:, fq.act_h]
+    dls = np.full((g_n, *t0.same.shape), -0.0)
+    dls.reshape(g_n, -1)[:, t0.same_flat] = (-np.exp(ls)[:, free])[:, t0.same_col]
+    dls.reshape(g_n, -1)[:, t0.free_flat] += 1.0
+    dd = (take(dq, free, 1) - take(dq, ref, 1)) @ dls
+    return z - lam * (take(q, free, 1) - take(q, ref, 1)), t0.eye[None] - lam * dd
 
 
 def _newton_all(traces: list[_Trace], z0: np.ndarray, lam: float, *, xtol: float = 1e-11,
@@ -1021,8 +1148,10 @@ def _newton_all(traces: list[_Trace], z0: np.ndarray, lam: float, *, xtol: float
     if z0.shape[1] == 0:
         return list(z0)
     out: list[np.ndarray | None] = [None] * n
+    c_t = np.stack([tr.fq.cT for tr in traces])
+    c_d = np.stack([tr.fq.cD for tr in traces])
     z = z0.copy()
-    f, jac = _resid_jac_all(traces, z, lam)
+    f, jac = _resid_jac_all(traces, z, lam, c_t, c_d)
     norm = np.abs(f).max(axis=1)
     live = np.arange(n)
     for _ in range(max_iter):
@@ -1042,31 +1171,34 @@ def _newton_all(traces: list[_Trace], z0: np.ndarray, lam: float, *, xtol: float
         live = live[ok[live]]
         scale = xtol * (1.0 + np.abs(z).max(axis=1))
         done = np.abs(dz).max(axis=1) <= scale
-        for k in live[done[live]]:
+        for k in live[done[live]].tolist():
             out[k] = z[k] - dz[k]  # converged: a full step this small needs no more checking
         live = live[~done[live]]
         step = np.ones(n)
         searching = live
-        accepted: list[int] = []
+        accepted: list[np.ndarray] = []
         for _ in range(12):  # backtrack until the residual shrinks
             if not searching.size:
                 break
             trial = z[searching] - step[searching, None] * dz[searching]
-            f_new, jac_new = _resid_jac_all([traces[k] for k in searching], trial, lam)
+            f_new, jac_new = _resid_jac_all([traces[k] for k in searching.tolist()], trial,
+                                            lam, c_t[searching], c_d[searching])
             new = np.abs(f_new).max(axis=1)
             good = (new <= (1.0 - 1e-4 * step[searching]) * norm[searching]) | (new < 1e-13)
-            for i in np.flatnonzero(good):
-                k = searching[i]
-                z[k], f[k], jac[k], norm[k] = trial[i], f_new[i], jac_new[i], new[i]
-                accepted.append(int(k))
+            took = searching[good]
+            z[took], f[took], jac[took], norm[took] = (trial[good], f_new[good], jac_new[good],
+                                                       new[good])
+            accepted.append(took)
             step[searching[~good]] *= 0.5
             searching = searching[~good]
-        live = np.array(sorted(accepted), dtype=int)
+        # (each round's rows are in order, a subset of the last round's)
+        live = (accepted[0] if len(accepted) == 1
+                else np.sort(np.concatenate([np.zeros(0, dtype=int), *accepted])))
         if not live.size:
             break
         stop = step[live] * np.abs(dz[live]).max(axis=1) <= xtol * (
             1.0 + np.abs(z[live]).max(axis=1))
-        for k in live[stop]:
+        for k in live[stop].tolist():
             out[k] = z[k].copy()
         live = live[~stop]
     return out
