@@ -23,8 +23,9 @@ __all__ = ["FAILURES", "Forecasts", "PendingForecasts", "forecast_many", "solve_
 
 #: what a numerical failure of an engine on one draw looks like.
 FAILURES = (ArithmeticError, ValueError, FloatingPointError, np.linalg.LinAlgError)
-#: chunks of an iterative engine's draws: at most this many draws per task.
-MAX_CHUNK = 25
+#: chunks of an iterative engine's draws: at most this many draws per task (the engines
+#: solve a chunk's draws together, so fewer, bigger chunks cost less).
+MAX_CHUNK = 250
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,9 @@ def submit_forecasts(problems: Sequence[Problem], model: str,
         cls().check(problems[0])  # the draws share the case's actors
     parallel = cls.iterative and evaluator is not None and evaluator.parallel
     where = evaluator if parallel and evaluator is not None else Evaluator()
-    size = max(1, min(MAX_CHUNK, -(-n // 8))) if parallel or (cls.iterative and n > 50) else n
+    # one chunk per worker; in this process, quarters (for progress) once there are many
+    parts = where.workers if parallel else 4 if cls.iterative and n > 50 else 1
+    size = max(1, min(MAX_CHUNK, -(-n // parts)))
     items = list(zip(problems, seqs, strict=True))
     bounds = chunk_bounds(n, size)
     pending = where.submit_map(solve_chunk, [(items[a:b], model) for a, b in bounds])
