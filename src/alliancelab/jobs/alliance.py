@@ -35,7 +35,7 @@ from .effects import (
     PendingEffects,
     ScenarioSet,
     Tick,
-    band,
+    bands,
     measure_all,
     variant_case,
 )
@@ -236,22 +236,26 @@ def _alliance_rows(per: list[list[AllianceEval]], labels: list[str],
     the bands of the value and (not for the baseline) of the effect over the draws."""
     items = list(dict.fromkeys(k for pv in per for ind, _, _ in pv for k in ind))
     draws = per[1:]
+    # (scenario, item, draw): the values over the draws
+    vals = np.array([[[pv[k][0].get(item, np.nan) for pv in draws] for item in items]
+                     for k in range(len(labels))], dtype=float).reshape(
+                         len(labels), len(items), len(draws))
+    n_rows = len(labels) * len(items)
+    value_bands = bands(vals.reshape(n_rows, len(draws)), len(draws))
+    effect_bands = bands((vals[1:] - vals[:1]).reshape(n_rows - len(items), len(draws)),
+                         len(draws))
     rows = []
     for k, (label, kind) in enumerate(zip(labels, kinds, strict=True)):
-        for item in items:
+        for i, item in enumerate(items):
             stated = per[0][k][0].get(item, np.nan)
             base_stated = per[0][0][0].get(item, np.nan)
-            vals = np.array([pv[k][0].get(item, np.nan) for pv in draws])
-            p5, p50, p95 = band(vals)
-            row = {"scenario": label, "kind": kind, "metric": "alliance model", "model": "",
-                   "item": item, "baseline": base_stated, "value": stated,
-                   "effect": stated - base_stated, "p5": p5, "p50": p50, "p95": p95,
-                   "draws": int(np.isfinite(vals).sum()),
-                   "effect_p5": np.nan, "effect_p50": np.nan, "effect_p95": np.nan}
-            if k > 0:
-                diffs = vals - np.array([pv[0][0].get(item, np.nan) for pv in draws])
-                row["effect_p5"], row["effect_p50"], row["effect_p95"] = band(diffs)
-            rows.append(row)
+            p5, p50, p95 = value_bands[k * len(items) + i]
+            e5, e50, e95 = effect_bands[(k - 1) * len(items) + i] if k > 0 else (np.nan,) * 3
+            rows.append({"scenario": label, "kind": kind, "metric": "alliance model",
+                         "model": "", "item": item, "baseline": base_stated, "value": stated,
+                         "effect": stated - base_stated, "p5": p5, "p50": p50, "p95": p95,
+                         "draws": int(np.isfinite(vals[k, i]).sum()),
+                         "effect_p5": e5, "effect_p50": e50, "effect_p95": e95})
     return pd.DataFrame(rows, columns=ALLIANCE_COLUMNS)
 
 

@@ -30,8 +30,8 @@ from ..scenarios.uncertainty import Draws, Uncertain, quantile_bands, with_value
 from .gaps import gap_items
 from .results import DYNAMICS_MODEL
 
-__all__ = ["EFFECT_COLUMNS", "EffectTask", "PendingEffects", "ScenarioSet", "VariantSeeds", "band",
-           "effect_tasks", "measure", "measure_all", "scenario_sets", "shock_effects",
+__all__ = ["EFFECT_COLUMNS", "EffectTask", "PendingEffects", "ScenarioSet", "VariantSeeds",
+           "bands", "effect_tasks", "measure", "measure_all", "scenario_sets", "shock_effects",
            "submit_effects", "variant_case"]
 
 EFFECT_COLUMNS = ["scenario", "kind", "metric", "model", "item", "baseline", "value", "effect",
@@ -230,20 +230,24 @@ def _effect_rows(per_variant: list[list[tuple[Metrics, dict[str, str]]]],
     draw-by-draw differences."""
     base = [pv[0][0] for pv in per_variant]
     rows: list[dict[str, Any]] = []
+    diffs: list[list[float]] = []  # per row, the draws' differences
     for k, s in enumerate(sets, start=1):
         vals = [pv[k][0] for pv in per_variant]
         for key, v in vals[0].items():
             b = base[0].get(key, np.nan)
-            diffs = np.array([vals[j].get(key, np.nan) - base[j].get(key, np.nan)
-                              for j in range(1, len(vals))])
-            p5, p50, p95 = band(diffs)
+            diffs.append([vals[j].get(key, np.nan) - base[j].get(key, np.nan)
+                          for j in range(1, len(vals))])
             rows.append({"scenario": s.label, "kind": s.kind, "metric": key[0],
                          "model": key[1], "item": key[2], "baseline": b, "value": v,
-                         "effect": v - b, "effect_p5": p5, "effect_p50": p50,
-                         "effect_p95": p95})
-    return pd.DataFrame(rows, columns=EFFECT_COLUMNS)
+                         "effect": v - b})
+    out = pd.DataFrame(rows, columns=EFFECT_COLUMNS)
+    out[["effect_p5", "effect_p50", "effect_p95"]] = bands(diffs, len(per_variant) - 1)
+    return out
 
 
-def band(values: np.ndarray) -> np.ndarray:
-    """5/50/95% of ``values`` over the draws (NaNs left out); NaNs without draws."""
-    return quantile_bands(values[:, None])[:, 0] if values.size else np.full(3, np.nan)
+def bands(rows: np.ndarray | Sequence[Sequence[float]], n_draws: int) -> np.ndarray:
+    """5/50/95% of each row of ``n_draws`` values over the draws (NaNs left out; NaNs
+    without draws), all rows at once: ``(rows, 3)``."""
+    if not n_draws:
+        return np.full((len(rows), 3), np.nan)
+    return quantile_bands(np.array(rows, dtype=float).reshape(len(rows), n_draws).T).T
