@@ -79,6 +79,22 @@ def test_a_failing_task_stops_the_stream_with_its_error():
         list(ev.stream(divmod, [(1, 0)], failed=lambda exc: AllianceLabError("lost")))
 
 
+def _sorted_keys(d: dict[str, int]) -> list[str]:
+    return sorted(d)
+
+
+def test_submit_pickled_takes_the_argument_as_it_was_when_submitted():
+    """The caller may change (or cache on) the argument while the task waits in the pool's
+    queue: the task gets it as it was at submission; sequentially it runs at once."""
+    for workers in (1, 2):
+        with Evaluator(workers) as ev:
+            arg = {f"k{i}": i for i in range(2000)}
+            fut = ev.submit_pickled(_sorted_keys, arg)
+            for i in range(2000, 4000):  # grows while a pool's feeder thread would pickle it
+                arg[f"k{i}"] = i
+            assert fut.result() == sorted(f"k{i}" for i in range(2000))
+
+
 def test_a_shared_object_is_shipped_once_per_worker():
     blob = Blob("blob-1")
     with Evaluator(shared=blob) as ev:

@@ -93,6 +93,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..execution import Evaluator
     from ..formats import read_case, read_text
     from ..jobs.run import run_job
     from ..report import check_out_dir, write_outputs
@@ -111,7 +112,9 @@ def run(args: argparse.Namespace) -> int:
     # collection would walk it again), and shared unchanged with the forked workers
     gc.freeze()
     started = time.perf_counter()
-    with _progress() as tick:
+    # one pool for the job and the report (its data files are made there while the page is
+    # rendered here)
+    with _progress() as tick, Evaluator(_workers(args.workers)) as pool:
         results = run_job(
             case,
             interventions=[*args.shock, *args.lever],
@@ -126,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
             band_models=None if args.effect_models is None
             else [m.strip() for m in args.effect_models.split(",") if m.strip()],
             alliance_draws=args.alliance_draws,
-            workers=_workers(args.workers),
+            executor=pool.executor,
             progress=tick,
             explore_n=args.explore_n,
             explore_outcome=args.explore_outcome,
@@ -134,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
         )
         tick("writing the report", 0, 1)
         command = _command(args, results.seed)
-        target = write_outputs(results, out, command=command)
+        target = write_outputs(results, out, command=command, evaluator=pool)
         tick("writing the report", 1, 1)
     print_summary(results, target, time.perf_counter() - started,
                   "json" if args.json else "csv" if args.csv else None)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import os
+import pickle
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -132,6 +133,14 @@ class Evaluator:
                 tick(done)
         return [x for part in out for x in part]
 
+    def submit_pickled(self, fn: Callable[[Any], Any], arg: Any) -> cf.Future[Any]:
+        """``fn(arg)`` started now, ``arg`` pickled here first (a pool's queue pickles in a
+        background thread): the caller may go on using ``arg``, even caching on it, while
+        the task waits. Run here at once when this evaluator is not parallel."""
+        if not self.parallel:
+            return Sequential().submit(fn, arg)
+        return self.executor.submit(_unpickled, fn, pickle.dumps(arg, pickle.HIGHEST_PROTOCOL))
+
     def submit_map(self, fn: Callable[..., Any], tasks: Sequence[tuple[Any, ...]]) -> Pending:
         """``[fn(*t) for t in tasks]`` started now and collected later with
         :meth:`Pending.result`, so this process can do other work meanwhile: on a pool or
@@ -193,6 +202,10 @@ class Pending:
 
 def _indexed(k: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[int, Any]:
     return k, fn(*args)
+
+
+def _unpickled(fn: Callable[[Any], Any], data: bytes) -> Any:
+    return fn(pickle.loads(data))  # noqa: S301 - bytes this process pickled itself
 
 
 def _result(fut: cf.Future[Any], failed: Callable[[BaseException], BaseException] | None

@@ -17,6 +17,7 @@ import pandas as pd
 from plotly.offline import get_plotlyjs
 
 from ..core import units
+from ..execution import Evaluator
 from . import figures as F
 from .explore import run_section as explore_section
 from .findings import findings, headline_rows, plugin_info
@@ -154,8 +155,13 @@ def _effect_figs(results: Any) -> list[dict[str, str]]:
     return out
 
 
-def render(results: Any, *, command: str | None = None, created: datetime | None = None) -> str:
-    """The report as one HTML string (see the module docstring)."""
+def render(results: Any, *, command: str | None = None, created: datetime | None = None,
+           evaluator: Evaluator | None = None) -> str:
+    """The report as one HTML string (see the module docstring). With a parallel
+    ``evaluator`` (e.g. the run's process pool), the Exploration section is rendered there
+    meanwhile."""
+    exploration = None if evaluator is None else evaluator.submit_pickled(explore_section,
+                                                                          results)
     env = jinja2.Environment(
         loader=jinja2.FunctionLoader(_template),
         autoescape=True,
@@ -289,7 +295,8 @@ def render(results: Any, *, command: str | None = None, created: datetime | None
         "sources": sorted(case.sources.items()),
         "provenance": provenance,
         "uncertain_table": table_html(unc),
-        "exploration_html": explore_section(results),
+        "exploration_html": explore_section(results) if exploration is None
+        else exploration.result(),
     }
     return str(tmpl.render(**ctx))
 

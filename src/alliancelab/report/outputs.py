@@ -36,6 +36,7 @@ from ..core.io import (
     writer_alive,
 )
 from ..core.result import jsonable
+from ..execution import Evaluator
 from ..jobs.results import RunResults
 
 #: file name -> what it holds (listed in the manifest and docs/report.md).
@@ -150,8 +151,31 @@ def _unchanged(entry: Path, info: dict[str, Any]) -> bool:
 
 
 def result_files(results: RunResults, *, command: str | None = None,
-                 created: datetime | None = None) -> dict[str, bytes]:
-    """Every output file's name and content (the report rendered too)."""
+                 created: datetime | None = None, evaluator: Evaluator | None = None
+                 ) -> dict[str, bytes]:
+    """Every output file's name and content (the report rendered too). With a parallel
+    ``evaluator`` (e.g. the run's process pool), the data files and the page's Exploration
+    section are made there while the rest of the page is rendered here (the same bytes)."""
+    pending = None if evaluator is None else evaluator.submit_pickled(data_files, results)
+    from .html import render  # here: the page's modules (plotly, jinja2) load when written
+
+    page = render(results, command=command, created=created, evaluator=evaluator).encode("utf-8")
+    files = data_files(results) if pending is None else pending.result()
+    files["report.html"] = page
+    manifest = results.manifest(command)
+    manifest["files"] = {
+        name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
+               "content": OUTPUT_FILES.get(name, "")}
+        for name, data in sorted(files.items()) if name != "report.html"
+    }
+    manifest["files"]["report.html"] = {"bytes": len(files["report.html"]),
+                                        "content": OUTPUT_FILES["report.html"]}
+    files["manifest.json"] = _json(manifest)
+    return files
+
+
+def data_files(results: RunResults) -> dict[str, bytes]:
+    """The CSV tables and ``results.json``, by file name."""
     files: dict[str, bytes] = {}
 
     def csv(name: str, df: pd.DataFrame | None) -> None:
@@ -172,18 +196,6 @@ def result_files(results: RunResults, *, command: str | None = None,
     csv("alliance_families.csv", results.alliance_labels)
     csv("inputs.csv", results.inputs)
     files["results.json"] = _json(results_document(results))
-    from .html import render  # here: the page's modules (plotly, jinja2) load when written
-
-    files["report.html"] = render(results, command=command, created=created).encode("utf-8")
-    manifest = results.manifest(command)
-    manifest["files"] = {
-        name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
-               "content": OUTPUT_FILES.get(name, "")}
-        for name, data in sorted(files.items()) if name != "report.html"
-    }
-    manifest["files"]["report.html"] = {"bytes": len(files["report.html"]),
-                                        "content": OUTPUT_FILES["report.html"]}
-    files["manifest.json"] = _json(manifest)
     return files
 
 
@@ -223,14 +235,16 @@ def _json(doc: Any) -> bytes:
 
 
 def write_outputs(results: RunResults, out: str | os.PathLike[str], *, command: str | None = None,
-                  created: datetime | None = None) -> Path:
+                  created: datetime | None = None, evaluator: Evaluator | None = None
+                  ) -> Path:
     """Write every file into ``out`` atomically (see the module docstring); returns the
     directory written (a symbolic link's target). ``out`` is checked again
     (:func:`check_out_dir`) just before the swap, so a file added while the job ran is not
     lost either. A failure to write (a full disk, a read-only folder) is the one-line error
-    naming ``out``; the temporary directory is then removed and an earlier output kept."""
+    naming ``out``; the temporary directory is then removed and an earlier output kept.
+    ``evaluator``: see :func:`result_files`."""
     target = check_out_dir(out)
-    files = result_files(results, command=command, created=created)
+    files = result_files(results, command=command, created=created, evaluator=evaluator)
     try:
         write_directory(target, files, out)
     except OSError as exc:
