@@ -258,6 +258,21 @@ def test_missing_case_exits_2(tmp_path, capsys):
     assert not out.exists()
 
 
+def test_a_broken_sibling_snapshot_is_a_one_line_error(tmp_path, capsys):
+    """The other dated snapshots are read inside the job (while the pool works): a broken
+    one still stops the run with the one-line error naming it, and nothing is written."""
+    shipped = resolve_case("us_rok_2025", strict=True)
+    case_file = tmp_path / "mine_2025.yaml"
+    case_file.write_text(shipped.read_text())
+    (tmp_path / "mine_2018.yaml").write_text("name: [unclosed\n")
+    out = tmp_path / "o"
+    assert main(["run", str(case_file), "--out", str(out), "--draws", "2",
+                 "--alliance-draws", "0", "--explore-n", "0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "mine_2018.yaml" in err and "YAML" in err
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("args", [["--draws", "0"], ["--seed", "-1"], ["--models", "oracle"]])
 def test_bad_options_exit_2(tmp_path, capsys, args):
     out = tmp_path / "o"

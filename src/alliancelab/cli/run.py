@@ -14,7 +14,7 @@ import os
 import re
 import shlex
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     _check_explore(case, args)
     out = check_out_dir(args.out)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
-    snapshots = other_snapshots(case, path)
+    snapshots = _Snapshots(case, path)
 
     # what is loaded now lives as long as the process: out of the collector's way (each
     # collection would walk it again), and shared unchanged with the forked workers
@@ -187,6 +187,30 @@ def _check_interventions(case: Case, shocks: list[str], levers: list[str]) -> No
             bad = next((n for n in names if n not in known[f"{kind}s"]), None)
             hint = f"; use --{other}" if bad in known[f"{other}s"] else ""
             raise AllianceLabError(exc.message + hint, field=f"--{kind}") from None
+
+
+class _Snapshots(Mapping[str, "Case"]):
+    """:func:`other_snapshots`, read when first looked at: inside the job, while the pool
+    works (reading and checking three shipped snapshots takes ~0.1 s). A broken one is the
+    same one-line error, raised then."""
+
+    def __init__(self, case: Case, path: Path) -> None:
+        self._args = (case, path)
+        self._read: dict[str, Case] | None = None
+
+    def _cases(self) -> dict[str, Case]:
+        if self._read is None:
+            self._read = other_snapshots(*self._args)
+        return self._read
+
+    def __getitem__(self, key: str) -> Case:
+        return self._cases()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._cases())
+
+    def __len__(self) -> int:
+        return len(self._cases())
 
 
 def other_snapshots(case: Case, path: Path) -> dict[str, Case]:

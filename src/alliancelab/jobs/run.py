@@ -24,7 +24,7 @@ results do not depend on the number of workers.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -122,7 +122,7 @@ def run_job(
     distribution: str = "triangular",
     case_source: str = "",
     case_bytes: bytes | None = None,
-    snapshots: dict[str, Case] | None = None,
+    snapshots: Mapping[str, Case] | None = None,
     band_models: Sequence[str] | None = None,
     alliance_draws: int | None = None,
     workers: int = 1,
