@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import fields as dataclass_fields
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -140,10 +141,16 @@ def compile_interventions(case: Case, names: Sequence[str] | None = None
         wanted = set(check_names(case, names))
         items = [iv for iv in items if iv.name in wanted]
     out: dict[str, tuple[ArrayChange, ...]] = {}
+    data: dict[str, Any] | None = None
+    where: dict[int, Path] = {}
     for iv in items:
-        data = case.model_dump()  # one per intervention: its changes see each other's numbers
-        compiled = [compile_change(case, ch, iv.name, data) for ch in iv.changes]
+        if data is None:  # its changes see each other's numbers, not another intervention's
+            data = case.model_dump()
+            where = _containers(data)
+        compiled = [_compile(case, ch, iv.name, data, where) for ch in iv.changes]
         out[iv.name] = tuple(c for c in compiled if c.parts)
+        if any(ch.op == "set" for ch in iv.changes):
+            data = None  # only a ``set`` writes into ``data``: the next one needs a fresh copy
     return out
 
 
@@ -156,13 +163,21 @@ def compile_change(case: Case, change: Change, label: str = "change",
     with ``*`` is resolved on the case as stated plus the intervention's own earlier
     changes: it does not see an estimate that another intervention creates.)"""
     data = case.model_dump() if data is None else data
+    return _compile(case, change, label, data, _containers(data))
+
+
+def _compile(case: Case, change: Change, label: str, data: dict[str, Any],
+             where: dict[int, Path]) -> ArrayChange:
+    """:func:`compile_change`, with ``where`` the paths of the containers of ``data``
+    (:func:`_containers`, brought up to date here when resolving creates a container)."""
     scales = {i["name"]: (i["scale"]["min"], i["scale"]["max"]) for i in data["issues"]}
     leaves = list(_resolve(data, change.target.split("."), change.op == "set"))
     if not leaves:
         raise AllianceLabError(
             f"{label}: target {change.target!r} matches no number in case {case.name!r}",
             field="changes.target")
-    where = _containers(data)  # after resolving: a ``set`` may create an estimate
+    if any(id(leaf.parent) not in where for leaf in leaves):  # a ``set`` created an estimate
+        _containers(data, out=where)
     rows: dict[str, list[tuple[tuple[int, ...], float, float, int, float]]] = {}
     for leaf in leaves:
         path: Path = (*where[id(leaf.parent)], leaf.key)
@@ -190,14 +205,16 @@ def _value(leaf: Any) -> Any:
     return parent.get(leaf.key) if isinstance(parent, dict) else parent[leaf.key]
 
 
-def _containers(node: Any, path: Path = ()) -> dict[int, Path]:
-    """id of every dict and list under ``node`` -> its path."""
-    out = {id(node): path}
+def _containers(node: Any, path: Path = (), out: dict[int, Path] | None = None
+                ) -> dict[int, Path]:
+    """id of every dict and list under ``node`` -> its path (added to ``out``)."""
+    out = {} if out is None else out
+    out[id(node)] = path
     items = node.items() if isinstance(node, dict) else enumerate(node) \
         if isinstance(node, list) else ()
     for key, value in items:
         if isinstance(value, dict | list):
-            out.update(_containers(value, (*path, key)))
+            _containers(value, (*path, key), out)
     return out
 
 
@@ -237,9 +254,11 @@ class ProblemBatch:
     def write(self, where: Sequence[tuple[Entry, ...]], values: np.ndarray) -> None:
         """Column ``p`` of ``values`` ``(m, P)`` into the entries ``where[p]``."""
         self._view = None
-        for col, hits in zip(np.asarray(values, dtype=float).T, where, strict=True):
-            for field, idx in hits:
-                self.array(field)[(slice(None), *idx)] = col  # type: ignore[index]
+        values = np.asarray(values, dtype=float)
+        if values.shape[1] != len(where):
+            raise ValueError(f"{values.shape[1]} columns of values for {len(where)} entries")
+        for field, (cols, index) in _write_plan(tuple(where)).items():
+            self.array(field)[(slice(None), *index)] = values[:, cols]  # type: ignore[index]
 
     def apply(self, changes: Sequence[ArrayChange], mask: np.ndarray) -> None:
         """One intervention's changes, in order, to the variants ``mask`` selects, with the
@@ -343,6 +362,21 @@ class ProblemBatch:
             one.__dict__.update({f: a[r] for f, a in fields.items()})
             out.append(one)
         return out
+
+
+@lru_cache(maxsize=8)
+def _write_plan(where: tuple[tuple[Entry, ...], ...]
+                ) -> dict[str, tuple[np.ndarray, tuple[np.ndarray, ...]]]:
+    """:meth:`ProblemBatch.write` per field, in the order the fields first appear: the
+    column of ``values`` each entry takes (the last one that names it) and the entries, one
+    index array per axis of the field."""
+    last: dict[str, dict[tuple[int, ...], int]] = {}
+    for col, hits in enumerate(where):
+        for field, idx in hits:
+            last.setdefault(field, {})[idx] = col
+    return {field: (np.array(list(got.values()), dtype=np.intp),
+                    tuple(np.array(list(got), dtype=np.intp).reshape(len(got), -1).T))
+            for field, got in last.items()}
 
 
 def _variant(base: Problem, state: dict[str, Any], fields: dict[str, Any]) -> Problem:
