@@ -284,3 +284,15 @@ def test_the_remembered_game_solutions_stay_bounded(case, monkeypatch):
     assert am._solved(keys[:1]) == first[:1]
     assert len(am._SOLVED) == 3 and keys[0] in am._SOLVED
     am._SOLVED.clear()
+
+
+def test_a_game_asked_for_again_is_remembered_longest(monkeypatch):
+    """A batch that finds some games remembered and solves new ones forgets the least
+    recently asked for first, not the games it has just found."""
+    monkeypatch.setattr(am, "_MAX_SOLVED", 3)
+    am._SOLVED.clear()
+    keys = [("tcg", (p, 0.6, 0.3)) for p in (0.2, 0.3, 0.4, 0.5)]
+    am._solved(keys[:3])
+    am._solved([keys[0], keys[3]])
+    assert list(am._SOLVED) == [keys[2], keys[0], keys[3]]
+    am._SOLVED.clear()

@@ -360,19 +360,25 @@ def _clip(x: float, lo: float = 0.0, hi: float = 1.0) -> float:
     return float(min(max(x, lo), hi))
 
 
+#: a game's kind and rounded priors (:func:`_game_keys`), and its indicators and labels
+_GameKey = tuple[str, tuple[Any, ...]]
+_Game = tuple[tuple[float, ...], tuple[str, str]]
 #: solved games by their rounded priors (:func:`_deterrence`), at most :data:`_MAX_SOLVED`
-_SOLVED: dict[tuple[str, tuple[Any, ...]], tuple[tuple[float, ...], tuple[str, str]]] = {}
+#: (the least recently asked for forgotten first)
+_SOLVED: dict[_GameKey, _Game] = {}
 _MAX_SOLVED = 4096
 
 
-def _solved(keys: Sequence[tuple[str, tuple[Any, ...]]]
-            ) -> list[tuple[tuple[float, ...], tuple[str, str]]]:
+def _solved(keys: Sequence[_GameKey]) -> list[_Game]:
     """The games at ``keys`` (``("aeg", (p_ch, p_def))`` or ``("tcg", (p_ch, p_def,
     p_pro))``): the ones not solved before are solved together (each kind in one
     :func:`~alliancelab.models.games.deterrence.solve_aeg_many` or ``solve_tcg_many``, the
     same results as one by one), a game without an equilibrium again with the fallback
     settings, and remembered."""
-    known = {k: _SOLVED[k] for k in dict.fromkeys(keys) if k in _SOLVED}
+    known: dict[_GameKey, _Game] = {}
+    for k in dict.fromkeys(keys):  # a game asked for again becomes the newest remembered
+        if (hit := _SOLVED.pop(k, None)) is not None:
+            known[k] = _SOLVED[k] = hit
     todo = [k for k in dict.fromkeys(keys) if k not in known]
     for kind in ("aeg", "tcg"):
         args = [a for k, a in todo if k == kind]
@@ -386,7 +392,7 @@ def _solved(keys: Sequence[tuple[str, tuple[Any, ...]]]
                 results[i] = r
         for a, r in zip(args, results, strict=True):
             known[(kind, a)] = _SOLVED[(kind, a)] = _indicators(kind, r)
-    if len(_SOLVED) > _MAX_SOLVED:  # forget the oldest (a web app's threads share them)
+    if len(_SOLVED) > _MAX_SOLVED:  # forget the least recent (a web app's threads share them)
         for old in list(_SOLVED)[:len(_SOLVED) - _MAX_SOLVED]:
             _SOLVED.pop(old, None)
     return [known[k] for k in keys]
@@ -539,7 +545,7 @@ def evaluate_many(cases: Sequence[Case]) -> list[tuple[dict[str, float], dict[st
     return [evaluate(case, state=state) for case, state in zip(cases, states, strict=True)]
 
 
-def _game_keys(m: Mapping[str, float]) -> list[tuple[str, tuple[Any, ...]]]:
+def _game_keys(m: Mapping[str, float]) -> list[_GameKey]:
     """The AEG's and the tripartite game's priors from the mapped inputs, rounded to 3
     decimals (the solutions are remembered at that granularity)."""
     r3 = lambda x: round(float(x), 3)  # noqa: E731 - cache key granularity

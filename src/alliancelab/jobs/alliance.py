@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..core.case import Case
 from ..core.errors import AllianceLabError
-from ..execution import Evaluator, Pending
+from ..execution import Evaluator, Pending, chunk_bounds
 from ..scenarios.scenario import Scenario
 from ..scenarios.uncertainty import Draws, Uncertain
 from .effects import (
@@ -42,7 +42,7 @@ from .effects import (
 
 __all__ = ["ALLIANCE_COLUMNS", "LABEL_COLUMNS", "AllianceTables", "PendingAlliance",
            "alliance_label_table", "alliance_tables", "load_plugin",
-           "submit_alliance", "submit_variants", "variant_task"]
+           "submit_alliance", "submit_variants", "variants_task"]
 
 #: the alliance table: the effect columns, the 5/50/95% of the value over the draws, and the
 #: number of draws with a finite value.
@@ -51,6 +51,9 @@ LABEL_COLUMNS = ["scenario", "kind", "item", "label", "share", "draws", "stated"
 
 #: one scenario's (indicators, labels, error or None).
 AllianceEval = tuple[dict[str, float], dict[str, str], str | None]
+#: chunks of variants per worker in :func:`submit_variants` (fewer, bigger chunks amortise
+#: the per-call costs; a few per worker keep the workers evenly loaded).
+CHUNKS_PER_WORKER = 3
 #: games whose solver may fail, by the indicator that flags it.
 SOLVER_FLAGS = (("solver.aeg_failed", "asymmetric escalation game"),
                 ("solver.tcg_failed", "tripartite crisis game"))
@@ -89,26 +92,33 @@ def _alliance_task(case: Case, params: tuple[Uncertain, ...], sample: np.ndarray
                    combos: list[tuple[str, ...]]) -> list[AllianceEval]:
     """The plug-in on one variant of the case under every combination of interventions."""
     base = variant_case(case, params, sample)
-    return _evaluate_all(case, [Scenario(base, combo) for combo in combos])
+    return _evaluate_all(case, [[Scenario(base, combo) for combo in combos]])[0]
 
 
-def _evaluate_all(case: Case, scenarios: list[Scenario]) -> list[AllianceEval]:
-    """The plug-in of ``case`` on each scenario (of one variant of it)."""
+def _evaluate_all(case: Case, variants: list[list[Scenario]]) -> list[list[AllianceEval]]:
+    """The plug-in of ``case`` on each scenario of each variant of it: all of them in one
+    ``evaluate_many`` when the plug-in has it; when that raises, variant by variant, and a
+    variant whose ``evaluate_many`` raises case by case, so that a failure stays with its
+    case."""
     module = load_plugin(case)
     assert module is not None
     many = getattr(module, "evaluate_many", None)
     if callable(many):
         try:
-            return [_checked(ind, lab) for ind, lab in many([sc.case for sc in scenarios])]
-        except Exception:  # noqa: BLE001, S110 - one case failed: find which, one by one
+            flat = iter([_checked(ind, lab)
+                         for ind, lab in many([sc.case for v in variants for sc in v])])
+            return [[next(flat) for _ in v] for v in variants]
+        except Exception:  # noqa: BLE001, S110 - one case failed: find which
             pass
+    if len(variants) > 1:
+        return [_evaluate_all(case, [v])[0] for v in variants]
     out: list[AllianceEval] = []
-    for sc in scenarios:
+    for sc in variants[0]:
         try:
             out.append(_checked(*module.evaluate(sc.case)))
         except Exception as exc:  # noqa: BLE001 - a plug-in failing on one variant
             out.append(({}, {}, f"{type(exc).__name__}: {exc}"))
-    return out
+    return [out]
 
 
 def _checked(ind: Mapping[str, Any], lab: Mapping[str, Any]) -> AllianceEval:
@@ -116,18 +126,21 @@ def _checked(ind: Mapping[str, Any], lab: Mapping[str, Any]) -> AllianceEval:
             {str(k): str(v) for k, v in lab.items()}, None)
 
 
-def variant_task(case: Case, params: tuple[Uncertain, ...], sample: np.ndarray | None,
-                 combos: list[tuple[str, ...]], effect: EffectTask | None, alliance: bool
-                 ) -> tuple[list[tuple[Metrics, dict[str, str]]] | None,
-                            list[AllianceEval] | None]:
-    """One variant of the case under every combination of interventions: its effect
-    measurements (:func:`~alliancelab.jobs.effects.measure_all`, when ``effect``) and its
-    plug-in evaluations (when ``alliance``), on the same scenario objects, so each
+def variants_task(case: Case, params: tuple[Uncertain, ...], samples: list[np.ndarray | None],
+                  combos: list[tuple[str, ...]], effects: list[EffectTask], n_alliance: int
+                  ) -> tuple[list[list[tuple[Metrics, dict[str, str]]]],
+                             list[list[AllianceEval]]]:
+    """Variants of the case (``samples``: a Monte Carlo draw each, None for the case as
+    stated) under every combination of interventions, computed together: the effect
+    measurements of the first ``len(effects)`` of them
+    (:func:`~alliancelab.jobs.effects.measure_all`) and the plug-in evaluations of the
+    first ``n_alliance`` (:func:`_evaluate_all`), on the same scenario objects, so each
     intervened case is built once for both."""
-    base = variant_case(case, params, sample)
-    scenarios = [Scenario(base, combo) for combo in combos]
-    measured = None if effect is None else measure_all(scenarios, effect)
-    return measured, _evaluate_all(case, scenarios) if alliance else None
+    bases = [variant_case(case, params, s) for s in samples]
+    scenarios = [[Scenario(base, combo) for combo in combos] for base in bases]
+    measured = measure_all(list(zip(scenarios[:len(effects)], effects, strict=True))) \
+        if effects else []
+    return measured, _evaluate_all(case, scenarios[:n_alliance]) if n_alliance else []
 
 
 def alliance_tables(case: Case, mc: Draws, sets: list[ScenarioSet], n_draws: int,
@@ -145,8 +158,8 @@ class PendingAlliance:
     sets: list[ScenarioSet]
     pending: Pending | None = None
     headlines: tuple[str, ...] = ()
-    #: when set, each task returns a tuple and the evaluations are its item ``part`` (None
-    #: for a variant without them), as in :func:`variant_task`
+    #: when set, each task returns a tuple whose item ``part`` is the evaluations of its
+    #: variants that have them, as in :func:`variants_task`
     part: int | None = None
 
     def result(self, tick: Tick, notes: list[str]) -> AllianceTables:
@@ -155,8 +168,7 @@ class PendingAlliance:
             return AllianceTables(pd.DataFrame(columns=EFFECT_COLUMNS))
         total = len(self.pending)
         raw = self.pending.result(tick=lambda done: tick("alliance models", done, total))
-        per = raw if self.part is None else [r[self.part] for r in raw
-                                             if r[self.part] is not None]
+        per = raw if self.part is None else [v for r in raw for v in r[self.part]]
         labels = ["baseline", *(s.label for s in self.sets)]
         kinds = ["baseline", *(s.kind for s in self.sets)]
         _failure_notes(per, len(per) * (len(self.sets) + 1), notes)
@@ -201,18 +213,22 @@ def submit_variants(case: Case, mc: Draws, sets: list[ScenarioSet], effects: lis
                     ) -> tuple[PendingEffects, PendingAlliance]:
     """The effects (``effects``: the case as stated, then the first draws; see
     :func:`~alliancelab.jobs.effects.effect_tasks`) and the plug-in on the case as stated
-    and ``n_alliance`` draws, started on ``evaluator`` as one task per variant
-    (:func:`variant_task`): a variant that both need builds its intervened cases once.
-    Gives what :func:`~alliancelab.jobs.effects.submit_effects` and
-    :func:`submit_alliance` give; ``notes`` says when the plug-in does not fit the case."""
+    and ``n_alliance`` draws, started on ``evaluator`` in chunks of consecutive variants,
+    about :data:`CHUNKS_PER_WORKER` per worker, each one task (:func:`variants_task`): a
+    chunk's variants are computed together, and a variant that both need builds its
+    intervened cases once. Gives what :func:`~alliancelab.jobs.effects.submit_effects` and
+    :func:`submit_alliance` give (ticking once per chunk); ``notes`` says when the plug-in
+    does not fit the case."""
     headlines = _fitting_plugin(case, notes)
     effects = effects if sets else []
     n_ally = 0 if headlines is None else n_alliance + 1
+    n = max(len(effects), n_ally)
     combos: list[tuple[str, ...]] = [(), *(s.interventions for s in sets)]
-    tasks = [(case, mc.params, None if j == 0 else mc.samples[j - 1], combos,
-              effects[j] if j < len(effects) else None, j < n_ally)
-             for j in range(max(len(effects), n_ally))]
-    pending = evaluator.submit_map(variant_task, tasks) if tasks else None
+    samples = [None if j == 0 else mc.samples[j - 1] for j in range(n)]
+    size = -(-n // (CHUNKS_PER_WORKER * evaluator.workers))
+    tasks = [(case, mc.params, samples[a:b], combos, effects[a:b], max(0, min(b, n_ally) - a))
+             for a, b in chunk_bounds(n, size)]
+    pending = evaluator.submit_map(variants_task, tasks) if tasks else None
     return (PendingEffects(sets, pending if effects else None, part=0),
             PendingAlliance(sets, pending if n_ally else None, headlines or (), part=1))
 

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.case import Case
+from ..core.problem import Problem
 from ..execution import Evaluator, Pending, solve_chunk
 from ..models.dynamics import Simulation
 from ..scenarios.interventions import intervention_names
@@ -113,8 +114,8 @@ def _variant_task(
 ) -> list[tuple[Metrics, dict[str, str]]]:
     """One variant of the case measured under every combination of interventions."""
     base = variant_case(case, params, sample)
-    return measure_all([Scenario(base, combo) for combo in combos],
-                       EffectTask(seeds, models, forecast))
+    return measure_all([([Scenario(base, combo) for combo in combos],
+                         EffectTask(seeds, models, forecast))])[0]
 
 
 @dataclass(frozen=True)
@@ -127,19 +128,30 @@ class EffectTask:
     forecast: frozenset[str]
 
 
-def measure_all(scenarios: Sequence[Scenario], task: EffectTask
-                ) -> list[tuple[Metrics, dict[str, str]]]:
-    """:func:`measure` on each scenario of one variant (the baseline first), each engine's
-    forecasts of all of them in one batch and their dynamics simulated together (common
-    random numbers: each engine, and the dynamics, with one seed for every scenario)."""
-    sims = simulate_all(scenarios, [_dynamics_rng(task.seeds) for _ in scenarios],
-                        model=DYNAMICS_MODEL)
-    problems = [sc.problem() for sc in scenarios]
-    solved = {model: solve_chunk([(p, seq) for p in problems], model)
-              for model, seq in zip(task.models, task.seeds.models, strict=True)
-              if model in task.forecast}
-    return [measure(sc, {model: results[k] for model, results in solved.items()}, sim)
-            for k, (sc, sim) in enumerate(zip(scenarios, sims, strict=True))]
+def measure_all(variants: Sequence[tuple[Sequence[Scenario], EffectTask]]
+                ) -> list[list[tuple[Metrics, dict[str, str]]]]:
+    """:func:`measure` on each scenario of each variant (``(scenarios, task)``, the
+    baseline first), all computed together: the dynamics of every scenario stepped together
+    and each engine's forecasts of all of them in one batch. Common random numbers: within
+    a variant, each engine, and the dynamics, use one seed (the variant's) for every
+    scenario."""
+    scenarios = [sc for scs, _ in variants for sc in scs]
+    sims = iter(simulate_all(scenarios, [_dynamics_rng(t.seeds) for scs, t in variants
+                                         for _ in scs], model=DYNAMICS_MODEL))
+    engines = [[(model, seq) for model, seq in zip(t.models, t.seeds.models, strict=True)
+                if model in t.forecast] for _, t in variants]
+    chunks: dict[str, list[tuple[Problem, np.random.SeedSequence]]] = {}
+    for (scs, _), used in zip(variants, engines, strict=True):
+        problems = [sc.problem() for sc in scs]
+        for model, seq in used:
+            chunks.setdefault(model, []).extend((p, seq) for p in problems)
+    results = {model: iter(solve_chunk(chunk, model)) for model, chunk in chunks.items()}
+    out = []
+    for (scs, _), used in zip(variants, engines, strict=True):
+        solved = {model: [next(results[model]) for _ in scs] for model, _ in used}
+        out.append([measure(sc, {model: r[k] for model, r in solved.items()}, next(sims))
+                    for k, sc in enumerate(scs)])
+    return out
 
 
 def _dynamics_rng(seeds: VariantSeeds) -> np.random.Generator:
@@ -176,8 +188,8 @@ class PendingEffects:
 
     sets: list[ScenarioSet]
     pending: Pending | None
-    #: when set, each task returns a tuple and the measurements are its item ``part``
-    #: (None for a variant without them), as in :func:`alliancelab.jobs.alliance.variant_task`
+    #: when set, each task returns a tuple whose item ``part`` is the measurements of its
+    #: variants that have them, as in :func:`alliancelab.jobs.alliance.variants_task`
     part: int | None = None
 
     def result(self, tick: Tick, notes: list[str]) -> pd.DataFrame:
@@ -186,8 +198,7 @@ class PendingEffects:
             return pd.DataFrame(columns=EFFECT_COLUMNS)
         total = len(self.pending)
         raw = self.pending.result(tick=lambda done: tick("shocks and levers", done, total))
-        per_variant = raw if self.part is None else [
-            r[self.part] for r in raw if r[self.part] is not None]
+        per_variant = raw if self.part is None else [v for r in raw for v in r[self.part]]
         _failure_notes(per_variant, len(per_variant) * (len(self.sets) + 1), notes)
         return _effect_rows(per_variant, self.sets)
 
