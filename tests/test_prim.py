@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy import stats
 
 from alliancelab.analysis import discovery
@@ -54,6 +56,12 @@ def test_quasi_p_is_the_one_sided_binomial_test_of_the_box_against_the_box_witho
         expected = stats.binomtest(int(y[inside].sum()), int(inside.sum()), y[wider].mean(),
                                    alternative="greater").pvalue
         assert res.quasi_p(b)[c] == pytest.approx(expected, rel=1e-9, abs=1e-300)
+
+
+@given(size=st.integers(0, 5000), share=st.floats(0, 1), p=st.floats(0, 1))
+def test_the_binomial_tail_is_scipys_bit_for_bit(size, share, p):
+    hits = round(share * size)
+    assert discovery.binomial_tail(hits, size, p) == float(stats.binom.sf(hits - 1, size, p))
 
 
 def test_a_restriction_on_an_inert_dimension_is_not_significant():
