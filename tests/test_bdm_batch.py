@@ -163,7 +163,11 @@ def test_one_checkpoint_per_round(monkeypatch: pytest.MonkeyPatch) -> None:
                  for k in range(4))
     assert len(played) >= groups
     assert len(calls) == 3 * len(played)
-    assert sum(played) == sum(int((p.standing.sum(axis=0) >= 2).sum()) for p in problems)
+    # every issue of every problem is played, once for problems with the same inputs on it
+    # (the last problem is the first with one issue's weights changed)
+    assert sum(played) == sum(len({_issue_inputs(p, k) for p in problems
+                                   if p.standing[:, k].sum() >= 2}) for k in range(4))
+    assert sum(played) < sum(int((p.standing.sum(axis=0) >= 2).sum()) for p in problems)
     calls.clear()
     played.clear()
     engine._solve(problems[-1], np.random.default_rng(0))
@@ -239,3 +243,36 @@ def test_views_and_security_equal_the_whole_worlds(n: int) -> None:
 
 def test_empty_batch() -> None:
     assert BDM()._solve_batch([], []).shape == (0, 0)
+
+
+def _issue_inputs(p: Problem, k: int) -> tuple[bytes, ...]:
+    """Every input of issue ``k`` of ``p``, as bits."""
+    return tuple(np.ascontiguousarray(a, dtype=float).tobytes() for a in (
+        p.position[:, k], p.salience[:, k], p.weight[:, k], p.capability,
+        p.perceived_capability, p.perceived_position[..., k], p.perceived_salience[..., k],
+        p.lower[k], p.upper[k]))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problem_strategy(min_actors=2, max_actors=8, max_issues=4, estimates=True),
+       st.integers(0, 2**32 - 1))
+def test_problems_sharing_issues(problem: Problem, seed: int) -> None:
+    """Variants that leave some issues as they were (as the effects' scenarios do), exact
+    copies, and a copy with a -0.0 where the original has 0.0: each issue played once per
+    distinct inputs, every forecast the loop's to the last bit."""
+    g = np.random.default_rng(seed)
+    n, d = problem.position.shape
+    variants = [problem, problem]
+    for _ in range(4):
+        k = int(g.integers(d))
+        pos = problem.position.copy()
+        pos[:, k] = np.clip(pos[:, k] + g.normal(0.0, 10.0, n), problem.lower[k],
+                            problem.upper[k])
+        variants.append(replace(problem, position=pos))
+    sal = problem.salience.copy()
+    sal[:, int(g.integers(d))] *= g.uniform(0.5, 1.0)
+    variants.append(replace(problem, salience=sal))
+    zeros = problem.position.copy()
+    zeros[zeros == 0.0] = -0.0
+    variants.append(replace(problem, position=zeros))
+    _assert_batched_like_the_loop(BDM(), variants, g)

@@ -49,7 +49,9 @@ problems on a leading axis); of actor i's world only the pairs that i's calculat
 are computed (i facing j, j facing i), and the problems in which nobody misperceives play
 in the one true world. Every number is computed as for the problem alone (the same
 operations, each sum over the same axis in the same order), so a forecast does not depend
-on the batch it is solved in, to the last bit.
+on the batch it is solved in, to the last bit. Problems of a batch with the same inputs on
+an issue (every bit: the scenarios of a case mostly leave an issue as the baseline has it)
+play it once, and each gets those rounds.
 
 The forecast is the c*s weighted median of the final round's positions. docs/bdm.md lists
 every difference from ``bdm-scholz`` (the reference code).
@@ -211,6 +213,29 @@ class _Stack:
         self.ppos, self.psal, self.pcap = (
             of("perceived_position"), of("perceived_salience"), of("perceived_capability"))
 
+    def distinct(self, rows: np.ndarray, k: int, idx: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """The problems ``rows`` whose issue ``k`` among the actors ``idx`` differs from
+        every earlier one's in some input bit (``first``, positions in ``rows``), and for
+        each of ``rows`` the one of them with its very inputs (``copies``, positions in
+        ``first``). An issue is played from these inputs alone, and the same way in any
+        batch (module docstring), so playing the first of each set of copies gives every
+        copy its numbers: the effects' scenarios mostly leave an issue as the baseline has
+        it."""
+        if len(rows) < 2:
+            return np.arange(len(rows)), np.arange(len(rows))
+        r, i = rows[:, None], idx[None, :]
+        b, ii, jj = rows[:, None, None], idx[None, :, None], idx[None, None, :]
+        parts = (self.position[r, i, k], self.salience[r, i, k], self.weight[r, i, k],
+                 self.capability[r, i], self.pcap[b, ii, jj], self.ppos[b, ii, jj, k],
+                 self.psal[b, ii, jj, k], self.lower[rows, k, None], self.upper[rows, k, None])
+        key = np.concatenate([np.ascontiguousarray(a, dtype=float).reshape(len(rows), -1)
+                              for a in parts], axis=1)
+        seen: dict[bytes, int] = {}  # a row's bits (-0.0 is not 0.0) -> its set
+        copies = np.array([seen.setdefault(row.tobytes(), len(seen)) for row in key])
+        first = np.unique(copies, return_index=True)[1]  # sets are numbered as first met
+        return first, copies
+
     def issue(self, rows: np.ndarray, k: int, idx: np.ndarray) -> _Issue:
         """Issue ``k`` of problems ``rows`` among the actors ``idx``: true positions, and
         per actor world the displacement of positions, capabilities, saliences ``(B, i, j)``
@@ -313,8 +338,9 @@ class BDM(Engine):
         for k in range(final.shape[2]):
             for rows, idx in _groups(standing[:, :, k]):
                 if len(idx) >= 2:
-                    x = self._play(stack.issue(rows, k, idx), record=False)[0]
-                    final[rows[:, None], idx[None, :], k] = x[:, -1]
+                    first, copies = stack.distinct(rows, k, idx)
+                    x = self._play(stack.issue(rows[first], k, idx), record=False)[0]
+                    final[rows[:, None], idx[None, :], k] = x[copies, -1]
                 sub = (rows[:, None], idx[None, :], k)
                 out[rows, k] = weighted_median(final[sub].T, wts[sub].T)
         lo, hi = hull(stack.position, standing)
