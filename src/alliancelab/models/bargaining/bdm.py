@@ -213,29 +213,6 @@ class _Stack:
         self.ppos, self.psal, self.pcap = (
             of("perceived_position"), of("perceived_salience"), of("perceived_capability"))
 
-    def distinct(self, rows: np.ndarray, k: int, idx: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
-        """The problems ``rows`` whose issue ``k`` among the actors ``idx`` differs from
-        every earlier one's in some input bit (``first``, positions in ``rows``), and for
-        each of ``rows`` the one of them with its very inputs (``copies``, positions in
-        ``first``). An issue is played from these inputs alone, and the same way in any
-        batch (module docstring), so playing the first of each set of copies gives every
-        copy its numbers: the effects' scenarios mostly leave an issue as the baseline has
-        it."""
-        if len(rows) < 2:
-            return np.arange(len(rows)), np.arange(len(rows))
-        r, i = rows[:, None], idx[None, :]
-        b, ii, jj = rows[:, None, None], idx[None, :, None], idx[None, None, :]
-        parts = (self.position[r, i, k], self.salience[r, i, k], self.weight[r, i, k],
-                 self.capability[r, i], self.pcap[b, ii, jj], self.ppos[b, ii, jj, k],
-                 self.psal[b, ii, jj, k], self.lower[rows, k, None], self.upper[rows, k, None])
-        key = np.concatenate([np.ascontiguousarray(a, dtype=float).reshape(len(rows), -1)
-                              for a in parts], axis=1)
-        seen: dict[bytes, int] = {}  # a row's bits (-0.0 is not 0.0) -> its set
-        copies = np.array([seen.setdefault(row.tobytes(), len(seen)) for row in key])
-        first = np.unique(copies, return_index=True)[1]  # sets are numbered as first met
-        return first, copies
-
     def issue(self, rows: np.ndarray, k: int, idx: np.ndarray) -> _Issue:
         """Issue ``k`` of problems ``rows`` among the actors ``idx``: true positions, and
         per actor world the displacement of positions, capabilities, saliences ``(B, i, j)``
@@ -338,8 +315,11 @@ class BDM(Engine):
         for k in range(final.shape[2]):
             for rows, idx in _groups(standing[:, :, k]):
                 if len(idx) >= 2:
-                    first, copies = stack.distinct(rows, k, idx)
-                    x = self._play(stack.issue(rows[first], k, idx), record=False)[0]
+                    issue = stack.issue(rows, k, idx)
+                    first, copies = _distinct(issue)
+                    if len(first) < len(rows):
+                        issue = _issue_rows(issue, first)
+                    x = self._play(issue, record=False)[0]
                     final[rows[:, None], idx[None, :], k] = x[copies, -1]
                 sub = (rows[:, None], idx[None, :], k)
                 out[rows, k] = weighted_median(final[sub].T, wts[sub].T)
@@ -470,6 +450,28 @@ class BDM(Engine):
 #: the per-round diagnostics of :meth:`BDM._bargain`, in the order it records them
 _RECORDED = ("risk_exponent", "security", "probability", "eu_challenge", "eu_response",
              "offer_type", "accepted", "proposer")
+
+
+def _distinct(issue: _Issue) -> tuple[np.ndarray, np.ndarray]:
+    """The problems of ``issue`` (:meth:`_Stack.issue`) whose arrays differ from every
+    earlier one's in some bit (``first``), and for each problem the one of those with its
+    very arrays (``copies``, positions in ``first``). :meth:`BDM._play` plays an issue from
+    these arrays alone, the same way in any batch (module docstring), so playing the first
+    of each set of copies gives every copy its numbers: the effects' scenarios mostly leave
+    an issue as the baseline has it."""
+    n = len(issue[0])
+    key = np.concatenate([np.ascontiguousarray(a, dtype=float).reshape(n, -1) for a in issue],
+                         axis=1)
+    seen: dict[bytes, int] = {}  # a problem's bits (-0.0 is not 0.0) -> its set
+    copies = np.array([seen.setdefault(row.tobytes(), len(seen)) for row in key])
+    first = np.unique(copies, return_index=True)[1]  # sets are numbered as first met
+    return first, copies
+
+
+def _issue_rows(issue: _Issue, rows: np.ndarray) -> _Issue:
+    """The problems ``rows`` of ``issue``."""
+    x0, delta, cw, sw, lo, hi, shared = issue
+    return (x0[rows], delta[rows], cw[rows], sw[rows], lo[rows], hi[rows], shared[rows])
 
 
 def _groups(standing: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
